@@ -1,0 +1,112 @@
+# ebpf-mcp — one static musl binary serving eBPF over MCP.
+#
+#   make        install missing build tools (apt), fetch + build the pinned
+#               libraries, compile schemas and BPF objects, link bin/ebpf-mcp
+#   make test   every test: unit, transcripts, hostile input, kernel, SDK client
+#   make bench  side-by-side benchmarks (not part of the tests)
+#
+# Quiet unless V=1.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+BUILD      := build
+DEPS_STAMP := $(BUILD)/.deps.ok
+
+include vendor/vendor.mk
+
+CC         := musl-gcc
+HOSTCC     := gcc
+CLANG      ?= clang
+WARN       := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+INCLUDES   := -Isrc -I$(BUILD)/gen -isystem $(VPREFIX)/include -isystem $(VPREFIX)/uapi -isystem $(VUAPI)
+CFLAGS     := -std=gnu11 -Os -g $(WARN) -ffunction-sections -fdata-sections $(INCLUDES)
+LDFLAGS    := -static -Wl,--gc-sections
+LDLIBS     := -L$(VPREFIX)/lib -lbpf -lelf -lz
+
+SRCS       := $(shell find src -name '*.c' | sort)
+OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/schemas.o
+LIB_OBJS   := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+SCHEMAS    := $(sort $(filter-out schemas/_%,$(wildcard schemas/*.json)))
+GEN_H      := $(BUILD)/gen/schemas_gen.h
+
+.PHONY: all deps test unit bench clean distclean
+all: bin/ebpf-mcp
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): vendor/deps.sh
+	$(Q)mkdir -p $(BUILD)
+	$(Q)vendor/deps.sh
+	$(Q)touch $@
+
+# ---- schemas: compiled at build time by a host tool ------------------------
+$(BUILD)/host/schemac: schemas/schemac.c src/json/reader.c src/json/writer.c src/json/json.h \
+		src/mcp/schema.h $(VENDOR_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  HOSTCC   $@"
+	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -isystem $(VPREFIX)/include -o $@ \
+		schemas/schemac.c src/json/reader.c src/json/writer.c -lm
+
+$(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(SCHEMAS)
+	$(Q)mkdir -p $(BUILD)/gen
+	$(Q)echo "  SCHEMAC  $(words $(SCHEMAS)) tools"
+	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(SCHEMAS)
+
+# ---- our code --------------------------------------------------------------
+$(BUILD)/obj/%.o: src/%.c | $(GEN_H) $(VENDOR_LIBS) $(VENDOR_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  CC       $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/gen/schemas.o: $(BUILD)/gen/schemas.c | $(VENDOR_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/ebpf-mcp.debug: $(OBJS) $(VENDOR_LIBS)
+	$(Q)echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+bin/ebpf-mcp: $(BUILD)/ebpf-mcp.debug
+	$(Q)mkdir -p bin
+	$(Q)strip -o $@ $<
+	$(Q)echo "  BIN      $@ ($$(stat -c %s $@) bytes, static)"
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- BPF objects used by the tests ----------------------------------------
+BPF_TEST_SRCS := $(wildcard tests/bpf/*.bpf.c)
+BPF_TEST_OBJS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_TEST_SRCS))
+BPF_CFLAGS    := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -isystem $(VPREFIX)/include \
+		 -isystem $(VPREFIX)/uapi -isystem $(VUAPI) -idirafter /usr/include/$(shell gcc -print-multiarch)
+
+$(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(VENDOR_LIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  BPF      $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+# ---- tests ------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
+
+$(BUILD)/test/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(VENDOR_LIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  UNIT     $@"
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS)
+	$(Q)tests/run.sh
+
+bench: bin/ebpf-mcp $(BPF_TEST_OBJS)
+	$(Q)bench/run.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/host $(BUILD)/test $(BUILD)/bpf $(BUILD)/ebpf-mcp.debug bin
+
+distclean:
+	rm -rf $(BUILD) bin tests/node_modules

@@ -1,0 +1,127 @@
+/* JSON in and out.
+ *
+ * In: a strict one-pass validator (grammar, depth, UTF-8, control bytes)
+ * followed by jsmn over a caller-owned token array. jsmn alone accepts some
+ * malformed text; after the validator, its tokens describe valid JSON only.
+ *
+ * Out: a small state-machine writer over a caller-supplied buffer. Overflow
+ * is sticky: once set, nothing more is written and the caller reports it.
+ */
+#ifndef EBPF_MCP_JSON_H
+#define EBPF_MCP_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Declarations only here; reader.c holds jsmn's one definition. */
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#ifndef JSON_JSMN_IMPL
+#define JSMN_HEADER
+#endif
+#include <jsmn.h>
+
+#include "../limits.h"
+
+/* ---- reader ---------------------------------------------------------- */
+
+enum json_perr_kind {
+	JSON_OK = 0,
+	JSON_E_SYNTAX,   /* not JSON */
+	JSON_E_DEPTH,    /* nesting over the json_depth limit */
+	JSON_E_UTF8,     /* invalid UTF-8 in a string */
+	JSON_E_CTRL,     /* raw control byte (incl. NUL) inside a string */
+	JSON_E_TOKENS,   /* more tokens than the json_tokens limit */
+	JSON_E_EMPTY,    /* nothing but whitespace */
+};
+
+struct json_perr {
+	enum json_perr_kind kind;
+	size_t offset;       /* byte offset of the problem */
+	const char *what;    /* short static description */
+};
+
+struct jdoc {
+	const char *js;
+	size_t len;
+	jsmntok_t *t;
+	int n;
+};
+
+/* Validates then tokenizes js[0..len). Returns 0 or -1 with err filled. */
+int json__validate(const char *js, size_t len, unsigned depth_max, struct json_perr *err);
+int jdoc__parse(struct jdoc *d, const char *js, size_t len, jsmntok_t *toks,
+		unsigned max_tokens, unsigned depth_max, struct json_perr *err);
+const char *json__perr_name(enum json_perr_kind k);
+
+/* Index of the first token after the subtree rooted at i. */
+int jdoc__skip(const struct jdoc *d, int i);
+/* Value token of key in object obj, or -1. */
+int jdoc__get(const struct jdoc *d, int obj, const char *key);
+bool jdoc__is_obj(const struct jdoc *d, int i);
+bool jdoc__is_arr(const struct jdoc *d, int i);
+bool jdoc__is_str(const struct jdoc *d, int i);
+bool jdoc__is_num(const struct jdoc *d, int i);
+bool jdoc__is_bool(const struct jdoc *d, int i);
+bool jdoc__is_null(const struct jdoc *d, int i);
+bool jdoc__is_true(const struct jdoc *d, int i);
+/* String token equals s after unescaping. */
+bool jdoc__str_eq(const struct jdoc *d, int i, const char *s);
+/* Unescapes a string token into out (NUL-terminated). -ENOSPC if it does not
+ * fit in cap-1 bytes, -EINVAL if the token is not a string. */
+int jdoc__str(const struct jdoc *d, int i, char *out, size_t cap, size_t *len);
+/* Integer value; -EINVAL when not an integer, -ERANGE outside int64. */
+int jdoc__int(const struct jdoc *d, int i, int64_t *v);
+int jdoc__num(const struct jdoc *d, int i, double *v);
+/* i-th element of array arr, or -1. */
+int jdoc__elem(const struct jdoc *d, int arr, int idx);
+
+/* ---- writer ---------------------------------------------------------- */
+
+struct jw {
+	char *buf;
+	size_t cap, len;
+	unsigned depth;
+	uint64_t has_items;  /* bit d: container at depth d has an element */
+	bool after_key;
+	bool overflow;       /* sticky */
+};
+
+void jw__init(struct jw *w, char *buf, size_t cap);
+void jw__obj(struct jw *w);
+void jw__obj_end(struct jw *w);
+void jw__arr(struct jw *w);
+void jw__arr_end(struct jw *w);
+void jw__key(struct jw *w, const char *k);
+void jw__str(struct jw *w, const char *s);
+void jw__strn(struct jw *w, const char *s, size_t n);
+void jw__int(struct jw *w, int64_t v);
+void jw__uint(struct jw *w, uint64_t v);
+void jw__double(struct jw *w, double v);
+void jw__bool(struct jw *w, bool v);
+void jw__null(struct jw *w);
+/* Pre-validated JSON text inserted as one value. */
+void jw__raw(struct jw *w, const char *json, size_t n);
+/* printf into a JSON string value (bounded by LIMIT_ERROR_MSG_BYTES). */
+void jw__strf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* key + value shorthands */
+void jw__kstr(struct jw *w, const char *k, const char *v);
+void jw__kint(struct jw *w, const char *k, int64_t v);
+void jw__kuint(struct jw *w, const char *k, uint64_t v);
+void jw__kbool(struct jw *w, const char *k, bool v);
+
+/* Escapes s as the body of a JSON string (no quotes) into w; invalid UTF-8
+ * bytes become U+FFFD so our output is always valid JSON. */
+void jw__escape(struct jw *w, const char *s, size_t n);
+
+/* ---- small helpers --------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+size_t json__utf8_len(const unsigned char *s, size_t n);
+
+/* Glob match with '*' and '?' (bounded: no backtracking blow-up). */
+bool json__glob(const char *pat, const char *s);
+
+#endif

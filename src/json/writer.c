@@ -1,0 +1,195 @@
+/* Bounded JSON writer: separators from a depth bitmask, sticky overflow. */
+#include "json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+
+void jw__init(struct jw *w, char *buf, size_t cap)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->cap = cap;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	if (w->overflow)
+		return;
+	if (n > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void putc1(struct jw *w, char c) { put(w, &c, 1); }
+
+/* Emits the comma an element needs, unless it follows a key. */
+static void sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth == 0)
+		return;
+	uint64_t bit = 1ull << (w->depth - 1);
+	if (w->has_items & bit)
+		putc1(w, ',');
+	w->has_items |= bit;
+}
+
+static void open_c(struct jw *w, char c)
+{
+	sep(w);
+	putc1(w, c);
+	if (w->depth >= LIMIT_WRITER_DEPTH) {
+		w->overflow = true;   /* a programming error; fail closed */
+		return;
+	}
+	w->depth++;
+	w->has_items &= ~(1ull << (w->depth - 1));
+}
+
+static void close_c(struct jw *w, char c)
+{
+	if (w->depth)
+		w->depth--;
+	putc1(w, c);
+}
+
+void jw__obj(struct jw *w) { open_c(w, '{'); }
+void jw__obj_end(struct jw *w) { close_c(w, '}'); }
+void jw__arr(struct jw *w) { open_c(w, '['); }
+void jw__arr_end(struct jw *w) { close_c(w, ']'); }
+
+void jw__escape(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		unsigned char c = u[i];
+		size_t l = c < 0x80 ? 1 : json__utf8_len(u + i, n - i);
+		if (c >= 0x20 && c != '"' && c != '\\' && l) {
+			i += l;
+			continue;
+		}
+		put(w, s + run, i - run);
+		if (!l) {
+			put(w, "\xef\xbf\xbd", 3);   /* U+FFFD for a stray byte */
+		} else if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(w, e, 2);
+		} else if (c == '\n') {
+			put(w, "\\n", 2);
+		} else if (c == '\t') {
+			put(w, "\\t", 2);
+		} else if (c == '\r') {
+			put(w, "\\r", 2);
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			put(w, e, 6);
+		}
+		run = ++i;
+	}
+	put(w, s + run, n - run);
+}
+
+void jw__strn(struct jw *w, const char *s, size_t n)
+{
+	sep(w);
+	putc1(w, '"');
+	jw__escape(w, s, n);
+	putc1(w, '"');
+}
+
+void jw__str(struct jw *w, const char *s)
+{
+	if (!s) {
+		jw__null(w);
+		return;
+	}
+	jw__strn(w, s, strlen(s));
+}
+
+void jw__key(struct jw *w, const char *k)
+{
+	jw__str(w, k);
+	putc1(w, ':');
+	w->after_key = true;
+}
+
+void jw__int(struct jw *w, int64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	sep(w);
+	put(w, b, (size_t)n);
+}
+
+void jw__uint(struct jw *w, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	sep(w);
+	put(w, b, (size_t)n);
+}
+
+void jw__double(struct jw *w, double v)
+{
+	if (!isfinite(v)) {
+		jw__null(w);   /* JSON has no NaN or infinity */
+		return;
+	}
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%.17g", v);
+	sep(w);
+	put(w, b, (size_t)n);
+}
+
+void jw__bool(struct jw *w, bool v)
+{
+	sep(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jw__null(struct jw *w)
+{
+	sep(w);
+	put(w, "null", 4);
+}
+
+void jw__raw(struct jw *w, const char *json, size_t n)
+{
+	sep(w);
+	put(w, json, n);
+}
+
+void jw__strf(struct jw *w, const char *fmt, ...)
+{
+	char b[LIMIT_ERROR_MSG_BYTES];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(b))
+		n = sizeof(b) - 1;   /* messages are ours and sized to fit */
+	jw__strn(w, b, (size_t)n);
+}
+
+void jw__kstr(struct jw *w, const char *k, const char *v) { jw__key(w, k); jw__str(w, v); }
+void jw__kint(struct jw *w, const char *k, int64_t v) { jw__key(w, k); jw__int(w, v); }
+void jw__kuint(struct jw *w, const char *k, uint64_t v) { jw__key(w, k); jw__uint(w, v); }
+void jw__kbool(struct jw *w, const char *k, bool v) { jw__key(w, k); jw__bool(w, v); }

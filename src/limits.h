@@ -1,0 +1,64 @@
+/* Every resource cap of the server in one place.
+ *
+ * Each cap has a default, a floor and a hard maximum; `--limit NAME=VALUE`
+ * moves it within [min, max]. The X-macro keeps the enum, the names shown in
+ * errors and `info`, and the reasons in one table so they cannot drift.
+ */
+#ifndef EBPF_MCP_LIMITS_H
+#define EBPF_MCP_LIMITS_H
+
+#include <stdint.h>
+
+#define KIB (1024ull)
+#define MIB (1024ull * 1024ull)
+
+/*        id,                 name,               default,      min,        max,          why */
+#define LIMITS_TABLE(X) \
+	X(REQUEST_BYTES,    "request_bytes",    1 * MIB,      4 * KIB,    64 * MIB,     "one JSON-RPC line; longer lines are refused and skipped") \
+	X(JSON_TOKENS,      "json_tokens",      32768,        64,         1048576,      "jsmn tokens per request (16 bytes each)") \
+	X(JSON_DEPTH,       "json_depth",       64,           4,          1024,         "nesting of arrays/objects in a request") \
+	X(RESPONSE_BYTES,   "response_bytes",   4 * MIB,      64 * KIB,   64 * MIB,     "one reply line; a bigger result is an error, never cut") \
+	X(SCRATCH_BYTES,    "scratch_bytes",    4 * MIB,      64 * KIB,   64 * MIB,     "per-request working memory, reset after each request") \
+	X(HEAP_BYTES,       "heap_bytes",       48 * MIB,     1 * MIB,    1024 * MIB,   "malloc heap incl. libbpf/libelf (vmlinux BTF needs ~12 MiB)") \
+	X(LIST_ITEMS,       "list_items",       1000,         1,          100000,       "items one list call may return (its `limit` maximum)") \
+	X(SCAN_ITEMS,       "scan_items",       2000000,      1000,       50000000,     "entries one call may walk (kallsyms, BTF types, tracefs)") \
+	X(STRING_BYTES,     "string_bytes",     4096,         64,         65536,        "one string argument after unescaping") \
+	X(CALL_MS,          "call_ms",          30000,        100,        600000,       "wall time one tool call may take") \
+	X(PIN_WALK_DEPTH,   "pin_walk_depth",   8,            1,          64,           "directory depth walked under bpffs by inspect_state") \
+	X(LOG_LINE_BYTES,   "log_line_bytes",   1024,         128,        65536,        "one notifications/message text") \
+	X(TOOLS_PAGE,       "tools_page",       100,          1,          1000,         "tools per tools/list page (cursor for the rest)")
+
+enum limit_id {
+#define X(id, name, def, min, max, why) LIM_##id,
+	LIMITS_TABLE(X)
+#undef X
+	LIM__COUNT
+};
+
+struct limit_def {
+	const char *name;
+	uint64_t def, min, max;
+	const char *why;
+};
+
+extern const struct limit_def limit_defs[LIM__COUNT];
+
+/* The values in force; written once at start-up, read everywhere. */
+extern uint64_t limits[LIM__COUNT];
+
+/* Parses "name=value" (value may end in K or M). Returns 0, or -EINVAL with a
+ * message in err (bounded by err_len) naming the limit and its range. */
+int limits__set(const char *spec, char *err, unsigned err_len);
+void limits__reset(void);
+
+/* Fixed sizes that are not runtime tunables. */
+#define LIMIT_ERROR_MSG_BYTES   512   /* a tool error's message */
+#define LIMIT_ERROR_CTX_BYTES   8192  /* a tool error's context object (holds a log tail) */
+#define LIMIT_ID_BYTES          256   /* a JSON-RPC id echoed back verbatim */
+#define LIMIT_TOOL_NAME_BYTES   64
+#define LIMIT_WRITER_DEPTH      64    /* nesting our own writer emits */
+#define LIMIT_PATH_BYTES        4096  /* PATH_MAX */
+
+_Static_assert(LIMIT_WRITER_DEPTH <= 64, "writer keeps separators in a 64-bit mask");
+
+#endif

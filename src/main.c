@@ -1,0 +1,128 @@
+/* ebpf-mcp: the eBPF workflow over the Model Context Protocol (stdio).
+ *
+ * Start-up: flags -> limits -> heap cap -> fixed buffers -> serve until EOF
+ * or a terminating signal. Nothing but protocol goes to stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "mcp/server.h"
+#include "mem/heap.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ebpf-mcp [options]\n"
+		"Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC).\n\n"
+		"  --profile readonly|observe|full   tools on offer (default observe)\n"
+		"  --allow-tools a,b,...             only these tools (within the profile)\n"
+		"  --deny-tools a,b,...              never these tools\n"
+		"  --limit NAME=VALUE                set a cap (K/M suffixes), repeatable\n"
+		"  --validate-output                 check every result against its outputSchema\n"
+		"  --log-level LEVEL                 stderr threshold (debug..emergency, default warning)\n"
+		"  --help, --version\n\n"
+		"limits (default, range, why):\n");
+	for (int i = 0; i < LIM__COUNT; i++)
+		fprintf(f, "  %-16s %10llu  [%llu..%llu]  %s\n", limit_defs[i].name,
+			(unsigned long long)limit_defs[i].def, (unsigned long long)limit_defs[i].min,
+			(unsigned long long)limit_defs[i].max, limit_defs[i].why);
+}
+
+static int split_list(char *arg, const char **out, unsigned *n)
+{
+	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		if (*n >= SERVER_MAX_TOOL_LIST)
+			return -1;
+		out[(*n)++] = tok;
+	}
+	return 0;
+}
+
+static int parse_profile(const char *v, enum profile *p)
+{
+	static const char *const names[] = { "readonly", "observe", "full" };
+	for (int k = 0; k < 3; k++)
+		if (!strcmp(v, names[k])) {
+			*p = (enum profile)k;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_level(const char *v, enum log_level *l)
+{
+	static const char *const names[] = { "debug", "info", "notice", "warning", "error",
+					     "critical", "alert", "emergency" };
+	for (int k = 0; k < 8; k++)
+		if (!strcmp(v, names[k])) {
+			*l = (enum log_level)k;
+			return 0;
+		}
+	return -1;
+}
+
+static int bad(const char *what, const char *v)
+{
+	fprintf(stderr, "ebpf-mcp: %s: '%s' (see --help)\n", what, v ? v : "");
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct server_opts *o)
+{
+	char err[256];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--version")) {
+			printf("ebpf-mcp %s (MCP %s)\n", EBPF_MCP_VERSION, MCP_LATEST_VERSION);
+			exit(0);
+		} else if (!strcmp(a, "--validate-output")) {
+			o->validate_output = true;
+		} else if (!v) {
+			return bad("option needs a value", a);
+		} else if (!strcmp(a, "--profile")) {
+			if (parse_profile(v, &o->profile))
+				return bad("unknown profile", v);
+			i++;
+		} else if (!strcmp(a, "--log-level")) {
+			if (parse_level(v, &o->stderr_level))
+				return bad("unknown log level", v);
+			i++;
+		} else if (!strcmp(a, "--limit")) {
+			if (limits__set(v, err, sizeof(err)))
+				return bad(err, v);
+			i++;
+		} else if (!strcmp(a, "--allow-tools")) {
+			if (split_list(argv[++i], o->allow, &o->n_allow))
+				return bad("too many tools listed", v);
+		} else if (!strcmp(a, "--deny-tools")) {
+			if (split_list(argv[++i], o->deny, &o->n_deny))
+				return bad("too many tools listed", v);
+		} else {
+			return bad("unknown option", a);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;
+	struct server_opts o = { .profile = PROFILE_OBSERVE, .stderr_level = LOG_WARNING };
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	heap__set_cap(limits[LIM_HEAP_BYTES]);
+	if (server__init(&srv, &o, STDIN_FILENO, STDOUT_FILENO)) {
+		fprintf(stderr, "ebpf-mcp: cannot reserve the request/response buffers\n");
+		return 1;
+	}
+	rc = server__run(&srv);
+	server__fini(&srv);
+	return rc;
+}

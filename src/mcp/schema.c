@@ -1,0 +1,210 @@
+/* Runtime JSON Schema validator over the precompiled tables (schema.h). */
+#include "schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SCH_STR_SCRATCH 4096   /* enum values and keys are short */
+
+struct vctx {
+	const struct jdoc *d;
+	struct sch_err *err;
+	size_t plen;               /* current length of err->pointer */
+};
+
+static int verr(struct vctx *v, const char *fmt, const char *a, double x)
+{
+	if (a)
+		snprintf(v->err->msg, sizeof(v->err->msg), fmt, a);
+	else
+		snprintf(v->err->msg, sizeof(v->err->msg), fmt, x);
+	return -1;
+}
+
+/* Appends "/seg" (RFC 6901 escaped) to the pointer; returns the old length. */
+static size_t push_seg(struct vctx *v, const char *seg, size_t n)
+{
+	size_t old = v->plen;
+	char *p = v->err->pointer;
+	size_t cap = sizeof(v->err->pointer) - 1;
+	if (v->plen < cap)
+		p[v->plen++] = '/';
+	for (size_t i = 0; i < n && v->plen < cap; i++) {
+		if (seg[i] == '~' || seg[i] == '/') {
+			if (v->plen + 2 > cap)
+				break;
+			p[v->plen++] = '~';
+			p[v->plen++] = seg[i] == '~' ? '0' : '1';
+		} else {
+			p[v->plen++] = seg[i];
+		}
+	}
+	p[v->plen] = 0;
+	return old;
+}
+
+static void pop_seg(struct vctx *v, size_t old)
+{
+	v->plen = old;
+	v->err->pointer[old] = 0;
+}
+
+static const char *type_name(uint8_t t)
+{
+	switch (t) {
+	case SCH_NULL: return "null";
+	case SCH_BOOL: return "boolean";
+	case SCH_INT: return "integer";
+	case SCH_INT | SCH_NUM: case SCH_NUM: return "number";
+	case SCH_STR: return "string";
+	case SCH_ARR: return "array";
+	case SCH_OBJ: return "object";
+	default: return "a different type";
+	}
+}
+
+static uint8_t type_of(const struct jdoc *d, int i)
+{
+	if (jdoc__is_obj(d, i)) return SCH_OBJ;
+	if (jdoc__is_arr(d, i)) return SCH_ARR;
+	if (jdoc__is_str(d, i)) return SCH_STR;
+	if (jdoc__is_bool(d, i)) return SCH_BOOL;
+	if (jdoc__is_null(d, i)) return SCH_NULL;
+	int64_t iv;
+	return jdoc__int(d, i, &iv) == 0 ? (SCH_INT | SCH_NUM) : SCH_NUM;
+}
+
+static int check(struct vctx *v, int tok, unsigned node);
+
+static int check_string(struct vctx *v, int tok, const struct sch_node *n)
+{
+	char buf[SCH_STR_SCRATCH];
+	size_t len;
+	/* Length counts bytes of the unescaped value. */
+	size_t raw = (size_t)(v->d->t[tok].end - v->d->t[tok].start);
+	if (raw < sizeof(buf) && jdoc__str(v->d, tok, buf, sizeof(buf), &len) == 0) {
+		if (len < n->min_len)
+			return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
+		if (len > n->max_len)
+			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
+	} else if (n->max_len < raw) {
+		/* escapes never expand, so raw > max_len may still fit: decode
+		 * length cheaply is not possible here; the raw text bounds it */
+		if (raw > 6ull * n->max_len)
+			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
+		return verr(v, "string too long to check against %.0f bytes", NULL, n->max_len);
+	} else {
+		len = raw;
+	}
+	if (!n->enum_count)
+		return 0;
+	for (unsigned k = 0; k < n->enum_count; k++)
+		if (!strcmp(buf, sch_enums[n->enum_first + k]))
+			return 0;
+	char allowed[SCH_MSG_BYTES - 32];
+	size_t off = 0;
+	for (unsigned k = 0; k < n->enum_count && off < sizeof(allowed) - 1; k++)
+		off += (size_t)snprintf(allowed + off, sizeof(allowed) - off, "%s%s",
+					k ? ", " : "", sch_enums[n->enum_first + k]);
+	return verr(v, "must be one of: %s", allowed, 0);
+}
+
+static int check_number(struct vctx *v, int tok, const struct sch_node *n)
+{
+	double x;
+	jdoc__num(v->d, tok, &x);
+	if ((n->flags & SCH_F_MIN) && x < n->minimum)
+		return verr(v, "must be >= %.17g", NULL, n->minimum);
+	if ((n->flags & SCH_F_MAX) && x > n->maximum)
+		return verr(v, "must be <= %.17g", NULL, n->maximum);
+	return 0;
+}
+
+static int check_array(struct vctx *v, int tok, const struct sch_node *n)
+{
+	unsigned cnt = (unsigned)v->d->t[tok].size;
+	if (cnt < n->min_len)
+		return verr(v, "needs at least %.0f items", NULL, n->min_len);
+	if (cnt > n->max_len)
+		return verr(v, "allows at most %.0f items", NULL, n->max_len);
+	if (n->items < 0)
+		return 0;
+	int j = tok + 1;
+	for (unsigned k = 0; k < cnt; k++) {
+		char idx[16];
+		int il = snprintf(idx, sizeof(idx), "%u", k);
+		size_t old = push_seg(v, idx, (size_t)il);
+		if (check(v, j, (unsigned)n->items))
+			return -1;
+		pop_seg(v, old);
+		j = jdoc__skip(v->d, j);
+	}
+	return 0;
+}
+
+static const struct sch_prop *find_prop(const struct sch_node *n, const struct jdoc *d, int key)
+{
+	for (unsigned k = 0; k < n->prop_count; k++)
+		if (jdoc__str_eq(d, key, sch_props[n->prop_first + k].name))
+			return &sch_props[n->prop_first + k];
+	return NULL;
+}
+
+static int check_required(struct vctx *v, int tok, const struct sch_node *n)
+{
+	if ((n->flags & SCH_F_OR_ERROR) && jdoc__get(v->d, tok, "error") >= 0)
+		return 0;
+	for (unsigned k = 0; k < n->prop_count; k++) {
+		const struct sch_prop *p = &sch_props[n->prop_first + k];
+		if (p->required && jdoc__get(v->d, tok, p->name) < 0) {
+			push_seg(v, p->name, strlen(p->name));
+			return verr(v, "missing required property '%s'", p->name, 0);
+		}
+	}
+	return 0;
+}
+
+static int check_object(struct vctx *v, int tok, const struct sch_node *n)
+{
+	int j = tok + 1;
+	for (int k = 0; k < v->d->t[tok].size; k++) {
+		const struct sch_prop *p = find_prop(n, v->d, j);
+		const jsmntok_t *kt = &v->d->t[j];
+		size_t old = push_seg(v, v->d->js + kt->start, (size_t)(kt->end - kt->start));
+		if (p) {
+			if (check(v, j + 1, p->node))
+				return -1;
+		} else if (n->flags & SCH_F_NO_ADDL) {
+			return verr(v, "unknown property (allowed: see the tool's inputSchema)", NULL, 0);
+		} else if (n->addl >= 0 && check(v, j + 1, (unsigned)n->addl)) {
+			return -1;
+		}
+		pop_seg(v, old);
+		j = jdoc__skip(v->d, j + 1);
+	}
+	return check_required(v, tok, n);
+}
+
+static int check(struct vctx *v, int tok, unsigned node)
+{
+	const struct sch_node *n = &sch_nodes[node];
+	uint8_t t = type_of(v->d, tok);
+	if (!(t & n->types))
+		return verr(v, "expected %s", type_name(n->types), 0);
+	switch (t & (SCH_OBJ | SCH_ARR | SCH_STR | SCH_NUM)) {
+	case SCH_OBJ: return check_object(v, tok, n);
+	case SCH_ARR: return check_array(v, tok, n);
+	case SCH_STR: return check_string(v, tok, n);
+	case SCH_NUM: return check_number(v, tok, n);
+	}
+	return 0;
+}
+
+int schema__validate(const struct jdoc *d, int tok, unsigned node, struct sch_err *err)
+{
+	struct vctx v = { .d = d, .err = err };
+	err->pointer[0] = 0;
+	err->msg[0] = 0;
+	return check(&v, tok, node);
+}

@@ -1,0 +1,70 @@
+/* Precompiled JSON Schemas: the tables `schemas/schemac` generates, and the
+ * validator that walks them.
+ *
+ * The supported keyword set is small on purpose (type, properties, required,
+ * additionalProperties, items, enum of strings, minimum/maximum,
+ * minLength/maxLength, minItems/maxItems); the compiler refuses any other
+ * keyword, so a schema can never promise a check the runtime does not make.
+ */
+#ifndef EBPF_MCP_SCHEMA_H
+#define EBPF_MCP_SCHEMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../json/json.h"
+
+enum {
+	SCH_NULL = 1, SCH_BOOL = 2, SCH_INT = 4, SCH_NUM = 8,
+	SCH_STR = 16, SCH_ARR = 32, SCH_OBJ = 64, SCH_ANY = 127,
+};
+
+enum {
+	SCH_F_MIN = 1,         /* minimum present */
+	SCH_F_MAX = 2,         /* maximum present */
+	SCH_F_NO_ADDL = 4,     /* additionalProperties: false */
+	SCH_F_OR_ERROR = 8,    /* output root: all required, or only "error" */
+};
+
+struct sch_node {
+	uint8_t types;
+	uint8_t flags;
+	uint16_t prop_first, prop_count;
+	uint16_t enum_first, enum_count;
+	int16_t items;         /* node of array items, -1 for any */
+	int16_t addl;          /* node of additionalProperties schema, -1 for any */
+	double minimum, maximum;
+	uint32_t min_len, max_len;   /* strings: bytes; arrays: items */
+};
+
+struct sch_prop {
+	const char *name;
+	uint16_t node;
+	bool required;
+};
+
+struct sch_tool {
+	const char *name;
+	const char *descriptor;      /* minified tools/list entry */
+	uint32_t descriptor_len;
+	uint16_t input, output;      /* root nodes */
+};
+
+extern const struct sch_node sch_nodes[];
+extern const struct sch_prop sch_props[];
+extern const char *const sch_enums[];
+extern const struct sch_tool sch_tools[];
+extern const unsigned sch_tool_count;
+
+#define SCH_POINTER_BYTES 256
+#define SCH_MSG_BYTES     256
+
+struct sch_err {
+	char pointer[SCH_POINTER_BYTES];   /* JSON pointer of the bad value */
+	char msg[SCH_MSG_BYTES];
+};
+
+/* 0 when tok conforms to node; else -1 with err filled. */
+int schema__validate(const struct jdoc *d, int tok, unsigned node, struct sch_err *err);
+
+#endif

@@ -1,0 +1,284 @@
+/* The capped heap: this program's malloc family, libbpf and libelf included.
+ *
+ * A static musl program may define malloc/free/... itself; the linker then
+ * never pulls musl's own allocator for them. Every byte we take from the
+ * kernel is counted against one cap (limits[LIM_HEAP_BYTES]); past it the
+ * allocation fails with ENOMEM and the caller reports a `resource` error.
+ *
+ * Small blocks (<= HEAP_SMALL_MAX) come from size classes, four per power of
+ * two, carved from HEAP_CHUNK_BYTES chunks and recycled on free lists. Large
+ * blocks are their own mappings, so freeing one returns it to the kernel and
+ * realloc can grow it with mremap without copying (libbpf grows BTF arrays
+ * that way). The server is single-threaded; no locking.
+ */
+#define _GNU_SOURCE
+#include "heap.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HEAP_ALIGN        16u
+#define HEAP_SMALL_MAX    (64u * 1024u)       /* above: a mapping of its own */
+#define HEAP_CHUNK_BYTES  (256u * 1024u)      /* small classes carve from these */
+#define HEAP_PAGE         4096u
+#define HEAP_CLASSES      48                  /* 16 B .. 64 KiB, 4 per doubling */
+#define HEAP_MAGIC_SMALL  0x5ab1e5ab1e000000ull
+#define HEAP_MAGIC_LARGE  0x1a29e1a29e000000ull
+#define HEAP_MAGIC_MASK   0xffffffffff000000ull
+
+/* Sits right before every block handed out (keeps 16-byte alignment). */
+struct hdr {
+	uint64_t tag;   /* magic | class index, or magic for large */
+	uint64_t size;  /* small: class size; large: mapping length */
+};
+_Static_assert(sizeof(struct hdr) == HEAP_ALIGN, "header keeps alignment");
+
+struct free_blk { struct free_blk *next; };
+
+static struct {
+	uint64_t cap;         /* 0 means "not yet set": use the default */
+	uint64_t mapped;      /* bytes taken from the kernel, the capped figure */
+	uint64_t peak;
+	uint64_t in_use;      /* bytes handed out (class sizes), for stats */
+	uint64_t failures;    /* allocations refused by the cap */
+	char *bump, *bump_end;
+	struct free_blk *free_list[HEAP_CLASSES];
+} heap;
+
+void heap__set_cap(uint64_t bytes) { heap.cap = bytes; }
+
+void heap__stats(struct heap_stats *s)
+{
+	s->cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
+	s->mapped = heap.mapped;
+	s->peak = heap.peak;
+	s->in_use = heap.in_use;
+	s->failures = heap.failures;
+}
+
+static size_t class_size(unsigned c)
+{
+	/* class c: base 2^(c/4 + 4), plus quarter steps */
+	size_t base = (size_t)1 << (c / 4 + 4);
+	return base + (base / 4) * (c % 4);
+}
+
+static unsigned class_of(size_t n)
+{
+	if (n <= 16)
+		return 0;
+	unsigned lg = 63 - __builtin_clzll(n - 1);     /* floor(log2(n-1)) */
+	size_t base = (size_t)1 << lg;                  /* base < n <= 2*base */
+	unsigned q = (unsigned)((n - 1 - base) / (base / 4)) + 1;  /* 1..4 */
+	unsigned c = (lg - 4) * 4 + q;
+	return c;                                     /* class_size(c) >= n */
+}
+
+static void *map_pages(size_t len)
+{
+	uint64_t cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
+	if (len > cap || heap.mapped > cap - len) {
+		heap.failures++;
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	heap.mapped += len;
+	if (heap.mapped > heap.peak)
+		heap.peak = heap.mapped;
+	return p;
+}
+
+static void unmap_pages(void *p, size_t len)
+{
+	munmap(p, len);
+	heap.mapped -= len;
+}
+
+static void *small_alloc(size_t n)
+{
+	unsigned c = class_of(n);
+	size_t sz = class_size(c);
+	struct hdr *h;
+
+	if (heap.free_list[c]) {
+		h = (struct hdr *)heap.free_list[c];
+		heap.free_list[c] = ((struct free_blk *)h)->next;
+	} else {
+		size_t need = sz + sizeof(*h);
+		if ((size_t)(heap.bump_end - heap.bump) < need) {
+			/* the tail of the old chunk is left unused: at most one block */
+			char *chunk = map_pages(HEAP_CHUNK_BYTES);
+			if (!chunk)
+				return NULL;
+			heap.bump = chunk;
+			heap.bump_end = chunk + HEAP_CHUNK_BYTES;
+		}
+		h = (struct hdr *)heap.bump;
+		heap.bump += need;
+	}
+	h->tag = HEAP_MAGIC_SMALL | c;
+	h->size = sz;
+	heap.in_use += sz;
+	return h + 1;
+}
+
+static size_t page_round(size_t n) { return (n + HEAP_PAGE - 1) & ~(size_t)(HEAP_PAGE - 1); }
+
+static void *large_alloc(size_t n)
+{
+	if (n > SIZE_MAX - 2 * HEAP_PAGE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size_t len = page_round(n + sizeof(struct hdr));
+	struct hdr *h = map_pages(len);
+	if (!h)
+		return NULL;
+	h->tag = HEAP_MAGIC_LARGE;
+	h->size = len;
+	heap.in_use += len;
+	return h + 1;
+}
+
+void *malloc(size_t n)
+{
+	if (n == 0)
+		n = 1;
+	return n <= HEAP_SMALL_MAX ? small_alloc(n) : large_alloc(n);
+}
+
+static struct hdr *hdr_of(void *p) { return (struct hdr *)p - 1; }
+
+/* A large block's mapping starts on the page holding its header. */
+static char *map_base(struct hdr *h) { return (char *)((uintptr_t)h & ~(uintptr_t)(HEAP_PAGE - 1)); }
+
+void free(void *p)
+{
+	if (!p)
+		return;
+	struct hdr *h = hdr_of(p);
+	uint64_t kind = h->tag & HEAP_MAGIC_MASK;
+	if (kind == HEAP_MAGIC_SMALL) {
+		unsigned c = (unsigned)(h->tag & 0xff);
+		heap.in_use -= h->size;
+		((struct free_blk *)h)->next = heap.free_list[c];
+		heap.free_list[c] = (struct free_blk *)h;
+		return;
+	}
+	if (kind != HEAP_MAGIC_LARGE)
+		__builtin_trap();   /* not ours: a double free or wild pointer */
+	heap.in_use -= h->size;
+	unmap_pages(map_base(h), h->size);
+}
+
+size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	struct hdr *h = hdr_of(p);
+	if ((h->tag & HEAP_MAGIC_MASK) == HEAP_MAGIC_SMALL)
+		return h->size;
+	return (size_t)(map_base(h) + h->size - (char *)p);
+}
+
+void *calloc(size_t a, size_t b)
+{
+	if (b && a > SIZE_MAX / b) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = malloc(a * b);
+	if (p && a * b <= HEAP_SMALL_MAX)
+		memset(p, 0, a * b);   /* fresh mappings are zero already */
+	return p;
+}
+
+static void *large_grow(struct hdr *h, size_t n)
+{
+	size_t len = page_round(n + sizeof(*h));
+	uint64_t cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
+	if (len > h->size && (len - h->size > cap || heap.mapped > cap - (len - h->size))) {
+		heap.failures++;
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *q = mremap(h, h->size, len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	heap.mapped = heap.mapped - h->size + len;
+	heap.in_use = heap.in_use - h->size + len;
+	if (heap.mapped > heap.peak)
+		heap.peak = heap.mapped;
+	h = q;
+	h->size = len;
+	return h + 1;
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (!p)
+		return malloc(n);
+	if (n == 0)
+		n = 1;
+	struct hdr *h = hdr_of(p);
+	size_t have = malloc_usable_size(p);
+	if ((h->tag & HEAP_MAGIC_MASK) == HEAP_MAGIC_LARGE && n > HEAP_SMALL_MAX &&
+	    map_base(h) == (char *)h)
+		return large_grow(h, n);
+	if (n <= have && n > have / 2)
+		return p;
+	void *q = malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, n < have ? n : have);
+	free(p);
+	return q;
+}
+
+/* Over-aligned requests are rare (none in libbpf's hot paths): they get a
+ * mapping of their own whose data starts one page in, so any alignment up to
+ * a page holds. free() finds the mapping by rounding the header down. */
+void *aligned_alloc(size_t align, size_t n)
+{
+	if (align <= HEAP_ALIGN)
+		return malloc(n);
+	if (align & (align - 1) || align > HEAP_PAGE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (n > SIZE_MAX - 2 * HEAP_PAGE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size_t len = page_round(n) + HEAP_PAGE;
+	char *base = map_pages(len);
+	if (!base)
+		return NULL;
+	struct hdr *h = (struct hdr *)(base + HEAP_PAGE) - 1;
+	h->tag = HEAP_MAGIC_LARGE;
+	h->size = len;
+	heap.in_use += len;
+	return h + 1;
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	void *p = aligned_alloc(align, n);
+	if (!p)
+		return errno ? errno : ENOMEM;
+	*out = p;
+	return 0;
+}
+
+void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }

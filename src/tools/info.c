@@ -1,0 +1,238 @@
+/* info: what this host offers for eBPF, and this server's own state. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "../mcp/server.h"
+#include "../mem/heap.h"
+#include "../sys/sysfs.h"
+#include "tool.h"
+
+#define INFO_STATUS_BYTES 8192   /* /proc/self/status is ~1.5 KiB */
+#define INFO_MAX_MODULES  4096   /* entries walked in /sys/kernel/btf */
+
+static const char *const cap_names[] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
+	"setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw",
+	"ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
+	"sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod",
+	"lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
+	"wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+};
+#define CAP_NET_ADMIN_BIT 12
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT   38
+#define CAP_BPF_BIT       39
+
+/* A "Key:\tvalue" line of /proc/self/status. */
+static const char *status_field(const char *status, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return p + kl + 1;
+	return NULL;
+}
+
+static uint64_t status_kib(const char *status, const char *key)
+{
+	const char *v = status_field(status, key);
+	return v ? strtoull(v, NULL, 10) * 1024 : 0;
+}
+
+static void write_server(struct tool_ctx *ctx)
+{
+	struct server *s = ctx->srv;
+	struct jw *w = ctx->out;
+	jw__key(w, "server");
+	jw__obj(w);
+	jw__kstr(w, "name", "ebpf-mcp");
+	jw__kstr(w, "version", EBPF_MCP_VERSION);
+	jw__kstr(w, "protocol_version", s->protocol);
+	jw__kstr(w, "profile", server__profile_name(s->opt.profile));
+	jw__key(w, "tools");
+	jw__arr(w);
+	for (unsigned k = 0; k < tool_count; k++)
+		if (server__tool_allowed(s, tool_table[k]))
+			jw__str(w, tool_table[k]->name);
+	jw__arr_end(w);
+	jw__kint(w, "pid", getpid());
+	jw__kuint(w, "uptime_ms", (now_ns() - s->started_ns) / 1000000);
+	jw__kuint(w, "requests", s->n_requests);
+	jw__kuint(w, "tool_calls", s->n_tool_calls);
+	jw__kuint(w, "errors", s->n_errors);
+	jw__obj_end(w);
+}
+
+static void write_kernel(struct jw *w)
+{
+	struct utsname u;
+	uname(&u);
+	jw__key(w, "kernel");
+	jw__obj(w);
+	jw__kstr(w, "release", u.release);
+	jw__kstr(w, "version", u.version);
+	jw__kstr(w, "machine", u.machine);
+	jw__kstr(w, "hostname", u.nodename);
+	jw__obj_end(w);
+}
+
+static void write_btf(struct jw *w)
+{
+	struct stat st;
+	bool have = stat("/sys/kernel/btf/vmlinux", &st) == 0;
+	unsigned mods = 0;
+	DIR *d = opendir("/sys/kernel/btf");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) && mods < INFO_MAX_MODULES)
+			if (e->d_name[0] != '.' && strcmp(e->d_name, "vmlinux"))
+				mods++;
+		closedir(d);
+	}
+	jw__key(w, "btf");
+	jw__obj(w);
+	jw__kbool(w, "vmlinux", have);
+	jw__kint(w, "vmlinux_bytes", have ? st.st_size : 0);
+	jw__kuint(w, "modules_with_btf", mods);
+	jw__obj_end(w);
+}
+
+static void write_fs(struct jw *w)
+{
+	static const char *const fs[][2] = { { "bpffs", "bpf" }, { "tracefs", "tracefs" }, { "debugfs", "debugfs" } };
+	jw__key(w, "filesystems");
+	jw__obj(w);
+	for (unsigned k = 0; k < 3; k++) {
+		char mp[256];
+		bool m = sysfs__mount_point(fs[k][1], mp, sizeof(mp)) == 0;
+		jw__key(w, fs[k][0]);
+		jw__obj(w);
+		jw__kbool(w, "mounted", m);
+		jw__key(w, "path");
+		if (m)
+			jw__str(w, mp);
+		else
+			jw__null(w);
+		jw__kbool(w, "supported", sysfs__fs_supported(fs[k][1]));
+		jw__obj_end(w);
+	}
+	jw__obj_end(w);
+}
+
+static void write_caps(struct jw *w, const char *status)
+{
+	const char *v = status_field(status, "CapEff");
+	uint64_t eff = v ? strtoull(v, NULL, 16) : 0;
+	jw__key(w, "capabilities");
+	jw__obj(w);
+	jw__key(w, "effective");
+	jw__arr(w);
+	for (unsigned b = 0; b < 64; b++)
+		if (eff >> b & 1) {
+			if (b < sizeof(cap_names) / sizeof(cap_names[0]))
+				jw__str(w, cap_names[b]);
+			else
+				jw__strf(w, "cap_%u", b);
+		}
+	jw__arr_end(w);
+	/* CAP_SYS_ADMIN implies the BPF and perf rights on every kernel. */
+	bool admin = eff >> CAP_SYS_ADMIN_BIT & 1;
+	jw__kbool(w, "bpf", admin || (eff >> CAP_BPF_BIT & 1));
+	jw__kbool(w, "perfmon", admin || (eff >> CAP_PERFMON_BIT & 1));
+	jw__kbool(w, "sys_admin", admin);
+	jw__kbool(w, "net_admin", eff >> CAP_NET_ADMIN_BIT & 1);
+	jw__key(w, "missing");
+	jw__arr(w);
+	if (!admin && !(eff >> CAP_BPF_BIT & 1))
+		jw__str(w, "bpf");
+	if (!admin && !(eff >> CAP_PERFMON_BIT & 1))
+		jw__str(w, "perfmon");
+	if (!(eff >> CAP_NET_ADMIN_BIT & 1))
+		jw__str(w, "net_admin");
+	jw__arr_end(w);
+	jw__obj_end(w);
+}
+
+static void kint_file(struct jw *w, const char *key, const char *path)
+{
+	int64_t v;
+	jw__key(w, key);
+	if (sysfs__read_int(path, &v))
+		jw__null(w);
+	else
+		jw__int(w, v);
+}
+
+static void write_security(struct jw *w)
+{
+	char buf[256];
+	jw__key(w, "security");
+	jw__obj(w);
+	jw__key(w, "lockdown");
+	char *l, *r;
+	if (!sysfs__read("/sys/kernel/security/lockdown", buf, sizeof(buf), NULL) &&
+	    (l = strchr(buf, '[')) && (r = strchr(l, ']')))
+		jw__strn(w, l + 1, (size_t)(r - l - 1));
+	else
+		jw__null(w);
+	kint_file(w, "unprivileged_bpf_disabled", "/proc/sys/kernel/unprivileged_bpf_disabled");
+	kint_file(w, "jit_enable", "/proc/sys/net/core/bpf_jit_enable");
+	kint_file(w, "jit_harden", "/proc/sys/net/core/bpf_jit_harden");
+	kint_file(w, "jit_kallsyms", "/proc/sys/net/core/bpf_jit_kallsyms");
+	kint_file(w, "bpf_stats_enabled", "/proc/sys/kernel/bpf_stats_enabled");
+	jw__obj_end(w);
+}
+
+static void write_limits_mem(struct jw *w, const char *status)
+{
+	jw__key(w, "limits");
+	jw__obj(w);
+	for (int i = 0; i < LIM__COUNT; i++)
+		jw__kuint(w, limit_defs[i].name, limits[i]);
+	jw__obj_end(w);
+	struct heap_stats hs;
+	heap__stats(&hs);
+	jw__key(w, "memory");
+	jw__obj(w);
+	jw__kuint(w, "heap_cap_bytes", hs.cap);
+	jw__kuint(w, "heap_mapped_bytes", hs.mapped);
+	jw__kuint(w, "heap_peak_bytes", hs.peak);
+	jw__kuint(w, "heap_refusals", hs.failures);
+	jw__kuint(w, "rss_bytes", status_kib(status, "VmRSS"));
+	jw__kuint(w, "rss_peak_bytes", status_kib(status, "VmHWM"));
+	jw__obj_end(w);
+}
+
+static int run_info(struct tool_ctx *ctx)
+{
+	char *status = arena__alloc(ctx->scratch, INFO_STATUS_BYTES);
+	if (!status)
+		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory for /proc/self/status");
+	int r = sysfs__read("/proc/self/status", status, INFO_STATUS_BYTES, NULL);
+	if (r && r != -EFBIG)
+		return tool__fail_errno(ctx, r, "reading /proc/self/status");
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	write_server(ctx);
+	write_kernel(w);
+	write_btf(w);
+	write_fs(w);
+	write_caps(w, status);
+	write_security(w);
+	write_limits_mem(w, status);
+	jw__obj_end(w);
+	return 0;
+}
+
+const struct tool tool_info = {
+	.name = "info",
+	.schema = SCHEMA_info,
+	.run = run_info,
+	.min_profile = PROFILE_READONLY,
+};

@@ -1,0 +1,171 @@
+/* Shared tool plumbing: errors, argument access, paging fields. */
+#include "tool.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../mcp/server.h"
+
+const char *tool__cat_name(enum err_cat c)
+{
+	static const char *const n[] = { "validation", "permission", "resource", "kernel", "internal" };
+	return n[c];
+}
+
+static int vfail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool rec,
+		 const char *fmt, va_list ap)
+{
+	struct tool_err *e = ctx->err;
+	if (e->set)
+		return -1;     /* the first failure is the one that explains */
+	e->set = true;
+	e->cat = cat;
+	e->recoverable = rec;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return -1;
+}
+
+int tool__fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool rec, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(ctx, cat, code, rec, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *tool__errno_code(int err)
+{
+	switch (err) {
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ENOENT: return "ENOENT";
+	case ENOMEM: return "ENOMEM";
+	case E2BIG: return "E2BIG";
+	case EINVAL: return "EINVAL";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENOSPC: return "ENOSPC";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENODEV: return "ENODEV";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case ELOOP: return "ELOOP";
+	case EBADF: return "EBADF";
+	case EFAULT: return "EFAULT";
+	case ENOSYS: return "ENOSYS";
+	case ESRCH: return "ESRCH";
+	case ENXIO: return "ENXIO";
+	case EAGAIN: return "EAGAIN";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ERANGE: return "ERANGE";
+	case EROFS: return "EROFS";
+	case 524: return "ENOTSUPP";   /* kernel-internal, leaks out of bpf() */
+	default: return "EKERNEL";
+	}
+}
+
+static enum err_cat errno_cat(int err)
+{
+	switch (err) {
+	case EPERM: case EACCES: return ERR_PERMISSION;
+	case ENOMEM: case E2BIG: case ENOSPC: case EAGAIN: return ERR_RESOURCE;
+	default: return ERR_KERNEL;
+	}
+}
+
+int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
+{
+	int err = neg_errno < 0 ? -neg_errno : neg_errno;
+	char what[LIMIT_ERROR_MSG_BYTES / 2];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (ctx->err->set)
+		return -1;
+	const char *hint = "";
+	if (err == EPERM || err == EACCES)
+		hint = " (needs root or CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN; see `info` capabilities)";
+	else if (err == ENOMEM)
+		hint = " (the heap_bytes cap or RLIMIT_MEMLOCK may be too low)";
+	tool__fail(ctx, errno_cat(err), tool__errno_code(err), err == EAGAIN || err == EBUSY || err == ENOMEM,
+		   "%s: %s%s", what, strerror(err), hint);
+	jw__kint(&ctx->err->ctx, "errno", err);
+	return -1;
+}
+
+int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, ...)
+{
+	char code[48], up[32];
+	const char *n = limit_defs[lim].name;
+	size_t k;
+	for (k = 0; n[k] && k < sizeof(up) - 1; k++)
+		up[k] = (char)(n[k] >= 'a' && n[k] <= 'z' ? n[k] - 32 : n[k]);
+	up[k] = 0;
+	snprintf(code, sizeof(code), "LIMIT_%s", up);
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(ctx, ERR_RESOURCE, code, true, fmt, ap);
+	va_end(ap);
+	jw__kstr(&ctx->err->ctx, "limit", n);
+	jw__kuint(&ctx->err->ctx, "value", limits[lim]);
+	jw__kuint(&ctx->err->ctx, "max", limit_defs[lim].max);
+	return -1;
+}
+
+int tool__arg(struct tool_ctx *ctx, const char *key)
+{
+	return ctx->args < 0 ? -1 : jdoc__get(ctx->doc, ctx->args, key);
+}
+
+const char *tool__arg_str(struct tool_ctx *ctx, const char *key)
+{
+	int t = tool__arg(ctx, key);
+	if (!jdoc__is_str(ctx->doc, t))
+		return NULL;
+	/* Unescaping never lengthens the text: raw length bounds the copy. */
+	size_t cap = (size_t)(ctx->doc->t[t].end - ctx->doc->t[t].start) + 8;
+	char *buf = arena__alloc(ctx->scratch, cap);
+	if (!buf || jdoc__str(ctx->doc, t, buf, cap, NULL))
+		return NULL;
+	return buf;
+}
+
+int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt)
+{
+	int64_t v;
+	int t = tool__arg(ctx, key);
+	return t >= 0 && !jdoc__int(ctx->doc, t, &v) ? v : dflt;
+}
+
+bool tool__arg_bool(struct tool_ctx *ctx, const char *key, bool dflt)
+{
+	int t = tool__arg(ctx, key);
+	return jdoc__is_bool(ctx->doc, t) ? jdoc__is_true(ctx->doc, t) : dflt;
+}
+
+bool tool__expired(struct tool_ctx *ctx)
+{
+	return now_ns() > ctx->deadline_ns;
+}
+
+void tool__page_fields(struct jw *w, uint64_t total, uint64_t offset, uint64_t returned)
+{
+	jw__kuint(w, "total", total);
+	jw__kuint(w, "offset", offset);
+	jw__kuint(w, "returned", returned);
+	jw__kbool(w, "truncated", offset + returned < total);
+}
+
+const struct tool *tool__find(const char *name, size_t len)
+{
+	for (unsigned k = 0; k < tool_count; k++)
+		if (strlen(tool_table[k]->name) == len && !memcmp(tool_table[k]->name, name, len))
+			return tool_table[k];
+	return NULL;
+}

@@ -1,0 +1,91 @@
+/* The tool interface: what a handler gets, how it answers, how it fails.
+ *
+ * A handler reads its (already schema-checked) arguments from ctx->doc at
+ * ctx->args, writes the structuredContent object into ctx->out, and returns
+ * 0; or calls tool__fail*() and returns its result (-1). The server wraps
+ * either into a CallToolResult. Handlers never write to stdout.
+ */
+#ifndef EBPF_MCP_TOOL_H
+#define EBPF_MCP_TOOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../json/json.h"
+#include "../mem/arena.h"
+#include "schemas_gen.h"
+
+enum profile { PROFILE_READONLY = 0, PROFILE_OBSERVE = 1, PROFILE_FULL = 2 };
+
+enum err_cat { ERR_VALIDATION, ERR_PERMISSION, ERR_RESOURCE, ERR_KERNEL, ERR_INTERNAL };
+
+struct tool_err {
+	bool set;
+	enum err_cat cat;
+	char code[48];
+	char msg[LIMIT_ERROR_MSG_BYTES];
+	bool recoverable;
+	struct jw ctx;                 /* members of the context object */
+	char ctx_buf[LIMIT_ERROR_CTX_BYTES];
+};
+
+struct server;
+
+struct tool_ctx {
+	struct server *srv;
+	const struct jdoc *doc;
+	int args;                      /* token of the arguments object, or -1 */
+	struct jw *out;                /* structuredContent goes here */
+	struct arena *scratch;         /* per-request memory */
+	struct tool_err *err;
+	uint64_t deadline_ns;          /* CLOCK_MONOTONIC; call_ms from the start */
+};
+
+typedef int (*tool_fn)(struct tool_ctx *ctx);
+
+struct tool {
+	const char *name;
+	enum sch_tool_id schema;       /* compile fails if the schema is missing */
+	tool_fn run;
+	enum profile min_profile;
+};
+
+/* ---- failing ---------------------------------------------------------- */
+
+/* Sets the error (first one wins) and returns -1. The context object starts
+ * empty; add members with jw__k*(&ctx->err->ctx, ...) after the call. */
+int tool__fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool recoverable,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* For a negative errno from the kernel or libbpf: picks category and code
+ * (EPERM -> permission/EPERM, ENOMEM -> resource/ENOMEM, ...), adds
+ * context.errno, and prefixes the message with `what`. */
+int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A limit was hit: resource/LIMIT_<NAME>, context {limit, value}. */
+int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *tool__errno_code(int err);
+const char *tool__cat_name(enum err_cat c);
+
+/* ---- arguments (already validated against inputSchema) ---------------- */
+
+/* Unescaped string argument in scratch memory, or NULL when absent. */
+const char *tool__arg_str(struct tool_ctx *ctx, const char *key);
+int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt);
+bool tool__arg_bool(struct tool_ctx *ctx, const char *key, bool dflt);
+/* Token of an argument, or -1. */
+int tool__arg(struct tool_ctx *ctx, const char *key);
+/* true once the call's deadline has passed (checked by long loops). */
+bool tool__expired(struct tool_ctx *ctx);
+
+/* Emits "truncated"-style paging fields shared by list tools:
+ * {"total":N,"offset":O,"returned":R,"truncated":bool} members. */
+void tool__page_fields(struct jw *w, uint64_t total, uint64_t offset, uint64_t returned);
+
+/* ---- registry ---------------------------------------------------------- */
+
+extern const struct tool *const tool_table[];
+extern const unsigned tool_count;
+const struct tool *tool__find(const char *name, size_t len);
+
+#endif
