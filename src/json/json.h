@@ -71,6 +71,8 @@ bool jdoc__str_eq(const struct jdoc *d, int i, const char *s);
 /* Unescapes a string token into out (NUL-terminated). -ENOSPC if it does not
  * fit in cap-1 bytes, -EINVAL if the token is not a string. */
 int jdoc__str(const struct jdoc *d, int i, char *out, size_t cap, size_t *len);
+/* Byte length of a string token after unescaping. */
+size_t jdoc__str_len(const struct jdoc *d, int i);
 /* Integer value; -EINVAL when not an integer, -ERANGE outside int64. */
 int jdoc__int(const struct jdoc *d, int i, int64_t *v);
 int jdoc__num(const struct jdoc *d, int i, double *v);

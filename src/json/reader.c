@@ -410,6 +410,23 @@ int jdoc__str(const struct jdoc *d, int i, char *out, size_t cap, size_t *len)
 	return 0;
 }
 
+size_t jdoc__str_len(const struct jdoc *d, int i)
+{
+	char tmp[4];
+	size_t n = 0;
+	const char *s = d->js + d->t[i].start, *e = d->js + d->t[i].end;
+	while (s < e) {
+		size_t k = 0;
+		if (*s == '\\') {
+			s += 1 + unescape_one(s + 1, tmp, &k);
+			n += k;
+		} else {
+			s++, n++;
+		}
+	}
+	return n;
+}
+
 bool jdoc__str_eq(const struct jdoc *d, int i, const char *s)
 {
 	if (!jdoc__is_str(d, i))

@@ -79,29 +79,18 @@ static int check(struct vctx *v, int tok, unsigned node);
 
 static int check_string(struct vctx *v, int tok, const struct sch_node *n)
 {
-	char buf[SCH_STR_SCRATCH];
-	size_t len;
-	/* Length counts bytes of the unescaped value. */
-	size_t raw = (size_t)(v->d->t[tok].end - v->d->t[tok].start);
-	if (raw < sizeof(buf) && jdoc__str(v->d, tok, buf, sizeof(buf), &len) == 0) {
-		if (len < n->min_len)
-			return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
-		if (len > n->max_len)
-			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
-	} else if (n->max_len < raw) {
-		/* escapes never expand, so raw > max_len may still fit: decode
-		 * length cheaply is not possible here; the raw text bounds it */
-		if (raw > 6ull * n->max_len)
-			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
-		return verr(v, "string too long to check against %.0f bytes", NULL, n->max_len);
-	} else {
-		len = raw;
-	}
+	size_t len = jdoc__str_len(v->d, tok);   /* bytes after unescaping */
+	if (len < n->min_len)
+		return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
+	if (len > n->max_len)
+		return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
 	if (!n->enum_count)
 		return 0;
-	for (unsigned k = 0; k < n->enum_count; k++)
-		if (!strcmp(buf, sch_enums[n->enum_first + k]))
-			return 0;
+	char buf[SCH_STR_SCRATCH];
+	if (len < sizeof(buf) && !jdoc__str(v->d, tok, buf, sizeof(buf), NULL))
+		for (unsigned k = 0; k < n->enum_count; k++)
+			if (!strcmp(buf, sch_enums[n->enum_first + k]))
+				return 0;
 	char allowed[SCH_MSG_BYTES - 32];
 	size_t off = 0;
 	for (unsigned k = 0; k < n->enum_count && off < sizeof(allowed) - 1; k++)

@@ -242,6 +242,10 @@ void mcp__tools_call(struct server *s, const struct mcp_req *r)
 		mcp__error(s, r->id, r->id_len, MCP_INTERNAL_ERROR, "tool output failed its outputSchema (see stderr)", NULL, 0);
 		return;
 	}
-	if (send_result(s, r, s->sc, out.len, false))
+	if (send_result(s, r, s->sc, out.len, false)) {
 		too_big(s, r, &ctx, out.len);
+		return;
+	}
+	server__log(s, LOG_DEBUG, "%s: %.3f ms, %zu bytes", t->name,
+		    (double)(now_ns() - r->t0_ns) / 1e6, out.len);
 }
