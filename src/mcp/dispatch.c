@@ -177,6 +177,8 @@ static const struct method *find_method(const struct jdoc *d, int tok)
 	return NULL;
 }
 
+/* Text that is not JSON is -32700; JSON over a size cap is -32600 (the
+ * request is refused, not unreadable) and data names the cap. */
 static void parse_error(struct server *s, const struct json_perr *e)
 {
 	char msg[256];
@@ -184,11 +186,11 @@ static void parse_error(struct server *s, const struct json_perr *e)
 		snprintf(msg, sizeof(msg), "request has more than json_tokens (%llu) JSON tokens; "
 			 "raise --limit json_tokens=N (max %llu)", (unsigned long long)limits[LIM_JSON_TOKENS],
 			 (unsigned long long)limit_defs[LIM_JSON_TOKENS].max);
-		mcp__error(s, NULL, 0, MCP_PARSE_ERROR, msg, "json_tokens", limits[LIM_JSON_TOKENS]);
+		mcp__error(s, NULL, 0, MCP_INVALID_REQUEST, msg, "json_tokens", limits[LIM_JSON_TOKENS]);
 	} else if (e->kind == JSON_E_DEPTH) {
 		snprintf(msg, sizeof(msg), "request nests deeper than json_depth (%llu) at byte %zu",
 			 (unsigned long long)limits[LIM_JSON_DEPTH], e->offset);
-		mcp__error(s, NULL, 0, MCP_PARSE_ERROR, msg, "json_depth", limits[LIM_JSON_DEPTH]);
+		mcp__error(s, NULL, 0, MCP_INVALID_REQUEST, msg, "json_depth", limits[LIM_JSON_DEPTH]);
 	} else {
 		snprintf(msg, sizeof(msg), "parse error at byte %zu: %s", e->offset, e->what);
 		mcp__error(s, NULL, 0, MCP_PARSE_ERROR, msg, NULL, 0);

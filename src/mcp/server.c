@@ -144,7 +144,7 @@ static void handle_overlong(struct server *s)
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg),
-		 "request line longer than request_bytes (%llu bytes); the rest of the line was discarded. "
+		 "request line longer than request_bytes (%llu bytes); the rest of the line is skipped. "
 		 "Send smaller requests or raise --limit request_bytes=N (max %llu)",
 		 (unsigned long long)limits[LIM_REQUEST_BYTES],
 		 (unsigned long long)limit_defs[LIM_REQUEST_BYTES].max);
