@@ -12,9 +12,12 @@ export const BIN = process.env.EBPF_MCP_BIN || path.join(ROOT, 'bin/ebpf-mcp');
 export const BUILD = process.env.EBPF_MCP_BUILD || path.join(ROOT, 'build');
 
 export class Server {
-  constructor(args = [], { validate = true } = {}) {
+  // wrap: a command prefix the server is exec'd under (e.g. unshare for a
+  // private mount namespace); the binary and its arguments follow it.
+  constructor(args = [], { validate = true, wrap = [] } = {}) {
     const argv = validate ? ['--validate-output', ...args] : args;
-    this.proc = spawn(BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...wrap, BIN];
+    this.proc = spawn(cmd, [...pre, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.pending = new Map();
     this.lines = [];          // every stdout line, parsed
     this.notifications = [];
