@@ -48,6 +48,13 @@ int server__init(struct server *s, const struct server_opts *o, int in_fd, int o
 	s->resp = map_buf(s->resp_cap);
 	if (!s->req || !s->tok || !s->sc || !s->resp || arena__init(&s->scratch, limits[LIM_SCRATCH_BYTES]))
 		return -ENOMEM;
+	if (o->validate_output) {
+		/* every JSON token takes at least 2 bytes ("0,"); reserved, not touched */
+		s->vtok_cap = (unsigned)(s->resp_cap / 2);
+		s->vtok = map_buf(sizeof(jsmntok_t) * s->vtok_cap);
+		if (!s->vtok)
+			return -ENOMEM;
+	}
 	s->log_level = LOG_WARNING;
 	s->started_ns = now_ns();
 	s->session_id = s->started_ns ^ ((uint64_t)getpid() << 32);
@@ -61,6 +68,8 @@ void server__fini(struct server *s)
 	munmap(s->sc, s->resp_cap);
 	munmap(s->resp, s->resp_cap);
 	arena__fini(&s->scratch);
+	if (s->vtok)
+		munmap(s->vtok, sizeof(jsmntok_t) * s->vtok_cap);
 }
 
 const char *server__profile_name(enum profile p)

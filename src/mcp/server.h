@@ -36,6 +36,8 @@ struct server {
 	bool discarding;               /* skipping the rest of an over-long line */
 	jsmntok_t *tok;
 	unsigned tok_cap;
+	jsmntok_t *vtok;               /* --validate-output: enough for any reply */
+	unsigned vtok_cap;
 	struct arena scratch;
 	char *sc;                      /* structuredContent of one tool result */
 	char *resp;                    /* one reply line */

@@ -153,7 +153,7 @@ static int self_check(struct server *s, const struct tool *t, const char *sc, si
 	struct jdoc d;
 	struct json_perr pe;
 	struct sch_err se;
-	if (jdoc__parse(&d, sc, n, s->tok, s->tok_cap, 1024, &pe)) {
+	if (jdoc__parse(&d, sc, n, s->vtok, s->vtok_cap, 1024, &pe)) {
 		server__log(s, LOG_ERROR, "%s produced invalid JSON at %zu: %s", t->name, pe.offset, pe.what);
 		return -1;
 	}
