@@ -88,6 +88,15 @@ $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(VENDOR_LIBS)
 	$(Q)echo "  BPF      $<"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+# ---- test fixtures: small libbpf programs the integration tests run --------
+TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
+TEST_TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/test/tools/%,$(TEST_TOOL_SRCS))
+
+$(BUILD)/test/tools/%: tests/tools/%.c $(VENDOR_LIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  TOOL     $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
 # ---- tests ------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
@@ -99,7 +108,7 @@ $(BUILD)/test/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(VENDOR_LIBS)
 
 unit: $(UNIT_BINS)
 
-test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS)
+test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
 	$(Q)tests/run.sh
 
 bench: bin/ebpf-mcp $(BPF_TEST_OBJS)

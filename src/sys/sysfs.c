@@ -84,6 +84,41 @@ int sysfs__mount_point(const char *fstype, char *out, size_t cap)
 	return rc;
 }
 
+/* /proc/self/mounts writes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *o = s;
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = 0;
+}
+
+int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[SYSFS_LINE_BYTES];
+	int rc = 0;
+	if (!f)
+		return -errno;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *save, *dev = strtok_r(line, " ", &save), *dir = strtok_r(NULL, " ", &save);
+		char *type = strtok_r(NULL, " ", &save);
+		if (!dev || !dir || !type || strcmp(type, fstype))
+			continue;
+		unescape_octal(dir);
+		rc = fn(dir, arg);
+	}
+	fclose(f);
+	return rc;
+}
+
 bool sysfs__fs_supported(const char *fstype)
 {
 	char buf[4096], want[64];

@@ -1,0 +1,139 @@
+/* list_bpf_map_types: which BPF map types the running kernel can create
+ * (probed through libbpf, cached for the process lifetime). */
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "../kern/probe.h"
+#include "tool.h"
+
+/* 100, or the list_items cap when it is lower: an omitted limit never fails. */
+static int64_t default_limit(void)
+{
+	return limits[LIM_LIST_ITEMS] < 100 ? (int64_t)limits[LIM_LIST_ITEMS] : 100;
+}
+
+/* Short human descriptions by libbpf type name. Only the wording lives here:
+ * which types exist and whether they work comes from libbpf and the kernel. */
+static const char *const map_desc[][2] = {
+	{ "hash", "Hash table of fixed-size keys and values." },
+	{ "array", "Array indexed by a u32, preallocated, values zeroed at creation; mmap-able with BPF_F_MMAPABLE." },
+	{ "prog_array", "Table of program fds for tail calls (bpf_tail_call)." },
+	{ "perf_event_array", "Per-CPU perf event fds: stream records to user space (bpf_perf_event_output) or read counters." },
+	{ "percpu_hash", "Hash table with one value slot per CPU (no contention on update)." },
+	{ "percpu_array", "Array with one value slot per CPU per index." },
+	{ "stack_trace", "Stack traces captured by bpf_get_stackid, keyed by stack id." },
+	{ "cgroup_array", "cgroup fds, for bpf_skb_under_cgroup / bpf_current_task_under_cgroup checks." },
+	{ "lru_hash", "Hash table that evicts least recently used entries when full." },
+	{ "lru_percpu_hash", "LRU hash table with per-CPU values." },
+	{ "lpm_trie", "Longest-prefix-match trie (IP routes, CIDR lookups)." },
+	{ "array_of_maps", "Array whose values are other maps (map-in-map)." },
+	{ "hash_of_maps", "Hash table whose values are other maps (map-in-map)." },
+	{ "devmap", "Network devices by index, targets of XDP bpf_redirect_map." },
+	{ "sockmap", "Sockets by index, for sk_msg/sk_skb redirection." },
+	{ "cpumap", "CPUs as XDP redirect targets (move packet processing to another CPU)." },
+	{ "xskmap", "AF_XDP sockets as XDP redirect targets (zero-copy to user space)." },
+	{ "sockhash", "Sockets by arbitrary key, for sk_msg/sk_skb redirection." },
+	{ "cgroup_storage", "Per-cgroup storage for cgroup programs (legacy; see cgrp_storage)." },
+	{ "reuseport_sockarray", "Sockets of a SO_REUSEPORT group, for sk_reuseport selection." },
+	{ "percpu_cgroup_storage", "Per-cgroup, per-CPU storage for cgroup programs (legacy)." },
+	{ "queue", "FIFO queue of values (push/pop, no keys)." },
+	{ "stack", "LIFO stack of values (push/pop, no keys)." },
+	{ "sk_storage", "Storage attached to each socket, freed with it." },
+	{ "devmap_hash", "Network devices by arbitrary key, XDP redirect targets." },
+	{ "struct_ops", "A kernel ops table implemented by BPF programs (e.g. tcp_congestion_ops)." },
+	{ "ringbuf", "Multi-producer ring buffer shared by all CPUs: ordered, low-overhead events to user space." },
+	{ "inode_storage", "Storage attached to each inode (BPF LSM)." },
+	{ "task_storage", "Storage attached to each task, freed with it." },
+	{ "bloom_filter", "Bloom filter: probabilistic membership test with no false negatives." },
+	{ "user_ringbuf", "Ring buffer written by user space and drained by BPF (bpf_user_ringbuf_drain)." },
+	{ "cgrp_storage", "Storage attached to each cgroup (replaces cgroup_storage)." },
+	{ "arena", "Sparse shared memory region mapped in both BPF and user space (pointers usable in both)." },
+};
+
+static const char *describe(const char *name)
+{
+	for (unsigned k = 0; k < sizeof(map_desc) / sizeof(map_desc[0]); k++)
+		if (!strcmp(map_desc[k][0], name))
+			return map_desc[k][1];
+	return "No description in this server version (the type is newer than its table).";
+}
+
+static void write_type(struct jw *w, const struct probe_type *p)
+{
+	jw__obj(w);
+	jw__kstr(w, "name", p->name);
+	jw__kuint(w, "id", p->id);
+	jw__key(w, "supported");
+	if (p->supported < 0)
+		jw__null(w);
+	else
+		jw__bool(w, p->supported == 1);
+	if (p->supported != 1) {
+		char why[160];
+		jw__key(w, "errno");
+		if (p->err)
+			jw__int(w, p->err);
+		else
+			jw__null(w);
+		jw__kstr(w, "reason", probe__reason(PROBE_MAP, p, why, sizeof(why)));
+	}
+	jw__kstr(w, "description", describe(p->name));
+	jw__obj_end(w);
+}
+
+static int run_list_bpf_map_types(struct tool_ctx *ctx)
+{
+	const char *type = tool__arg_str(ctx, "type");
+	uint64_t limit = (uint64_t)tool__arg_int(ctx, "limit", default_limit());
+	uint64_t offset = (uint64_t)tool__arg_int(ctx, "offset", 0);
+	if (limit > limits[LIM_LIST_ITEMS])
+		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap",
+					(unsigned long long)limit);
+	struct probe_types all;
+	bool cached;
+	int r = probe__types(PROBE_MAP, &all, &cached);
+	if (r)
+		return tool__fail_errno(ctx, r, "probing map types");
+	const struct probe_type *only = NULL;
+	if (type && !(only = probe__find(PROBE_MAP, type))) {
+		tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_MAP_TYPE", true,
+			   "no map type is called \"%s\"; call list_bpf_map_types without `type` for the names", type);
+		jw__kstr(&ctx->err->ctx, "pointer", "/type");
+		return -1;
+	}
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	uint64_t n_supported = 0, seen = 0, shown = 0;
+	jw__key(w, "types");
+	jw__arr(w);
+	for (unsigned i = 0; i < all.n; i++) {
+		const struct probe_type *p = &all.types[i];
+		n_supported += p->supported == 1;
+		if (only && p != only)
+			continue;
+		if (seen++ < offset || shown >= limit)
+			continue;
+		write_type(w, p);
+		shown++;
+	}
+	jw__arr_end(w);
+	tool__page_fields(w, seen, offset, shown);
+	jw__kuint(w, "supported_count", n_supported);
+	jw__key(w, "probe");
+	jw__obj(w);
+	jw__kbool(w, "cached", cached);
+	jw__kuint(w, "duration_us", all.probe_ns / 1000);
+	jw__key(w, "libbpf");
+	jw__strf(w, "%u.%u", libbpf_major_version(), libbpf_minor_version());
+	jw__obj_end(w);
+	jw__obj_end(w);
+	return 0;
+}
+
+const struct tool tool_list_bpf_map_types = {
+	.name = "list_bpf_map_types",
+	.schema = SCHEMA_list_bpf_map_types,
+	.run = run_list_bpf_map_types,
+	.min_profile = PROFILE_READONLY,
+};
