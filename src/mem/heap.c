@@ -209,13 +209,14 @@ static void *large_grow(struct hdr *h, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *q = mremap(h, h->size, len, MREMAP_MAYMOVE);
+	size_t old = h->size;   /* h is gone once mremap moves the mapping */
+	void *q = mremap(h, old, len, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	heap.mapped = heap.mapped - h->size + len;
-	heap.in_use = heap.in_use - h->size + len;
+	heap.mapped = heap.mapped - old + len;
+	heap.in_use = heap.in_use - old + len;
 	if (heap.mapped > heap.peak)
 		heap.peak = heap.mapped;
 	h = q;
