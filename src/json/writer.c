@@ -126,20 +126,33 @@ void jw__key(struct jw *w, const char *k)
 	w->after_key = true;
 }
 
+/* Decimal digits of v, right-aligned in b[0..24); returns the first.
+ * (snprintf was a third of the time of a member-heavy reply.) */
+static char *u64_digits(char b[24], uint64_t v)
+{
+	char *p = b + 24;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 void jw__int(struct jw *w, int64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	char *p = u64_digits(b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
 	sep(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(b + 24 - p));
 }
 
 void jw__uint(struct jw *w, uint64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	char *p = u64_digits(b, v);
 	sep(w);
-	put(w, b, (size_t)n);
+	put(w, p, (size_t)(b + 24 - p));
 }
 
 void jw__double(struct jw *w, double v)
