@@ -77,31 +77,48 @@ static uint8_t type_of(const struct jdoc *d, int i)
 
 static int check(struct vctx *v, int tok, unsigned node);
 
+/* Bytes a string token decodes to, without decoding it (the validator has
+ * checked its escapes): a \uXXXX is 1-3 bytes, a surrogate pair 4. */
+static size_t decoded_len(const struct jdoc *d, int tok)
+{
+	const char *s = d->js + d->t[tok].start, *e = d->js + d->t[tok].end;
+	size_t n = 0;
+	while (s < e) {
+		if (*s != '\\') {
+			s++, n++;
+		} else if (s[1] != 'u') {
+			s += 2, n++;
+		} else {
+			unsigned cp = 0;
+			for (int k = 2; k < 6; k++)
+				cp = cp * 16 + (unsigned)(s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+			bool pair = cp >= 0xd800 && cp <= 0xdbff;
+			n += pair ? 4 : cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+			s += pair ? 12 : 6;
+		}
+	}
+	return n;
+}
+
 static int check_string(struct vctx *v, int tok, const struct sch_node *n)
 {
 	char buf[SCH_STR_SCRATCH];
-	size_t len;
-	/* Length counts bytes of the unescaped value. */
-	size_t raw = (size_t)(v->d->t[tok].end - v->d->t[tok].start);
-	if (raw < sizeof(buf) && jdoc__str(v->d, tok, buf, sizeof(buf), &len) == 0) {
-		if (len < n->min_len)
-			return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
-		if (len > n->max_len)
-			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
-	} else if (n->max_len < raw) {
-		/* escapes never expand, so raw > max_len may still fit: decode
-		 * length cheaply is not possible here; the raw text bounds it */
-		if (raw > 6ull * n->max_len)
-			return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
-		return verr(v, "string too long to check against %.0f bytes", NULL, n->max_len);
-	} else {
-		len = raw;
-	}
+	/* Length counts bytes of the unescaped value, however long it is. */
+	size_t len = decoded_len(v->d, tok);
+	if (len < n->min_len)
+		return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
+	if (len > n->max_len)
+		return verr(v, "string longer than %.0f bytes", NULL, n->max_len);
 	if (!n->enum_count)
 		return 0;
-	for (unsigned k = 0; k < n->enum_count; k++)
-		if (!strcmp(buf, sch_enums[n->enum_first + k]))
-			return 0;
+	/* enum values are short: a value too long for buf matches none; the
+	 * comparison covers the length, so an embedded NUL cannot cut it */
+	if (len < sizeof(buf) && jdoc__str(v->d, tok, buf, sizeof(buf), NULL) == 0)
+		for (unsigned k = 0; k < n->enum_count; k++) {
+			const char *ev = sch_enums[n->enum_first + k];
+			if (strlen(ev) == len && !memcmp(buf, ev, len))
+				return 0;
+		}
 	char allowed[SCH_MSG_BYTES - 32];
 	size_t off = 0;
 	for (unsigned k = 0; k < n->enum_count && off < sizeof(allowed) - 1; k++)

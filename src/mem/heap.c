@@ -23,7 +23,7 @@
 #define HEAP_SMALL_MAX    (64u * 1024u)       /* above: a mapping of its own */
 #define HEAP_CHUNK_BYTES  (256u * 1024u)      /* small classes carve from these */
 #define HEAP_PAGE         4096u
-#define HEAP_CLASSES      48                  /* 16 B .. 64 KiB, 4 per doubling */
+#define HEAP_CLASSES      49                  /* 16 B, then 4 per doubling up to 64 KiB */
 #define HEAP_MAGIC_SMALL  0x5ab1e5ab1e000000ull
 #define HEAP_MAGIC_LARGE  0x1a29e1a29e000000ull
 #define HEAP_MAGIC_MASK   0xffffffffff000000ull
@@ -111,7 +111,9 @@ static void *small_alloc(size_t n)
 		h = (struct hdr *)heap.free_list[c];
 		heap.free_list[c] = ((struct free_blk *)h)->next;
 	} else {
-		size_t need = sz + sizeof(*h);
+		/* class sizes are not all multiples of 16: round the step so
+		 * every header, and so every block, stays 16-byte aligned */
+		size_t need = (sz + sizeof(*h) + HEAP_ALIGN - 1) & ~(size_t)(HEAP_ALIGN - 1);
 		if ((size_t)(heap.bump_end - heap.bump) < need) {
 			/* the tail of the old chunk is left unused: at most one block */
 			char *chunk = map_pages(HEAP_CHUNK_BYTES);
@@ -209,13 +211,15 @@ static void *large_grow(struct hdr *h, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *q = mremap(h, h->size, len, MREMAP_MAYMOVE);
+	/* h is unmapped once mremap moves the block: read its size first */
+	size_t old = h->size;
+	void *q = mremap(h, old, len, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	heap.mapped = heap.mapped - h->size + len;
-	heap.in_use = heap.in_use - h->size + len;
+	heap.mapped = heap.mapped - old + len;
+	heap.in_use = heap.in_use - old + len;
 	if (heap.mapped > heap.peak)
 		heap.peak = heap.mapped;
 	h = q;
