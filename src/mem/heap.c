@@ -34,6 +34,8 @@ struct hdr {
 	uint64_t size;  /* small: class size; large: mapping length */
 };
 _Static_assert(sizeof(struct hdr) == HEAP_ALIGN, "header keeps alignment");
+/* class_of(2^k) is 4k - 16: the largest small block needs that index */
+_Static_assert(4 * __builtin_ctz(HEAP_SMALL_MAX) - 16 < HEAP_CLASSES, "every small size has a class");
 
 struct free_blk { struct free_blk *next; };
 
