@@ -290,6 +290,18 @@ const char *json__perr_name(enum json_perr_kind k)
 	return "?";
 }
 
+/* Strict jsmn wants a delimiter after every primitive, so a document that is
+ * one number or literal ending at the last byte comes back as "partial". The
+ * validator has accepted it, so it is exactly that primitive: one token. */
+static int lone_primitive(const char *js, size_t len, jsmntok_t *t)
+{
+	size_t a = 0;
+	while (a < len && (js[a] == ' ' || js[a] == '\t' || js[a] == '\r' || js[a] == '\n'))
+		a++;
+	*t = (jsmntok_t){ .type = JSMN_PRIMITIVE, .start = (int)a, .end = (int)len, .size = 0, .parent = -1 };
+	return 1;
+}
+
 int jdoc__parse(struct jdoc *d, const char *js, size_t len, jsmntok_t *toks,
 		unsigned max_tokens, unsigned depth_max, struct json_perr *err)
 {
@@ -299,6 +311,8 @@ int jdoc__parse(struct jdoc *d, const char *js, size_t len, jsmntok_t *toks,
 		return -1;
 	jsmn_init(&p);
 	int r = jsmn_parse(&p, js, len, toks, max_tokens);
+	if (r == JSMN_ERROR_PART && max_tokens > 0)
+		r = lone_primitive(js, len, toks);
 	if (r == JSMN_ERROR_NOMEM) {
 		err->kind = JSON_E_TOKENS;
 		err->offset = p.pos;
@@ -396,14 +410,21 @@ int jdoc__str(const struct jdoc *d, int i, char *out, size_t cap, size_t *len)
 	const char *s = d->js + d->t[i].start, *e = d->js + d->t[i].end;
 	size_t k = 0;
 	while (s < e) {
-		/* every step writes at most 4 bytes; keep room for the NUL */
-		if (k + 5 > cap)
-			return -ENOSPC;
+		/* decode one step (at most 4 bytes), then check it fits with
+		 * room for the NUL: exactly cap - 1 bytes of text is fine */
+		char one[4];
+		size_t n = 0;
 		if (*s == '\\')
-			s += 1 + unescape_one(s + 1, out, &k);
+			s += 1 + unescape_one(s + 1, one, &n);
 		else
-			out[k++] = *s++;
+			one[n++] = *s++;
+		if (k + n + 1 > cap)
+			return -ENOSPC;
+		memcpy(out + k, one, n);
+		k += n;
 	}
+	if (k + 1 > cap)
+		return -ENOSPC;
 	out[k] = 0;
 	if (len)
 		*len = k;

@@ -87,10 +87,14 @@ static int check_string(struct vctx *v, int tok, const struct sch_node *n)
 	if (!n->enum_count)
 		return 0;
 	char buf[SCH_STR_SCRATCH];
-	if (len < sizeof(buf) && !jdoc__str(v->d, tok, buf, sizeof(buf), NULL))
-		for (unsigned k = 0; k < n->enum_count; k++)
-			if (!strcmp(buf, sch_enums[n->enum_first + k]))
+	/* enum values are short: a value too long for buf matches none; the
+	 * comparison covers the length, so an embedded NUL cannot cut it */
+	if (len < sizeof(buf) && jdoc__str(v->d, tok, buf, sizeof(buf), NULL) == 0)
+		for (unsigned k = 0; k < n->enum_count; k++) {
+			const char *ev = sch_enums[n->enum_first + k];
+			if (strlen(ev) == len && !memcmp(buf, ev, len))
 				return 0;
+		}
 	char allowed[SCH_MSG_BYTES - 32];
 	size_t off = 0;
 	for (unsigned k = 0; k < n->enum_count && off < sizeof(allowed) - 1; k++)

@@ -23,7 +23,7 @@
 #define HEAP_SMALL_MAX    (64u * 1024u)       /* above: a mapping of its own */
 #define HEAP_CHUNK_BYTES  (256u * 1024u)      /* small classes carve from these */
 #define HEAP_PAGE         4096u
-#define HEAP_CLASSES      48                  /* 16 B .. 64 KiB, 4 per doubling */
+#define HEAP_CLASSES      49                  /* 16 B, then 4 per doubling up to 64 KiB */
 #define HEAP_MAGIC_SMALL  0x5ab1e5ab1e000000ull
 #define HEAP_MAGIC_LARGE  0x1a29e1a29e000000ull
 #define HEAP_MAGIC_MASK   0xffffffffff000000ull
@@ -34,6 +34,8 @@ struct hdr {
 	uint64_t size;  /* small: class size; large: mapping length */
 };
 _Static_assert(sizeof(struct hdr) == HEAP_ALIGN, "header keeps alignment");
+/* class_of(2^k) is 4k - 16: the largest small block needs that index */
+_Static_assert(4 * __builtin_ctz(HEAP_SMALL_MAX) - 16 < HEAP_CLASSES, "every small size has a class");
 
 struct free_blk { struct free_blk *next; };
 
@@ -111,7 +113,9 @@ static void *small_alloc(size_t n)
 		h = (struct hdr *)heap.free_list[c];
 		heap.free_list[c] = ((struct free_blk *)h)->next;
 	} else {
-		size_t need = sz + sizeof(*h);
+		/* class sizes are not all multiples of 16: round the step so
+		 * every header, and so every block, stays 16-byte aligned */
+		size_t need = (sz + sizeof(*h) + HEAP_ALIGN - 1) & ~(size_t)(HEAP_ALIGN - 1);
 		if ((size_t)(heap.bump_end - heap.bump) < need) {
 			/* the tail of the old chunk is left unused: at most one block */
 			char *chunk = map_pages(HEAP_CHUNK_BYTES);

@@ -71,10 +71,10 @@ static void names(void)
 
 int main(void)
 {
-	UNIT_RUN(own_and_query);
-	UNIT_RUN(rejects_bad_input);
-	UNIT_RUN(keeps_ids_sorted);
-	UNIT_RUN(capacity_limit);
-	UNIT_RUN(names);
+	TEST(own_and_query);
+	TEST(rejects_bad_input);
+	TEST(keeps_ids_sorted);
+	TEST(capacity_limit);
+	TEST(names);
 	return UNIT_DONE();
 }

@@ -1,0 +1,182 @@
+// Side-by-side benchmarks, printed as one table (run through bench/run.sh).
+//
+// 1. exec -> initialize reply: the time from spawn() to the first reply line
+//    for bin/ebpf-mcp and for bench/node-server.mjs (the SDK's McpServer),
+//    RUNS times each, interleaved so both see the same machine state; median,
+//    p90 and the ratio. The spawn floor (exec of `ebpf-mcp --version` to its
+//    line, same harness) is shown so the harness's own cost is visible; the server's
+//    own share is the difference.
+// 2. get_btf_types {name:"task_struct"}, if tools/list has it: cold = the
+//    first call in a fresh process (BTF load included), median over COLD_RUNS
+//    processes; warm = median of WARM_CALLS repeated calls in one process.
+//    Both are request -> reply times, initialize excluded.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = process.env.EBPF_MCP_BIN || path.join(ROOT, 'bin/ebpf-mcp');
+const NODE_SERVER = path.join(ROOT, 'bench/node-server.mjs');
+const RUNS = Number(process.env.BENCH_RUNS || 30);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS || 10);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS || 30);
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0', id: 1, method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+}) + '\n';
+
+const ms = (ns) => Number(ns) / 1e6;
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function vmhwmKiB(pid) {
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+// A child speaking newline-delimited JSON-RPC, with a promise per reply id.
+class Peer {
+  constructor(cmd, args) {
+    this.t0 = process.hrtime.bigint();
+    this.p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.waiting = new Map();
+    this.buf = '';
+    this.p.stdout.setEncoding('utf8');
+    this.p.stdout.on('data', (d) => {
+      const now = process.hrtime.bigint();
+      this.buf += d;
+      let nl;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const msg = JSON.parse(this.buf.slice(0, nl));
+        this.buf = this.buf.slice(nl + 1);
+        const w = this.waiting.get(msg.id);
+        if (w) { this.waiting.delete(msg.id); w({ msg, at: now }); }
+      }
+    });
+    this.exit = new Promise((res) => this.p.on('exit', res));
+  }
+
+  // Sends and resolves with { msg, ns } (request written -> reply read).
+  call(id, line) {
+    return new Promise((resolve) => {
+      const t = process.hrtime.bigint();
+      this.waiting.set(id, ({ msg, at }) => resolve({ msg, ns: at - t, at }));
+      this.p.stdin.write(line);
+    });
+  }
+
+  async close() { this.p.stdin.end(); await this.exit; }
+}
+
+async function startup(cmd, args) {
+  const peer = new Peer(cmd, args);
+  const { msg, at } = await peer.call(1, INIT);
+  if (!msg.result?.protocolVersion) throw new Error(`${cmd}: bad initialize reply ${JSON.stringify(msg)}`);
+  const rss = vmhwmKiB(peer.p.pid);
+  await peer.close();
+  return { ms: ms(at - peer.t0), rssKiB: rss };
+}
+
+// The harness's own cost: the same static binary asked for --version writes
+// one line at once and exits; time it to that line, exactly as the servers.
+async function spawnFloor() {
+  const t0 = process.hrtime.bigint();
+  const p = spawn(BIN, ['--version'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const at = await new Promise((res) => p.stdout.once('data', () => res(process.hrtime.bigint())));
+  await new Promise((res) => p.on('exit', res));
+  return ms(at - t0);
+}
+
+const call = (id, name, args) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) + '\n';
+
+async function listTools() {
+  const peer = new Peer(BIN, ['--profile', 'full']);
+  await peer.call(1, INIT);
+  const names = [];
+  let cursor;
+  let id = 2;
+  do {
+    const { msg } = await peer.call(id, JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', params: cursor ? { cursor } : {} }) + '\n');
+    names.push(...msg.result.tools.map((t) => t.name));
+    cursor = msg.result.nextCursor;
+    id++;
+  } while (cursor);
+  await peer.close();
+  return names;
+}
+
+async function btf() {
+  const args = { name: 'task_struct' };
+  const cold = [];
+  for (let k = 0; k < COLD_RUNS; k++) {
+    const peer = new Peer(BIN, []);
+    await peer.call(1, INIT);
+    const { msg, ns } = await peer.call(2, call(2, 'get_btf_types', args));
+    if (msg.error || msg.result.isError) throw new Error(`get_btf_types: ${JSON.stringify(msg.error ?? msg.result.structuredContent)}`);
+    cold.push(ms(ns));
+    if (k === 0) cold.rss = vmhwmKiB(peer.p.pid);
+    await peer.close();
+  }
+  const peer = new Peer(BIN, []);
+  await peer.call(1, INIT);
+  await peer.call(2, call(2, 'get_btf_types', args));          // load BTF
+  const warm = [];
+  for (let k = 0; k < WARM_CALLS; k++) warm.push(ms((await peer.call(3 + k, call(3 + k, 'get_btf_types', args))).ns));
+  const rss = vmhwmKiB(peer.p.pid);
+  await peer.close();
+  return { cold, warm, coldRss: cold.rss, warmRss: rss };
+}
+
+const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const row = (cols, widths) => cols.map((c, k) => String(c)[k ? 'padStart' : 'padEnd'](widths[k])).join('  ');
+
+async function main() {
+  // warm the page cache and the SDK's module files once, unmeasured
+  await startup(BIN, []);
+  await startup(process.execPath, [NODE_SERVER]);
+  const ours = [], node = [], floor = [], oursRss = [], nodeRss = [];
+  for (let k = 0; k < RUNS; k++) {
+    const a = await startup(BIN, []);
+    const b = await startup(process.execPath, [NODE_SERVER]);
+    ours.push(a.ms); oursRss.push(a.rssKiB);
+    node.push(b.ms); nodeRss.push(b.rssKiB);
+    floor.push(await spawnFloor());
+  }
+  const W = [38, 10, 10, 10];
+  console.log(`\nexec -> initialize reply, ${RUNS} runs each (interleaved)`);
+  console.log(row(['', 'median', 'p90', 'peak RSS'], W));
+  console.log(row(['bin/ebpf-mcp', `${f(median(ours))} ms`, `${f(quantile(ours, 0.9))} ms`, `${(median(oursRss) / 1024).toFixed(1)} MiB`], W));
+  console.log(row(['node + SDK McpServer (1 tool)', `${f(median(node))} ms`, `${f(quantile(node, 0.9))} ms`, `${(median(nodeRss) / 1024).toFixed(1)} MiB`], W));
+  console.log(row(['ratio node / ebpf-mcp', `${f(median(node) / median(ours))}x`, `${f(quantile(node, 0.9) / quantile(ours, 0.9))}x`, `${f(median(nodeRss) / median(oursRss))}x`], W));
+  console.log(row(['spawn floor (ebpf-mcp --version)', `${f(median(floor))} ms`, `${f(quantile(floor, 0.9))} ms`, ''], W));
+  const own = median(ours) - median(floor);
+  console.log(row(['ebpf-mcp minus floor (its own share)', own < 0.1 ? '< 0.1 ms' : `${f(own)} ms`, '', ''], W));
+  const fast = median(ours) < 2, ratio = median(node) / median(ours) > 100;
+  console.log(`targets: ebpf-mcp < 2 ms: ${fast ? 'met' : 'MISSED'}; > 100x faster than node: ${ratio ? 'met' : 'MISSED'}`);
+
+  const tools = await listTools();
+  if (!tools.includes('get_btf_types')) {
+    console.log('\nget_btf_types: not in tools/list of this build; skipped');
+    return;
+  }
+  const r = await btf();
+  console.log(`\nget_btf_types {name:"task_struct"}, request -> reply`);
+  console.log(row(['', 'median', 'p90', 'peak RSS'], W));
+  console.log(row([`cold (first call, ${COLD_RUNS} fresh processes)`, `${f(median(r.cold))} ms`, `${f(quantile(r.cold, 0.9))} ms`, `${(r.coldRss / 1024).toFixed(1)} MiB`], W));
+  console.log(row([`warm (${WARM_CALLS} calls, one process)`, `${f(median(r.warm))} ms`, `${f(quantile(r.warm, 0.9))} ms`, `${(r.warmRss / 1024).toFixed(1)} MiB`], W));
+}
+
+await main();

@@ -1,0 +1,220 @@
+// The official MCP TypeScript SDK as a real client of bin/ebpf-mcp.
+//
+// Client + StdioClientTransport connect over stdio, list every tool
+// (following nextCursor), and call every tool: with {} and, for a few tools
+// when they are listed, with richer arguments. Each structuredContent is
+// checked three ways: by the SDK itself (it validates against the
+// outputSchema it cached from tools/list), by ajv compiled here from the same
+// outputSchema, and against the text block (which must parse to the same
+// JSON). Nothing here knows the tool set: it covers tools as they land.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import AjvModule from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { BIN, ensureMounts } from '../lib/mcp.mjs';
+
+const Ajv = AjvModule.default ?? AjvModule;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+// strict: unknown keywords are errors; the output roots' anyOf of `required`
+// lists (result fields, or only `error`) is valid JSON Schema that
+// strictRequired would flag, so that one check is off.
+const ajv = new Ajv({ strict: true, strictTypes: false, strictRequired: false, allErrors: true });
+addFormats(ajv);
+
+// Richer calls, made when the tool is listed. Arguments its inputSchema does
+// not declare are dropped (and reported), so a renamed argument cannot turn
+// this into a false failure; what is left must succeed.
+const RICH = [
+  ['get_btf_types', { name: 'task_struct' }],
+  ['list_tracepoints', { category: 'syscalls', limit: 5, include_format: true }],
+  ['list_kernel_functions', { pattern: 'vfs_*', limit: 5 }],
+  ['list_bpf_program_types', { limit: 5 }],
+  ['list_bpf_map_types', { limit: 5 }],
+  ['inspect_state', { limit: 5 }],
+];
+
+async function connect(args) {
+  const transport = new StdioClientTransport({ command: BIN, args: ['--validate-output', ...args], stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'ebpf-mcp-sdk-test', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr };
+}
+
+async function listAll(client) {
+  const tools = [];
+  let cursor;
+  let pages = 0;
+  do {
+    const r = await client.listTools(cursor === undefined ? {} : { cursor });
+    tools.push(...r.tools);
+    cursor = r.nextCursor;
+    assert.ok(++pages <= 1000, 'cursor walk terminates');
+  } while (cursor !== undefined);
+  return { tools, pages };
+}
+
+// The three checks every tools/call result gets.
+function checkResult(tool, result) {
+  assert.equal(typeof result.isError, 'boolean', `${tool.name}: isError`);
+  assert.equal(typeof result.structuredContent, 'object', `${tool.name}: structuredContent`);
+  const validate = ajv.compile(tool.outputSchema);
+  assert.ok(validate(result.structuredContent),
+    `${tool.name}: ajv against outputSchema: ${ajv.errorsText(validate.errors)}`);
+  assert.equal(result.content.length, 1, `${tool.name}: one content block`);
+  assert.equal(result.content[0].type, 'text');
+  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent,
+    `${tool.name}: the text block is structuredContent`);
+  if (result.isError) {
+    const e = result.structuredContent.error;
+    assert.ok(['validation', 'permission', 'resource', 'kernel', 'internal'].includes(e.category));
+    assert.match(e.code, /^[A-Z][A-Z0-9_]*$/);
+    assert.ok(e.message.length > 10, `${tool.name}: the error says what to do`);
+  }
+}
+
+let conn;     // default profile: the tools a client is offered by default
+let offered;  // its tools
+const notes = [];
+
+before(async () => {
+  ensureMounts();
+  conn = await connect([]);
+  offered = (await listAll(conn.client)).tools;
+});
+
+after(async () => {
+  await conn?.client.close();
+  for (const n of notes) console.log(n);
+});
+
+test('initialize through the SDK: server info, capabilities, instructions', () => {
+  const info = conn.client.getServerVersion();
+  assert.equal(info.name, 'ebpf-mcp');
+  assert.equal(typeof info.version, 'string');
+  const caps = conn.client.getServerCapabilities();
+  assert.ok(caps.tools, 'tools capability');
+  assert.ok(caps.logging, 'logging capability');
+  assert.ok(conn.client.getInstructions().length > 20);
+});
+
+test('ping and setLoggingLevel through the SDK', async () => {
+  assert.deepEqual(await conn.client.ping(), {});
+  for (const level of ['debug', 'info', 'warning', 'emergency']) {
+    assert.deepEqual(await conn.client.setLoggingLevel(level), {});
+  }
+  await assert.rejects(conn.client.setLoggingLevel('verbose'),
+    (e) => e instanceof McpError && e.code === -32602);
+});
+
+test('log messages reach the SDK as notifications/message at the level set', async () => {
+  const got = [];
+  conn.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { got.push(n.params); });
+  await conn.client.setLoggingLevel('info');
+  const name = offered[0].name;
+  const r = await conn.client.callTool({ name, arguments: { no_such_argument: 1 } });
+  assert.equal(r.isError, true);
+  assert.equal(r.structuredContent.error.code, 'SCHEMA');
+  assert.equal(r.structuredContent.error.context.pointer, '/no_such_argument');
+  await conn.client.ping();   // the notification was sent before the reply
+  assert.ok(got.some((m) => m.level === 'info' && /SCHEMA/.test(m.data)), JSON.stringify(got));
+  // above the level set: nothing more
+  await conn.client.setLoggingLevel('error');
+  const before2 = got.length;
+  await conn.client.callTool({ name, arguments: { no_such_argument: 1 } });
+  await conn.client.ping();
+  assert.equal(got.length, before2);
+});
+
+test('tools/list: the SDK follows nextCursor to the same list', async () => {
+  const full = await connect(['--profile', 'full']);
+  const paged = await connect(['--profile', 'full', '--limit', 'tools_page=1']);
+  try {
+    const a = await listAll(full.client);
+    const b = await listAll(paged.client);
+    assert.equal(a.pages, 1);
+    assert.equal(b.pages, a.tools.length, 'one page per tool');
+    assert.deepEqual(b.tools, a.tools);
+    for (const t of a.tools) {
+      assert.equal(typeof t.title, 'string', `${t.name}.title`);
+      assert.ok(t.title.length > 0);
+      assert.ok(t.description.length > 40, `${t.name}.description`);
+      for (const h of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
+        assert.equal(typeof t.annotations?.[h], 'boolean', `${t.name}.annotations.${h}`);
+      }
+      assert.equal(t.inputSchema.type, 'object', `${t.name}.inputSchema`);
+      assert.equal(t.outputSchema?.type, 'object', `${t.name}.outputSchema`);
+      // both schemas compile under ajv's strict mode (no unknown keywords)
+      assert.doesNotThrow(() => ajv.compile(t.inputSchema), `${t.name}.inputSchema compiles`);
+      assert.doesNotThrow(() => ajv.compile(t.outputSchema), `${t.name}.outputSchema compiles`);
+    }
+    // the default profile offers a subset of full
+    for (const t of offered) assert.ok(a.tools.some((x) => x.name === t.name), t.name);
+  } finally {
+    await full.client.close();
+    await paged.client.close();
+  }
+});
+
+test('every offered tool called with {}: SDK, ajv and text checks', async () => {
+  assert.ok(offered.length >= 1);
+  for (const tool of offered) {
+    if (tool.annotations.destructiveHint) {
+      notes.push(`not called with {}: ${tool.name} (destructiveHint)`);
+      continue;
+    }
+    // the SDK throws if structuredContent fails the cached outputSchema
+    const r = await conn.client.callTool({ name: tool.name, arguments: {} });
+    checkResult(tool, r);
+    notes.push(`called ${tool.name} {} -> ${r.isError ? `isError ${r.structuredContent.error.code}` : 'ok'}`);
+  }
+});
+
+test('richer calls for the tools that are listed', async () => {
+  let made = 0;
+  for (const [name, wanted] of RICH) {
+    const tool = offered.find((t) => t.name === name);
+    if (!tool) {
+      notes.push(`rich call skipped: ${name} is not listed`);
+      continue;
+    }
+    const props = tool.inputSchema.properties ?? {};
+    const args = Object.fromEntries(Object.entries(wanted).filter(([k]) => k in props));
+    const dropped = Object.keys(wanted).filter((k) => !(k in props));
+    if (dropped.length) notes.push(`rich call ${name}: inputSchema has no ${dropped.join(', ')}`);
+    const r = await conn.client.callTool({ name, arguments: args });
+    checkResult(tool, r);
+    assert.equal(r.isError, false, `${name} ${JSON.stringify(args)}: ${JSON.stringify(r.structuredContent.error)}`);
+    notes.push(`rich call ${name} ${JSON.stringify(args)} -> ok`);
+    made++;
+  }
+  // info is always there: call it and check facts against /proc
+  const info = await conn.client.callTool({ name: 'info', arguments: {} });
+  checkResult(offered.find((t) => t.name === 'info'), info);
+  assert.equal(info.structuredContent.server.protocol_version, '2025-11-25', 'the SDK negotiated the latest');
+  notes.push(`rich calls made: ${made}`);
+});
+
+test('unknown tool: the SDK surfaces -32602', async () => {
+  await assert.rejects(conn.client.callTool({ name: 'no_such_tool', arguments: {} }),
+    (e) => e instanceof McpError && e.code === -32602 && /unknown tool/.test(e.message));
+});
+
+test('the server exits with status 0 on stdin EOF when the SDK client closes', async () => {
+  const c = await connect([]);
+  // the SDK ends stdin, waits 2 s, then sends SIGTERM: exit status 0 with no
+  // signal, well inside those 2 s, shows the server left on EOF by itself
+  const proc = c.transport._process;
+  assert.ok(proc?.pid > 0, 'the transport exposes its child');
+  const exited = new Promise((res) => proc.once('exit', (code, sig) => res({ code, sig })));
+  const t0 = Date.now();
+  await c.client.close();
+  const { code, sig } = await exited;
+  assert.equal(sig, null);
+  assert.equal(code, 0);
+  assert.ok(Date.now() - t0 < 1500, `closed in ${Date.now() - t0} ms`);
+});
