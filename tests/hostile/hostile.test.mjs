@@ -204,7 +204,7 @@ test('json_tokens: 32767 and 32768 tokens are served, 32769 is refused', async (
   }
   const replies = await exchange(s, pingWithTokens(lim + 1, 1) + '\n');
   assert.equal(replies.length, 1);
-  assertError(replies[0], -32700, { limit: 'json_tokens', value: lim });
+  assertError(replies[0], -32600, { limit: 'json_tokens', value: lim });
 });
 
 test('json_tokens at its minimum (64): just under, at and over', async () => {
@@ -217,7 +217,7 @@ test('json_tokens at its minimum (64): just under, at and over', async () => {
       assert.deepEqual(replies, [{ jsonrpc: '2.0', id: n, result: {} }]);
     }
     const replies = await exchange(t, pingWithTokens(65, 1) + '\n');
-    assertError(replies[0], -32700, { limit: 'json_tokens', value: 64 });
+    assertError(replies[0], -32600, { limit: 'json_tokens', value: 64 });
   } finally {
     await closeMeasured(t, 'json_tokens=64 server');
   }
@@ -236,7 +236,7 @@ test('json_depth: 63 and 64 levels are served, 65 is refused', async () => {
     assert.deepEqual(replies, [{ jsonrpc: '2.0', id: d, result: {} }], `depth ${d}`);
   }
   const replies = await exchange(s, pingOfDepth(lim + 1, 1) + '\n');
-  assertError(replies[0], -32700, { limit: 'json_depth', value: lim });
+  assertError(replies[0], -32600, { limit: 'json_depth', value: lim });
 });
 
 test('json_depth at its hard maximum (1024): 1024 served, 1025 refused', async () => {
@@ -246,9 +246,9 @@ test('json_depth at its hard maximum (1024): 1024 served, 1025 refused', async (
     const ok = await exchange(t, pingOfDepth(1024, 1) + '\n');
     assert.deepEqual(ok, [{ jsonrpc: '2.0', id: 1, result: {} }]);
     const bad = await exchange(t, pingOfDepth(1025, 1) + '\n');
-    assertError(bad[0], -32700, { limit: 'json_depth', value: 1024 });
+    assertError(bad[0], -32600, { limit: 'json_depth', value: 1024 });
     const deep = await exchange(t, pingOfDepth(100000, 1) + '\n');
-    assertError(deep[0], -32700, { limit: 'json_depth', value: 1024 });
+    assertError(deep[0], -32600, { limit: 'json_depth', value: 1024 });
   } finally {
     await closeMeasured(t, 'json_depth=1024 server');
   }
