@@ -50,18 +50,13 @@ static int read_query(struct tool_ctx *ctx, struct query *q)
 	q->detail_set = tool__arg(ctx, "detail") >= 0;
 	q->detail = tool__arg_bool(ctx, "detail", false);
 	q->c_decl = tool__arg_bool(ctx, "c_decl", false);
-	q->limit = (uint64_t)tool__arg_int(ctx, "limit", 50);
-	q->offset = (uint64_t)tool__arg_int(ctx, "offset", 0);
 	if (!!q->name + !!q->pattern + !!q->type_id > 1)
 		return tool__fail(ctx, ERR_VALIDATION, "CONFLICTING_ARGS", true,
 				  "give at most one of name, pattern and type_id (combine any with kind)");
 	if (q->module && q->btf_id)
 		return tool__fail(ctx, ERR_VALIDATION, "CONFLICTING_ARGS", true,
 				  "give module or btf_id, not both (neither reads vmlinux)");
-	if (q->limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over list_items; page with offset",
-					(unsigned long long)q->limit);
-	return 0;
+	return tool__page_args(ctx, 50, &q->limit, &q->offset);
 }
 
 static uint64_t heap_refusals(void)

@@ -17,11 +17,6 @@
 
 enum { K_PIN = OBJ__KINDS, K__N };
 
-/* 100, or the list_items cap when it is lower: an omitted limit never fails. */
-static int64_t default_limit(void)
-{
-	return limits[LIM_LIST_ITEMS] < 100 ? (int64_t)limits[LIM_LIST_ITEMS] : 100;
-}
 
 /* inspect_state's kinds, the session's kinds and the object kinds line up. */
 _Static_assert((int)SESSION_PROG == (int)OBJ_PROG && (int)SESSION_MAP == (int)OBJ_MAP &&
@@ -275,16 +270,13 @@ static void write_session(struct jw *w)
 static int run_inspect_state(struct tool_ctx *ctx)
 {
 	struct query q = {
-		.limit = (uint64_t)tool__arg_int(ctx, "limit", default_limit()),
-		.offset = (uint64_t)tool__arg_int(ctx, "offset", 0),
 		.id = tool__arg_int(ctx, "id", -1),
 		.name = tool__arg_str(ctx, "name"),
 		.boot_to_real_ns = objinfo__boot_to_real_ns(),
 		.oi = arena__alloc(ctx->scratch, sizeof(struct obj_info)),
 	};
-	if (q.limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap",
-					(unsigned long long)q.limit);
+	if (tool__page_args(ctx, 100, &q.limit, &q.offset))
+		return -1;
 	if (!q.oi)
 		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory for object info");
 	unsigned kinds = parse_kinds(ctx);

@@ -7,11 +7,6 @@
 #include "../kern/probe.h"
 #include "tool.h"
 
-/* 100, or the list_items cap when it is lower: an omitted limit never fails. */
-static int64_t default_limit(void)
-{
-	return limits[LIM_LIST_ITEMS] < 100 ? (int64_t)limits[LIM_LIST_ITEMS] : 100;
-}
 
 /* Short human descriptions by libbpf type name. Only the wording lives here:
  * which types exist and whether they work comes from libbpf and the kernel. */
@@ -85,11 +80,9 @@ static void write_type(struct jw *w, const struct probe_type *p)
 static int run_list_bpf_map_types(struct tool_ctx *ctx)
 {
 	const char *type = tool__arg_str(ctx, "type");
-	uint64_t limit = (uint64_t)tool__arg_int(ctx, "limit", default_limit());
-	uint64_t offset = (uint64_t)tool__arg_int(ctx, "offset", 0);
-	if (limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap",
-					(unsigned long long)limit);
+	uint64_t limit, offset;
+	if (tool__page_args(ctx, 100, &limit, &offset))
+		return -1;
 	struct probe_types all;
 	bool cached;
 	int r = probe__types(PROBE_MAP, &all, &cached);

@@ -9,11 +9,6 @@
 #include "../kern/probe.h"
 #include "tool.h"
 
-/* 100, or the list_items cap when it is lower: an omitted limit never fails. */
-static int64_t default_limit(void)
-{
-	return limits[LIM_LIST_ITEMS] < 100 ? (int64_t)limits[LIM_LIST_ITEMS] : 100;
-}
 
 /* Short human descriptions by libbpf type name. Only the wording lives here:
  * which types exist and whether they work comes from libbpf and the kernel. */
@@ -138,11 +133,9 @@ static int run_list_bpf_program_types(struct tool_ctx *ctx)
 {
 	const char *type = tool__arg_str(ctx, "type");
 	bool want_helpers = tool__arg_bool(ctx, "helpers", false);
-	uint64_t limit = (uint64_t)tool__arg_int(ctx, "limit", default_limit());
-	uint64_t offset = (uint64_t)tool__arg_int(ctx, "offset", 0);
-	if (limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap",
-					(unsigned long long)limit);
+	uint64_t limit, offset;
+	if (tool__page_args(ctx, 100, &limit, &offset))
+		return -1;
 	if (want_helpers && !type) {
 		tool__fail(ctx, ERR_VALIDATION, "TYPE_REQUIRED", true,
 			   "helpers needs `type` (one program type, e.g. \"xdp\"): probing every type would take thousands of loads");

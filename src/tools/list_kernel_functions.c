@@ -403,12 +403,10 @@ static void kf_write(struct tool_ctx *ctx, const struct kf_page *p, const struct
 
 static int run_list_kernel_functions(struct tool_ctx *ctx)
 {
-	int64_t limit = tool__arg_int(ctx, "limit", 100);
-	if ((uint64_t)limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %lld is over list_items; page with offset",
-					(long long)limit);
-	struct kf_query q = { .pattern = tool__arg_str(ctx, "pattern"), .module = tool__arg_str(ctx, "module"),
-			      .offset = (uint64_t)tool__arg_int(ctx, "offset", 0) };
+	uint64_t limit;
+	struct kf_query q = { .pattern = tool__arg_str(ctx, "pattern"), .module = tool__arg_str(ctx, "module") };
+	if (tool__page_args(ctx, 100, &limit, &q.offset))
+		return -1;
 	struct kf_page p = { .cap = (size_t)limit };
 	p.v = arena__alloc(ctx->scratch, p.cap * sizeof(*p.v));
 	p.mods = arena__alloc(ctx->scratch, p.cap * sizeof(*p.mods));

@@ -313,10 +313,9 @@ static int run_list_tracepoints(struct tool_ctx *ctx)
 	char root[LIMIT_PATH_BYTES];
 	if (sysfs__tracefs_dir(root, sizeof(root)))
 		return tp_fail_no_tracefs(ctx);
-	int64_t limit = tool__arg_int(ctx, "limit", 100), offset = tool__arg_int(ctx, "offset", 0);
-	if ((uint64_t)limit > limits[LIM_LIST_ITEMS])
-		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %lld is over list_items; page with offset",
-					(long long)limit);
+	uint64_t limit, offset;
+	if (tool__page_args(ctx, 100, &limit, &offset))
+		return -1;
 	struct tp_query q = { .root = root, .category = tool__arg_str(ctx, "category"),
 			      .pattern = tool__arg_str(ctx, "pattern") };
 	q.pattern_full = q.pattern && strchr(q.pattern, '/');

@@ -154,6 +154,17 @@ bool tool__expired(struct tool_ctx *ctx)
 	return now_ns() > ctx->deadline_ns;
 }
 
+int tool__page_args(struct tool_ctx *ctx, uint64_t dflt, uint64_t *limit, uint64_t *offset)
+{
+	uint64_t cap = limits[LIM_LIST_ITEMS];
+	*limit = (uint64_t)tool__arg_int(ctx, "limit", (int64_t)(dflt < cap ? dflt : cap));
+	*offset = (uint64_t)tool__arg_int(ctx, "offset", 0);
+	if (*limit > cap)
+		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap; page with offset",
+					(unsigned long long)*limit);
+	return 0;
+}
+
 void tool__page_fields(struct jw *w, uint64_t total, uint64_t offset, uint64_t returned)
 {
 	jw__kuint(w, "total", total);

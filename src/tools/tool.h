@@ -78,6 +78,10 @@ int tool__arg(struct tool_ctx *ctx, const char *key);
 /* true once the call's deadline has passed (checked by long loops). */
 bool tool__expired(struct tool_ctx *ctx);
 
+/* Reads `limit` (default dflt, lowered to the list_items cap so an omitted
+ * limit never fails) and `offset`. A limit over the cap fails naming it. */
+int tool__page_args(struct tool_ctx *ctx, uint64_t dflt, uint64_t *limit, uint64_t *offset);
+
 /* Emits "truncated"-style paging fields shared by list tools:
  * {"total":N,"offset":O,"returned":R,"truncated":bool} members. */
 void tool__page_fields(struct jw *w, uint64_t total, uint64_t offset, uint64_t returned);
