@@ -220,9 +220,13 @@ static int check_envelope(struct server *s, const struct jdoc *d, struct mcp_req
 	int method = jdoc__get(d, 0, "method");
 	if (id < 0 && method < 0)
 		return -1;       /* a response or junk without id: nothing to answer */
+	if (id >= 0 && !jdoc__is_str(d, id) && !jdoc__is_num(d, id)) {
+		mcp__error(s, NULL, 0, MCP_INVALID_REQUEST, "id must be a string or an integer (not null, a boolean, an array or an object)", NULL, 0);
+		return -1;
+	}
 	if (id >= 0 && !r->id) {
 		mcp__error(s, NULL, 0, MCP_INVALID_REQUEST,
-			   "id must be a string or a number of at most 254 bytes", "id_bytes", LIMIT_ID_BYTES);
+			   "id longer than 254 bytes", "id_bytes", LIMIT_ID_BYTES);
 		return -1;
 	}
 	if (!jdoc__str_eq(d, jdoc__get(d, 0, "jsonrpc"), "2.0")) {

@@ -11,6 +11,7 @@ struct vctx {
 	const struct jdoc *d;
 	struct sch_err *err;
 	size_t plen;               /* current length of err->pointer */
+	size_t max_string;         /* 0, or the string_bytes cap for arguments */
 };
 
 static int verr(struct vctx *v, const char *fmt, const char *a, double x)
@@ -80,6 +81,9 @@ static int check(struct vctx *v, int tok, unsigned node);
 static int check_string(struct vctx *v, int tok, const struct sch_node *n)
 {
 	size_t len = jdoc__str_len(v->d, tok);   /* bytes after unescaping */
+	if (v->max_string && len > v->max_string)
+		return verr(v, "string longer than the string_bytes limit (%.0f bytes; raise --limit string_bytes=N)",
+			    NULL, (double)v->max_string);
 	if (len < n->min_len)
 		return verr(v, "string shorter than %.0f bytes", NULL, n->min_len);
 	if (len > n->max_len)
@@ -163,8 +167,11 @@ static int check_object(struct vctx *v, int tok, const struct sch_node *n)
 	int j = tok + 1;
 	for (int k = 0; k < v->d->t[tok].size; k++) {
 		const struct sch_prop *p = find_prop(n, v->d, j);
-		const jsmntok_t *kt = &v->d->t[j];
-		size_t old = push_seg(v, v->d->js + kt->start, (size_t)(kt->end - kt->start));
+		char key[SCH_POINTER_BYTES];
+		size_t klen = 0;
+		if (jdoc__str(v->d, j, key, sizeof(key), &klen))
+			klen = (size_t)snprintf(key, sizeof(key), "(long key)");
+		size_t old = push_seg(v, key, klen);
 		if (p) {
 			if (check(v, j + 1, p->node))
 				return -1;
@@ -192,6 +199,15 @@ static int check(struct vctx *v, int tok, unsigned node)
 	case SCH_NUM: return check_number(v, tok, n);
 	}
 	return 0;
+}
+
+int schema__validate_args(const struct jdoc *d, int tok, unsigned node, size_t max_string,
+			  struct sch_err *err)
+{
+	struct vctx v = { .d = d, .err = err, .max_string = max_string };
+	err->pointer[0] = 0;
+	err->msg[0] = 0;
+	return check(&v, tok, node);
 }
 
 int schema__validate(const struct jdoc *d, int tok, unsigned node, struct sch_err *err)

@@ -66,5 +66,9 @@ struct sch_err {
 
 /* 0 when tok conforms to node; else -1 with err filled. */
 int schema__validate(const struct jdoc *d, int tok, unsigned node, struct sch_err *err);
+/* The same for tool arguments: also refuses any string longer than
+ * max_string bytes (the string_bytes limit). */
+int schema__validate_args(const struct jdoc *d, int tok, unsigned node, size_t max_string,
+			  struct sch_err *err);
 
 #endif

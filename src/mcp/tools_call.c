@@ -26,7 +26,7 @@ bool server__tool_allowed(const struct server *s, const struct tool *t)
 static int parse_cursor(const struct jdoc *d, int tok, unsigned *start)
 {
 	char buf[16];
-	if (tok < 0) {
+	if (tok < 0 || jdoc__is_null(d, tok)) {
 		*start = 0;
 		return 0;
 	}
@@ -220,7 +220,7 @@ void mcp__tools_call(struct server *s, const struct mcp_req *r)
 		ed = (struct jdoc){ .js = empty, .len = 2, .t = etok, .n = 1 };
 		ad = &ed, at = 0;   /* missing arguments validate as {} */
 	}
-	if (schema__validate(ad, at, sch_tools[t->schema].input, &se)) {
+	if (schema__validate_args(ad, at, sch_tools[t->schema].input, limits[LIM_STRING_BYTES], &se)) {
 		tool__fail(&ctx, ERR_VALIDATION, "SCHEMA", true, "argument %s: %s",
 			   se.pointer[0] ? se.pointer : "(root)", se.msg);
 		jw__kstr(&err.ctx, "pointer", se.pointer);

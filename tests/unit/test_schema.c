@@ -14,6 +14,7 @@
 #define sch_tools hb_tools
 #define sch_tool_count hb_tool_count
 #define schema__validate hb_validate
+#define schema__validate_args hb_validate_args
 #include "mcp/schema.c"
 #undef sch_nodes
 #undef sch_props
@@ -21,6 +22,7 @@
 #undef sch_tools
 #undef sch_tool_count
 #undef schema__validate
+#undef schema__validate_args
 
 #include "schemas_gen.h"
 #include "unit.h"
