@@ -167,11 +167,16 @@ static int check_object(struct vctx *v, int tok, const struct sch_node *n)
 	int j = tok + 1;
 	for (int k = 0; k < v->d->t[tok].size; k++) {
 		const struct sch_prop *p = find_prop(n, v->d, j);
+		/* the decoded key; one too long for the pointer buffer goes in
+		 * raw and push_seg cuts it at the buffer's end */
 		char key[SCH_POINTER_BYTES];
 		size_t klen = 0;
-		if (jdoc__str(v->d, j, key, sizeof(key), &klen))
-			klen = (size_t)snprintf(key, sizeof(key), "(long key)");
-		size_t old = push_seg(v, key, klen);
+		const char *kp = key;
+		if (jdoc__str(v->d, j, key, sizeof(key), &klen)) {
+			kp = v->d->js + v->d->t[j].start;
+			klen = (size_t)(v->d->t[j].end - v->d->t[j].start);
+		}
+		size_t old = push_seg(v, kp, klen);
 		if (p) {
 			if (check(v, j + 1, p->node))
 				return -1;
