@@ -222,3 +222,35 @@ int probe__helpers(uint32_t prog_type, struct probe_helpers *out, bool *cached)
 	out->probe_ns = helpers.probe_ns[prog_type];
 	return 0;
 }
+
+static const char *describe(const char *const desc[][2], unsigned n, const char *name)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (!strcmp(desc[k][0], name))
+			return desc[k][1];
+	return "No description in this server version (the type is newer than its table).";
+}
+
+void probe__write_type(struct jw *w, enum probe_kind k, const struct probe_type *p,
+		       const char *const desc[][2], unsigned n)
+{
+	jw__obj(w);
+	jw__kstr(w, "name", p->name);
+	jw__kuint(w, "id", p->id);
+	jw__key(w, "supported");
+	if (p->supported < 0)
+		jw__null(w);
+	else
+		jw__bool(w, p->supported == 1);
+	if (p->supported != 1) {
+		char why[160];
+		jw__key(w, "errno");
+		if (p->err)
+			jw__int(w, p->err);
+		else
+			jw__null(w);
+		jw__kstr(w, "reason", probe__reason(k, p, why, sizeof(why)));
+	}
+	jw__kstr(w, "description", describe(desc, n, p->name));
+	jw__obj_end(w);
+}

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../json/json.h"
+
 #define PROBE_MAX_TYPES   256    /* enum bpf_prog_type / bpf_map_type values walked */
 #define PROBE_MAX_HELPERS 1024   /* enum bpf_func_id values kept (6.18 has 212) */
 
@@ -36,6 +38,11 @@ struct probe_types {
 int probe__types(enum probe_kind k, struct probe_types *out, bool *cached);
 /* One sentence on why p is not marked supported ("" when it is). */
 const char *probe__reason(enum probe_kind k, const struct probe_type *p, char *buf, unsigned cap);
+/* One entry of a list_bpf_*_types result: name, id, supported, and for an
+ * unsupported type its errno and reason; desc[n][2] maps names to the
+ * one-line descriptions (wording only: the data comes from the probe). */
+void probe__write_type(struct jw *w, enum probe_kind k, const struct probe_type *p,
+		       const char *const desc[][2], unsigned n);
 /* The probed entry called name, or NULL. */
 const struct probe_type *probe__find(enum probe_kind k, const char *name);
 

@@ -46,36 +46,6 @@ static const char *const map_desc[][2] = {
 	{ "arena", "Sparse shared memory region mapped in both BPF and user space (pointers usable in both)." },
 };
 
-static const char *describe(const char *name)
-{
-	for (unsigned k = 0; k < sizeof(map_desc) / sizeof(map_desc[0]); k++)
-		if (!strcmp(map_desc[k][0], name))
-			return map_desc[k][1];
-	return "No description in this server version (the type is newer than its table).";
-}
-
-static void write_type(struct jw *w, const struct probe_type *p)
-{
-	jw__obj(w);
-	jw__kstr(w, "name", p->name);
-	jw__kuint(w, "id", p->id);
-	jw__key(w, "supported");
-	if (p->supported < 0)
-		jw__null(w);
-	else
-		jw__bool(w, p->supported == 1);
-	if (p->supported != 1) {
-		char why[160];
-		jw__key(w, "errno");
-		if (p->err)
-			jw__int(w, p->err);
-		else
-			jw__null(w);
-		jw__kstr(w, "reason", probe__reason(PROBE_MAP, p, why, sizeof(why)));
-	}
-	jw__kstr(w, "description", describe(p->name));
-	jw__obj_end(w);
-}
 
 static int run_list_bpf_map_types(struct tool_ctx *ctx)
 {
@@ -107,7 +77,7 @@ static int run_list_bpf_map_types(struct tool_ctx *ctx)
 			continue;
 		if (seen++ < offset || shown >= limit)
 			continue;
-		write_type(w, p);
+		probe__write_type(w, PROBE_MAP, p, map_desc, sizeof(map_desc) / sizeof(map_desc[0]));
 		shown++;
 	}
 	jw__arr_end(w);

@@ -47,36 +47,6 @@ static const char *const prog_desc[][2] = {
 	{ "netfilter", "Netfilter hook (pre/post-routing, input, output, forward) returning accept or drop." },
 };
 
-static const char *describe(const char *name)
-{
-	for (unsigned k = 0; k < sizeof(prog_desc) / sizeof(prog_desc[0]); k++)
-		if (!strcmp(prog_desc[k][0], name))
-			return prog_desc[k][1];
-	return "No description in this server version (the type is newer than its table).";
-}
-
-static void write_type(struct jw *w, const struct probe_type *p)
-{
-	jw__obj(w);
-	jw__kstr(w, "name", p->name);
-	jw__kuint(w, "id", p->id);
-	jw__key(w, "supported");
-	if (p->supported < 0)
-		jw__null(w);
-	else
-		jw__bool(w, p->supported == 1);
-	if (p->supported != 1) {
-		char why[160];
-		jw__key(w, "errno");
-		if (p->err)
-			jw__int(w, p->err);
-		else
-			jw__null(w);
-		jw__kstr(w, "reason", probe__reason(PROBE_PROG, p, why, sizeof(why)));
-	}
-	jw__kstr(w, "description", describe(p->name));
-	jw__obj_end(w);
-}
 
 static void write_probe_info(struct jw *w, bool cached, uint64_t ns)
 {
@@ -168,7 +138,7 @@ static int run_list_bpf_program_types(struct tool_ctx *ctx)
 			continue;
 		if (seen++ < type_off || shown >= type_lim)
 			continue;
-		write_type(w, p);
+		probe__write_type(w, PROBE_PROG, p, prog_desc, sizeof(prog_desc) / sizeof(prog_desc[0]));
 		shown++;
 	}
 	jw__arr_end(w);
