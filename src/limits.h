@@ -26,7 +26,16 @@
 	X(CALL_MS,          "call_ms",          30000,        100,        600000,       "wall time one tool call may take") \
 	X(PIN_WALK_DEPTH,   "pin_walk_depth",   8,            1,          64,           "directory depth walked under bpffs by inspect_state") \
 	X(LOG_LINE_BYTES,   "log_line_bytes",   1024,         128,        65536,        "one notifications/message text") \
-	X(TOOLS_PAGE,       "tools_page",       100,          1,          1000,         "tools per tools/list page (cursor for the rest)")
+	X(TOOLS_PAGE,       "tools_page",       100,          1,          1000,         "tools per tools/list page (cursor for the rest)") \
+	X(PROGRAMS,         "programs",         64,           1,          1024,         "BPF programs this session may hold loaded at once") \
+	X(MAPS,             "maps",             64,           1,          1024,         "BPF maps this session may hold at once") \
+	X(LINKS,            "links",            64,           1,          1024,         "attachments (links) this session may hold at once") \
+	X(MAP_MEMORY_BYTES, "map_memory_bytes", 256 * MIB,    64 * KIB,   16384 * MIB,  "sum of (key+value) x max_entries over this session's maps") \
+	X(VERIFIER_LOG_BYTES, "verifier_log_bytes", 64 * KIB, 4 * KIB,    16 * MIB,     "verifier log kept per program; its tail is kept when cut") \
+	X(OBJECT_BYTES,     "object_bytes",     16 * MIB,     4 * KIB,    256 * MIB,    "one ELF object file or inline base64 object, decoded") \
+	X(PROG_INSNS,       "prog_insns",       131072,       1,          1000000,      "instructions one program may have (checked before load)") \
+	X(MAP_ENTRIES,      "map_entries",      1000,         1,          100000,       "entries per map_dump page; keys per lookup/update/delete call") \
+	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

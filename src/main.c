@@ -11,6 +11,7 @@
 #include "limits.h"
 #include "mcp/server.h"
 #include "mem/heap.h"
+#include "sys/audit.h"
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,9 @@ static void usage(FILE *f)
 		"  --limit NAME=VALUE                set a cap (K/M suffixes), repeatable\n"
 		"  --validate-output                 check every result against its outputSchema\n"
 		"  --log-level LEVEL                 stderr threshold (debug..emergency, default warning)\n"
+		"  --object-dir DIR                  load_program reads ELF files only under DIR (repeatable)\n"
+		"  --pin-dir DIR                     pin_object/unpin_object only under DIR on bpffs (repeatable)\n"
+		"  --audit-log FILE|-                one JSON line per tool call to FILE (appended) or stderr\n"
 		"  --help, --version\n\n"
 		"limits (default, range, why):\n");
 	for (int i = 0; i < LIM__COUNT; i++)
@@ -97,6 +101,14 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 			if (limits__set(v, err, sizeof(err)))
 				return bad(err, v);
 			i++;
+		} else if (!strcmp(a, "--object-dir") || !strcmp(a, "--pin-dir")) {
+			bool obj = a[2] == 'o';
+			unsigned *n = obj ? &o->n_object_dirs : &o->n_pin_dirs;
+			if (*n >= PATHS_MAX_DIRS)
+				return bad("too many directories (16 at most)", v);
+			(obj ? o->object_dirs : o->pin_dirs)[(*n)++] = argv[++i];
+		} else if (!strcmp(a, "--audit-log")) {
+			o->audit_log = argv[++i];
 		} else if (!strcmp(a, "--allow-tools")) {
 			if (split_list(argv[++i], o->allow, &o->n_allow))
 				return bad("too many tools listed", v);
@@ -118,11 +130,17 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	heap__set_cap(limits[LIM_HEAP_BYTES]);
+	if (o.audit_log && (rc = audit__open(o.audit_log))) {
+		fprintf(stderr, "ebpf-mcp: --audit-log %s: %s\n", o.audit_log, strerror(-rc));
+		return 1;
+	}
 	if (server__init(&srv, &o, STDIN_FILENO, STDOUT_FILENO)) {
 		fprintf(stderr, "ebpf-mcp: cannot reserve the request/response buffers\n");
 		return 1;
 	}
 	rc = server__run(&srv);
+	server__release(&srv);
 	server__fini(&srv);
+	audit__close();
 	return rc;
 }

@@ -2,7 +2,13 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../limits.h"
 
 struct owned_set {
 	uint32_t ids[SESSION_MAX_OBJECTS];   /* ascending, no duplicates */
@@ -10,6 +16,20 @@ struct owned_set {
 };
 
 static struct owned_set owned[SESSION__KINDS];
+
+static struct {
+	struct session_event ev[SESSION_JOURNAL_MAX];
+	unsigned n, dropped;
+} journal;
+
+static void journal_add(enum session_kind k, uint32_t id, bool created)
+{
+	if (journal.n == SESSION_JOURNAL_MAX) {
+		journal.dropped++;
+		return;
+	}
+	journal.ev[journal.n++] = (struct session_event){ .kind = k, .id = id, .created = created };
+}
 
 /* First index whose id is >= id (n when none). */
 static unsigned lower_bound(const struct owned_set *s, uint32_t id)
@@ -43,6 +63,7 @@ int session__own(enum session_kind k, uint32_t id)
 	memmove(&s->ids[at + 1], &s->ids[at], (s->n - at) * sizeof(s->ids[0]));
 	s->ids[at] = id;
 	s->n++;
+	journal_add(k, id, true);
 	return 0;
 }
 
@@ -56,6 +77,7 @@ int session__disown(enum session_kind k, uint32_t id)
 		return -ENOENT;
 	memmove(&s->ids[at], &s->ids[at + 1], (s->n - at - 1) * sizeof(s->ids[0]));
 	s->n--;
+	journal_add(k, id, false);
 	return 0;
 }
 
@@ -87,4 +109,236 @@ const char *session__kind_name(enum session_kind k)
 void session__reset(void)
 {
 	memset(owned, 0, sizeof(owned));
+	memset(&journal, 0, sizeof(journal));
+}
+
+void session__journal_reset(void)
+{
+	journal.n = journal.dropped = 0;
+}
+
+unsigned session__journal(const struct session_event **ev, unsigned *dropped)
+{
+	*ev = journal.ev;
+	*dropped = journal.dropped;
+	return journal.n;
+}
+
+/* ---- open objects, links, pins ------------------------------------------ */
+
+struct held_object {
+	uint32_t handle;          /* 0: free slot */
+	struct bpf_object *obj;
+	uint64_t map_bytes;
+};
+
+struct held_link {
+	struct bpf_link *link;    /* NULL: free slot */
+	uint32_t link_id, prog_id;
+};
+
+struct held_pin {
+	char path[LIMIT_PATH_BYTES];
+	enum session_kind kind;
+	uint32_t id;
+};
+
+static struct held_object objects[SESSION_MAX_HANDLES];
+static struct held_link links[SESSION_MAX_OBJECTS];
+static struct held_pin *pins[SESSION_MAX_PINS];   /* allocated on first pin */
+static uint32_t next_handle = 1;
+static uint64_t map_bytes_total;
+
+static uint32_t fd_id(int fd, bool is_map)
+{
+	if (fd < 0)
+		return 0;
+	if (is_map) {
+		struct bpf_map_info mi = { 0 };
+		__u32 len = sizeof(mi);
+		return bpf_map_get_info_by_fd(fd, &mi, &len) ? 0 : mi.id;
+	}
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = sizeof(pi);
+	return bpf_prog_get_info_by_fd(fd, &pi, &len) ? 0 : pi.id;
+}
+
+static struct held_object *find_object(uint32_t handle)
+{
+	for (unsigned i = 0; handle && i < SESSION_MAX_HANDLES; i++)
+		if (objects[i].handle == handle)
+			return &objects[i];
+	return NULL;
+}
+
+int session__add_object(struct bpf_object *obj, uint64_t map_bytes, uint32_t *handle)
+{
+	struct held_object *slot = NULL;
+	for (unsigned i = 0; !slot && i < SESSION_MAX_HANDLES; i++)
+		if (!objects[i].handle)
+			slot = &objects[i];
+	if (!slot)
+		return -ENOSPC;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	bpf_object__for_each_program(p, obj)
+		session__own(SESSION_PROG, fd_id(bpf_program__fd(p), false));
+	bpf_object__for_each_map(m, obj)
+		session__own(SESSION_MAP, fd_id(bpf_map__fd(m), true));
+	*slot = (struct held_object){ .handle = next_handle++, .obj = obj, .map_bytes = map_bytes };
+	map_bytes_total += map_bytes;
+	*handle = slot->handle;
+	return 0;
+}
+
+struct bpf_object *session__object(uint32_t handle)
+{
+	struct held_object *o = find_object(handle);
+	return o ? o->obj : NULL;
+}
+
+struct bpf_program *session__program(uint32_t prog_id, uint32_t *handle)
+{
+	if (!session__owns(SESSION_PROG, prog_id))
+		return NULL;
+	for (unsigned i = 0; i < SESSION_MAX_HANDLES; i++) {
+		struct bpf_program *p;
+		if (!objects[i].handle)
+			continue;
+		bpf_object__for_each_program(p, objects[i].obj)
+			if (fd_id(bpf_program__fd(p), false) == prog_id) {
+				if (handle)
+					*handle = objects[i].handle;
+				return p;
+			}
+	}
+	return NULL;
+}
+
+static void drop_link(struct held_link *l)
+{
+	bpf_link__destroy(l->link);
+	session__disown(SESSION_LINK, l->link_id);
+	*l = (struct held_link){ 0 };
+}
+
+int session__close_object(uint32_t handle)
+{
+	struct held_object *o = find_object(handle);
+	if (!o)
+		return -ENOENT;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	bpf_object__for_each_program(p, o->obj) {
+		uint32_t id = fd_id(bpf_program__fd(p), false);
+		for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++)
+			if (links[i].link && links[i].prog_id == id)
+				drop_link(&links[i]);
+		session__disown(SESSION_PROG, id);
+	}
+	bpf_object__for_each_map(m, o->obj)
+		session__disown(SESSION_MAP, fd_id(bpf_map__fd(m), true));
+	bpf_object__close(o->obj);
+	map_bytes_total -= o->map_bytes;
+	*o = (struct held_object){ 0 };
+	return 0;
+}
+
+uint32_t session__handle_at(unsigned idx)
+{
+	uint32_t best = 0, floor = 0;
+	/* handles are few and unsorted in the slots: select the idx-th smallest */
+	for (unsigned k = 0; k <= idx; k++) {
+		best = 0;
+		for (unsigned i = 0; i < SESSION_MAX_HANDLES; i++)
+			if (objects[i].handle > floor && (!best || objects[i].handle < best))
+				best = objects[i].handle;
+		if (!best)
+			return 0;
+		floor = best;
+	}
+	return best;
+}
+
+uint64_t session__map_bytes(void)
+{
+	return map_bytes_total;
+}
+
+int session__add_link(struct bpf_link *l, uint32_t prog_id, uint32_t *link_id)
+{
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+	int fd = bpf_link__fd(l);
+	if (fd < 0 || bpf_link_get_info_by_fd(fd, &li, &len) || !li.id)
+		return -EOPNOTSUPP;   /* an attachment without a kernel link object */
+	for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++) {
+		if (links[i].link)
+			continue;
+		int rc = session__own(SESSION_LINK, li.id);
+		if (rc)
+			return rc;
+		links[i] = (struct held_link){ .link = l, .link_id = li.id, .prog_id = prog_id };
+		*link_id = li.id;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int session__destroy_link(uint32_t link_id)
+{
+	for (unsigned i = 0; link_id && i < SESSION_MAX_OBJECTS; i++)
+		if (links[i].link && links[i].link_id == link_id) {
+			drop_link(&links[i]);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int session__add_pin(enum session_kind k, uint32_t id, const char *path)
+{
+	size_t n = strlen(path);
+	if (n >= LIMIT_PATH_BYTES)
+		return -ENAMETOOLONG;
+	for (unsigned i = 0; i < SESSION_MAX_PINS; i++) {
+		if (pins[i] && pins[i]->path[0])
+			continue;
+		if (!pins[i] && !(pins[i] = calloc(1, sizeof(*pins[i]))))
+			return -ENOMEM;
+		memcpy(pins[i]->path, path, n + 1);
+		pins[i]->kind = k, pins[i]->id = id;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int session__remove_pin(const char *path)
+{
+	for (unsigned i = 0; i < SESSION_MAX_PINS; i++)
+		if (pins[i] && !strcmp(pins[i]->path, path)) {
+			pins[i]->path[0] = 0;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+const char *session__pin_at(unsigned idx, enum session_kind *k, uint32_t *id)
+{
+	for (unsigned i = 0; i < SESSION_MAX_PINS; i++) {
+		if (!pins[i] || !pins[i]->path[0] || idx--)
+			continue;
+		*k = pins[i]->kind, *id = pins[i]->id;
+		return pins[i]->path;
+	}
+	return NULL;
+}
+
+void session__release_all(void)
+{
+	for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++)
+		if (links[i].link)
+			drop_link(&links[i]);
+	for (unsigned i = 0; i < SESSION_MAX_HANDLES; i++)
+		if (objects[i].handle)
+			session__close_object(objects[i].handle);
 }

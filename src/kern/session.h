@@ -29,4 +29,61 @@ const char *session__kind_name(enum session_kind k);
 /* Forgets everything (tests; after the objects were released). */
 void session__reset(void);
 
+/* ---- what this session holds open --------------------------------------
+ *
+ * load_program keeps each bpf_object under a handle (its programs and maps
+ * are owned while it is open); attach_program keeps each bpf_link; pin_object
+ * remembers what it pinned so shutdown can report it. The tables hold the
+ * libbpf objects themselves: closing them is what releases the kernel's
+ * objects, so nothing else may close them.
+ */
+struct bpf_object;
+struct bpf_program;
+struct bpf_link;
+
+#define SESSION_MAX_HANDLES 256    /* objects open at once (below the caps) */
+#define SESSION_MAX_PINS    256    /* pins remembered for the shutdown report */
+
+/* Registers a loaded object: owns its programs' and maps' ids. map_bytes is
+ * what it counts against map_memory_bytes. 0 and *handle (>= 1), -ENOSPC. */
+int session__add_object(struct bpf_object *obj, uint64_t map_bytes, uint32_t *handle);
+struct bpf_object *session__object(uint32_t handle);
+/* The owned program with this id and the handle of its object, or NULL. */
+struct bpf_program *session__program(uint32_t prog_id, uint32_t *handle);
+/* Destroys the links of its programs, closes the object, disowns its ids.
+ * 0 or -ENOENT. */
+int session__close_object(uint32_t handle);
+/* Handle of the idx-th open object (ascending), 0 past the end. */
+uint32_t session__handle_at(unsigned idx);
+uint64_t session__map_bytes(void);
+
+/* Registers a link this session created on program prog_id. The link id is
+ * read from the kernel (0 when the attachment has no link object). */
+int session__add_link(struct bpf_link *l, uint32_t prog_id, uint32_t *link_id);
+/* The link's kernel id is link_id and it is ours: detaches it. 0, -ENOENT. */
+int session__destroy_link(uint32_t link_id);
+
+/* A pin this session made (kept for the shutdown report). */
+int session__add_pin(enum session_kind k, uint32_t id, const char *path);
+/* Forgets a pin (unpinned). 0 or -ENOENT. */
+int session__remove_pin(const char *path);
+/* idx-th remembered pin, or NULL past the end. */
+const char *session__pin_at(unsigned idx, enum session_kind *k, uint32_t *id);
+
+/* Detaches every link, closes every object (called at shutdown). */
+void session__release_all(void);
+
+/* ---- journal: what one tool call created and destroyed (audit log) ---- */
+#define SESSION_JOURNAL_MAX 256
+
+struct session_event {
+	enum session_kind kind;
+	uint32_t id;
+	bool created;             /* false: destroyed */
+};
+
+void session__journal_reset(void);
+/* Events since the last reset; *dropped counts those past the journal. */
+unsigned session__journal(const struct session_event **ev, unsigned *dropped);
+
 #endif

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../kern/session.h"
+#include "../sys/audit.h"
 #include "mcp.h"
 
 uint64_t now_ns(void)
@@ -215,6 +217,16 @@ static void finish_input(struct server *s)
 	s->req_start = s->req_end = 0;
 }
 
+static const char *signal_name(uint32_t sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	default: return "signal";
+	}
+}
+
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -247,8 +259,11 @@ int server__run(struct server *s)
 		for (int k = 0; k < n && !s->quit; k++) {
 			if (evs[k].data.fd == sfd) {
 				struct signalfd_siginfo si;
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
-					server__log(s, LOG_NOTICE, "signal %u: shutting down", si.ssi_signo);
+				s->quit_reason = "signal";
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					s->quit_reason = signal_name(si.ssi_signo);
+					server__log(s, LOG_NOTICE, "%s: shutting down", s->quit_reason);
+				}
 				s->quit = true;
 			} else if (read_input(s) <= 0) {
 				finish_input(s);
@@ -258,6 +273,8 @@ int server__run(struct server *s)
 	}
 	close(ep);
 	close(sfd);
+	if (!s->quit_reason)
+		s->quit_reason = "eof";
 	return 0;
 plain:
 	if (ep >= 0)
@@ -267,5 +284,22 @@ plain:
 	finish_input(s);
 	if (sfd >= 0)
 		close(sfd);
+	if (!s->quit_reason)
+		s->quit_reason = "eof";
 	return 0;
+}
+
+void server__release(struct server *s)
+{
+	unsigned progs = session__count(SESSION_PROG), maps = session__count(SESSION_MAP);
+	unsigned links = session__count(SESSION_LINK);
+	session__release_all();
+	audit__shutdown(s->session_id, s->quit_reason ? s->quit_reason : "exit", progs, maps, links);
+	enum session_kind k;
+	uint32_t id;
+	const char *p;
+	for (unsigned i = 0; (p = session__pin_at(i, &k, &id)); i++)
+		server__log(s, LOG_WARNING, "left pinned: %s %u at %s", session__kind_name(k), id, p);
+	if (progs || maps || links)
+		server__log(s, LOG_NOTICE, "released %u programs, %u maps, %u links", progs, maps, links);
 }

@@ -7,6 +7,7 @@
 
 #include "../json/json.h"
 #include "../mem/arena.h"
+#include "../sys/paths.h"
 #include "../tools/tool.h"
 
 #define EBPF_MCP_VERSION "0.1.0"
@@ -24,6 +25,11 @@ struct server_opts {
 	unsigned n_deny;
 	bool validate_output;          /* check every structuredContent (tests) */
 	enum log_level stderr_level;
+	const char *object_dirs[PATHS_MAX_DIRS];   /* --object-dir: ELF files come only from here */
+	unsigned n_object_dirs;
+	const char *pin_dirs[PATHS_MAX_DIRS];      /* --pin-dir: pins go only under these */
+	unsigned n_pin_dirs;
+	const char *audit_log;                     /* --audit-log FILE or "-" (stderr) */
 };
 
 struct server {
@@ -55,12 +61,16 @@ struct server {
 	/* counters, shown by `info` */
 	uint64_t n_requests, n_errors, n_tool_calls;
 	bool quit;
+	const char *quit_reason;       /* "eof", "signal SIGTERM", ... for the shutdown log */
 };
 
 int server__init(struct server *s, const struct server_opts *o, int in_fd, int out_fd);
 void server__fini(struct server *s);
 /* Serves until stdin EOF or a terminating signal. Returns the exit status. */
 int server__run(struct server *s);
+/* Detaches every link and closes every object this session holds; pins
+ * stay and are reported (audit log, stderr). Called once before exit. */
+void server__release(struct server *s);
 /* Handles one complete line (no newline). Exposed for tests and the CLI. */
 void server__handle_line(struct server *s, char *line, size_t len);
 /* A tool visible in this session's profile and allow/deny lists? */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kern/session.h"
+#include "../sys/audit.h"
 #include "mcp.h"
 #include "schema.h"
 
@@ -187,21 +189,12 @@ static const struct tool *lookup(struct server *s, const struct mcp_req *r, int 
 	return t;
 }
 
-void mcp__tools_call(struct server *s, const struct mcp_req *r)
+/* Runs one call and answers it; returns NULL on success or the error code
+ * that was answered (for the audit log). */
+static const char *run_call(struct server *s, const struct mcp_req *r, const struct tool *t, int args)
 {
 	static struct tool_err err;   /* 9 KiB: kept off the stack */
 	const struct jdoc *d = r->doc;
-	const struct tool *t = lookup(s, r, jdoc__get(d, r->params, "name"));
-	if (!t)
-		return;
-	int args = jdoc__get(d, r->params, "arguments");
-	if (args >= 0 && !jdoc__is_obj(d, args) && !jdoc__is_null(d, args)) {
-		mcp__error(s, r->id, r->id_len, MCP_INVALID_PARAMS, "params.arguments must be an object", NULL, 0);
-		return;
-	}
-	if (args >= 0 && !jdoc__is_obj(d, args))
-		args = -1;
-	s->n_tool_calls++;
 	err_reset(&err);
 	struct jw out;
 	jw__init(&out, s->sc, s->resp_cap - 1);
@@ -225,27 +218,55 @@ void mcp__tools_call(struct server *s, const struct mcp_req *r)
 			   se.pointer[0] ? se.pointer : "(root)", se.msg);
 		jw__kstr(&err.ctx, "pointer", se.pointer);
 		send_tool_error(s, r, &err);
-		return;
+		return err.code;
 	}
 	int rc = t->run(&ctx);
 	if (rc || err.set) {
 		if (!err.set)
 			tool__fail(&ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", t->name);
 		send_tool_error(s, r, &err);
-		return;
+		return err.code;
 	}
 	if (out.overflow) {
 		too_big(s, r, &ctx, out.len);
-		return;
+		return err.code;
 	}
 	if (s->opt.validate_output && self_check(s, t, s->sc, out.len)) {
 		mcp__error(s, r->id, r->id_len, MCP_INTERNAL_ERROR, "tool output failed its outputSchema (see stderr)", NULL, 0);
-		return;
+		return "OUTPUT_SCHEMA";
 	}
 	if (send_result(s, r, s->sc, out.len, false)) {
 		too_big(s, r, &ctx, out.len);
-		return;
+		return err.code;
 	}
 	server__log(s, LOG_DEBUG, "%s: %.3f ms, %zu bytes", t->name,
 		    (double)(now_ns() - r->t0_ns) / 1e6, out.len);
+	return NULL;
+}
+
+void mcp__tools_call(struct server *s, const struct mcp_req *r)
+{
+	const struct jdoc *d = r->doc;
+	const struct tool *t = lookup(s, r, jdoc__get(d, r->params, "name"));
+	if (!t)
+		return;
+	int args = jdoc__get(d, r->params, "arguments");
+	if (args >= 0 && !jdoc__is_obj(d, args) && !jdoc__is_null(d, args)) {
+		mcp__error(s, r->id, r->id_len, MCP_INVALID_PARAMS, "params.arguments must be an object", NULL, 0);
+		return;
+	}
+	if (args >= 0 && !jdoc__is_obj(d, args))
+		args = -1;
+	s->n_tool_calls++;
+	session__journal_reset();
+	const char *code = run_call(s, r, t, args);
+	struct audit_call ac = {
+		.session = s->session_id, .tool = t->name, .ok = !code, .code = code,
+		.duration_ns = now_ns() - r->t0_ns,
+	};
+	if (args >= 0) {
+		ac.args = d->js + d->t[args].start;
+		ac.args_len = (size_t)(d->t[args].end - d->t[args].start);
+	}
+	audit__call(&ac);
 }

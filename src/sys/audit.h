@@ -1,0 +1,39 @@
+/* The audit log: one JSON line per tool call, and one at shutdown.
+ *
+ * A line says when, which session, which tool, its arguments (bounded by
+ * audit_arg_bytes; a longer set is kept as a marked prefix), the outcome and
+ * error code, how long it took, and which kernel objects it created and
+ * destroyed. Written with one write(2) per line to a file opened O_APPEND,
+ * or to stderr, so concurrent servers' lines do not interleave.
+ */
+#ifndef EBPF_MCP_AUDIT_H
+#define EBPF_MCP_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_LINE_BYTES (80 * 1024)   /* holds 64 KiB of arguments + the rest */
+
+/* path "-" is stderr. 0 or -errno. Without a call, nothing is logged. */
+int audit__open(const char *path);
+bool audit__enabled(void);
+void audit__close(void);
+
+struct audit_call {
+	uint64_t session;
+	const char *tool;
+	const char *args;          /* raw JSON text of the arguments, or NULL */
+	size_t args_len;
+	bool ok;
+	const char *code;          /* error code when !ok */
+	uint64_t duration_ns;
+};
+
+/* Logs a call; created/destroyed objects come from the session journal. */
+void audit__call(const struct audit_call *c);
+/* Logs shutdown: why, what was released, which pins remain. */
+void audit__shutdown(uint64_t session, const char *why, unsigned programs, unsigned maps,
+		     unsigned links);
+
+#endif
