@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"  --object-dir DIR                  load_program reads ELF files only under DIR (repeatable)\n"
 		"  --pin-dir DIR                     pin_object/unpin_object only under DIR on bpffs (repeatable)\n"
 		"  --audit-log FILE|-                one JSON line per tool call to FILE (appended) or stderr\n"
+		"  --allow-foreign                   (full) also detach, unpin and write maps of objects\n"
+		"                                    this session did not create\n"
 		"  --help, --version\n\n"
 		"limits (default, range, why):\n");
 	for (int i = 0; i < LIM__COUNT; i++)
@@ -87,6 +89,8 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 			exit(0);
 		} else if (!strcmp(a, "--validate-output")) {
 			o->validate_output = true;
+		} else if (!strcmp(a, "--allow-foreign")) {
+			o->allow_foreign = true;
 		} else if (!v) {
 			return bad("option needs a value", a);
 		} else if (!strcmp(a, "--profile")) {

@@ -30,6 +30,8 @@ struct server_opts {
 	const char *pin_dirs[PATHS_MAX_DIRS];      /* --pin-dir: pins go only under these */
 	unsigned n_pin_dirs;
 	const char *audit_log;                     /* --audit-log FILE or "-" (stderr) */
+	bool allow_foreign;            /* --allow-foreign: full profile may detach, unpin and
+	                                  write objects this session did not create */
 };
 
 struct server {
