@@ -62,7 +62,7 @@ void limits__reset(void);
 
 /* Fixed sizes that are not runtime tunables. */
 #define LIMIT_ERROR_MSG_BYTES   512   /* a tool error's message */
-#define LIMIT_ERROR_CTX_BYTES   8192  /* a tool error's context object (holds a log tail) */
+#define LIMIT_ERROR_CTX_BYTES   (72 * 1024)  /* a tool error's context: a 64 KiB verifier log tail + the rest */
 #define LIMIT_ID_BYTES          256   /* a JSON-RPC id echoed back verbatim */
 #define LIMIT_TOOL_NAME_BYTES   64
 #define LIMIT_WRITER_DEPTH      64    /* nesting our own writer emits */

@@ -1,6 +1,8 @@
 /* Runtime JSON Schema validator over the precompiled tables (schema.h). */
 #include "schema.h"
 
+#include "../limits.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +83,10 @@ static int check(struct vctx *v, int tok, unsigned node);
 static int check_string(struct vctx *v, int tok, const struct sch_node *n)
 {
 	size_t len = jdoc__str_len(v->d, tok);   /* bytes after unescaping */
-	if (v->max_string && len > v->max_string)
+	/* A schema that allows more than string_bytes can ever be (bulk data,
+	 * e.g. a base64 ELF object) bounds that string itself. */
+	bool bulk = n->max_len != UINT32_MAX && n->max_len > limit_defs[LIM_STRING_BYTES].max;
+	if (v->max_string && len > v->max_string && !bulk)
 		return verr(v, "string longer than the string_bytes limit (%.0f bytes; raise --limit string_bytes=N)",
 			    NULL, (double)v->max_string);
 	if (len < n->min_len)

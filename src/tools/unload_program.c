@@ -1,0 +1,63 @@
+/* unload_program: close one object this session loaded (and its links). */
+#include <errno.h>
+
+#include "../kern/session.h"
+#include "tool.h"
+
+/* Everything the close destroyed is in the call's journal. */
+static void write_released(struct jw *w)
+{
+	const struct session_event *ev;
+	unsigned dropped, n = session__journal(&ev, &dropped);
+	jw__key(w, "released");
+	jw__arr(w);
+	for (unsigned i = 0; i < n; i++) {
+		if (ev[i].created)
+			continue;
+		jw__obj(w);
+		jw__kstr(w, "kind", session__kind_name(ev[i].kind));
+		jw__kuint(w, "id", ev[i].id);
+		jw__obj_end(w);
+	}
+	jw__arr_end(w);
+}
+
+static int run_unload_program(struct tool_ctx *ctx)
+{
+	uint32_t handle = (uint32_t)tool__arg_int(ctx, "handle", 0);
+	if (session__close_object(handle)) {
+		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_HANDLE", true,
+			   "no object is loaded under handle %u in this session (see inspect_state for what is owned)",
+			   handle);
+		jw__kstr(&ctx->err->ctx, "pointer", "/handle");
+		return -1;
+	}
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	jw__kuint(w, "handle", handle);
+	write_released(w);
+	jw__key(w, "pinned");
+	jw__arr(w);
+	/* pins are by id: report the ones naming an object just released */
+	const struct session_event *ev;
+	unsigned dropped, n = session__journal(&ev, &dropped);
+	enum session_kind k;
+	uint32_t id;
+	const char *p;
+	for (unsigned i = 0; (p = session__pin_at(i, &k, &id)); i++)
+		for (unsigned j = 0; j < n; j++)
+			if (ev[j].kind == k && ev[j].id == id) {
+				jw__str(w, p);
+				break;
+			}
+	jw__arr_end(w);
+	jw__obj_end(w);
+	return 0;
+}
+
+const struct tool tool_unload_program = {
+	.name = "unload_program",
+	.schema = SCHEMA_unload_program,
+	.run = run_unload_program,
+	.min_profile = PROFILE_FULL,
+};
