@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"  --object-dir DIR                  load_program reads ELF files only under DIR (repeatable)\n"
 		"  --pin-dir DIR                     pin_object/unpin_object only under DIR on bpffs (repeatable)\n"
 		"  --audit-log FILE|-                one JSON line per tool call to FILE (appended) or stderr\n"
+		"  --config FILE                     options from FILE, one per line: `name value` or\n"
+		"                                    `name = value` (a long option without --), # comments\n"
 		"  --allow-foreign                   (full) also detach, unpin and write maps of objects\n"
 		"                                    this session did not create\n"
 		"  --help, --version\n\n"
@@ -76,9 +78,12 @@ static int bad(const char *what, const char *v)
 	return 2;
 }
 
+static int load_config(const char *path, struct server_opts *o);
+
 static int parse_args(int argc, char **argv, struct server_opts *o)
 {
 	char err[256];
+	int rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -111,6 +116,9 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 			if (*n >= PATHS_MAX_DIRS)
 				return bad("too many directories (16 at most)", v);
 			(obj ? o->object_dirs : o->pin_dirs)[(*n)++] = argv[++i];
+		} else if (!strcmp(a, "--config")) {
+			if ((rc = load_config(argv[++i], o)))
+				return rc;
 		} else if (!strcmp(a, "--audit-log")) {
 			o->audit_log = argv[++i];
 		} else if (!strcmp(a, "--allow-tools")) {
@@ -124,6 +132,73 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 		}
 	}
 	return 0;
+}
+
+/* ---- --config FILE ------------------------------------------------------- */
+
+#define CONFIG_BYTES (64 * 1024)   /* a config file; options keep pointers into it */
+#define CONFIG_ARGS  512           /* option words a config file may give */
+
+/* Splits one line into "--name" [value] words appended to argv. */
+static int config_line(char *line, char **argv, int *argc, unsigned lineno)
+{
+	char *p = line + strspn(line, " \t");
+	if (!*p || *p == '#')
+		return 0;
+	char *name = p;
+	p += strcspn(p, " \t=");
+	char *end = p;
+	p += strspn(p, " \t");
+	if (*p == '=')
+		p += 1 + strspn(p + 1, " \t");
+	*end = 0;
+	size_t vlen = strlen(p);
+	while (vlen && (p[vlen - 1] == ' ' || p[vlen - 1] == '\t' || p[vlen - 1] == '\r'))
+		p[--vlen] = 0;
+	if (*argc + 2 > CONFIG_ARGS || name - line < 2) {
+		/* the two bytes before name hold "--" (see load_config) */
+		fprintf(stderr, "ebpf-mcp: config line %u: %s\n", lineno,
+			*argc + 2 > CONFIG_ARGS ? "too many options (512 words)" : "bad line");
+		return 2;
+	}
+	name[-2] = '-', name[-1] = '-';
+	argv[(*argc)++] = name - 2;
+	bool flag = !*p || !strcmp(p, "true");
+	if (!strcmp(name, "config"))
+		return fprintf(stderr, "ebpf-mcp: config line %u: config files do not nest\n", lineno), 2;
+	if (!flag || (strcmp(name, "validate-output") && strcmp(name, "allow-foreign")))
+		argv[(*argc)++] = p;
+	return 0;
+}
+
+static int load_config(const char *path, struct server_opts *o)
+{
+	static char buf[CONFIG_BYTES + 1];
+	static char *argv[CONFIG_ARGS + 1];
+	int argc = 1, rc = 0;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	if (!f)
+		return bad("cannot open config file", path);
+	/* each line is stored two bytes in, so "--" can go before its name */
+	char *w = buf;
+	unsigned lineno = 0;
+	while (!rc && fgets(w + 2, (int)(buf + sizeof(buf) - w - 2), f)) {
+		size_t n = strlen(w + 2);
+		lineno++;
+		if (n && w[2 + n - 1] != '\n' && !feof(f)) {
+			rc = bad("config file line too long or file over 64 KiB", path);
+			break;
+		}
+		if (n && w[2 + n - 1] == '\n')
+			w[2 + --n] = 0;
+		w[0] = w[1] = ' ';
+		rc = config_line(w, argv, &argc, lineno);
+		w += n + 3;
+		if (w + 3 >= buf + sizeof(buf))
+			rc = rc ? rc : bad("config file over 64 KiB", path);
+	}
+	fclose(f);
+	return rc ? rc : parse_args(argc, argv, o);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,192 @@
+// Lifecycle, audit log, profiles and config: what a session creates is gone
+// when it ends (EOF, SIGINT, SIGTERM, SIGHUP, kill -9), with bpftool as the
+// witness; every tool call leaves one audit line naming what it created.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, copyFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Server, withServer, sh, ensureMounts, BUILD } from '../lib/mcp.mjs';
+
+ensureMounts();
+const OBJ = 'inspect_objs.bpf.o';
+
+function objDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ebpf-mcp-life-'));
+  copyFileSync(path.join(BUILD, 'bpf', OBJ), path.join(dir, OBJ));
+  return dir;
+}
+
+// Ids bpftool can still see; the kernel frees objects after an RCU grace
+// period, so absence is polled for up to 3 s before it counts as a leak.
+function alive(kind, ids) {
+  const all = new Set(JSON.parse(sh(`bpftool -j ${kind} show`)).map((o) => o.id));
+  return ids.filter((id) => all.has(id));
+}
+async function gone(kind, ids) {
+  for (let i = 0; i < 60 && alive(kind, ids).length; i++) await new Promise((r) => setTimeout(r, 50));
+  return alive(kind, ids);
+}
+
+async function loadOne(s, dir) {
+  const r = await s.ok('load_program', { path: path.join(dir, OBJ) });
+  assert.ok(r.programs.length >= 3 && r.maps.length >= 2);
+  return { progs: r.programs.map((p) => p.id), maps: r.maps.map((m) => m.id), handle: r.handle };
+}
+
+const ends = {
+  eof: async (s) => s.close(),
+  SIGINT: async (s) => { s.proc.kill('SIGINT'); return s.exited; },
+  SIGTERM: async (s) => { s.proc.kill('SIGTERM'); return s.exited; },
+  SIGHUP: async (s) => { s.proc.kill('SIGHUP'); return s.exited; },
+};
+
+for (const [how, end] of Object.entries(ends)) {
+  test(`on ${how} the server releases every program and map it loaded, then exits 0`, async () => {
+    const dir = objDir();
+    const audit = path.join(dir, 'audit.log');
+    const s = new Server(['--profile', 'full', '--object-dir', dir, '--audit-log', audit]);
+    try {
+      await s.init();
+      const a = await loadOne(s, dir);
+      const b = await loadOne(s, dir);
+      const progs = [...a.progs, ...b.progs], maps = [...a.maps, ...b.maps];
+      assert.deepEqual(alive('prog', progs), progs, 'loaded programs are in the kernel');
+      assert.deepEqual(alive('map', maps), maps);
+      const ex = await end(s);
+      assert.equal(ex.code, 0, `exit status (${JSON.stringify(ex)}); stderr: ${s.stderr}`);
+      assert.deepEqual(await gone('prog', progs), [], 'programs left after exit');
+      assert.deepEqual(await gone('map', maps), [], 'maps left after exit');
+      const last = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+      assert.equal(last.event, 'shutdown');
+      assert.equal(last.reason, how === 'eof' ? 'eof' : how);
+      assert.deepEqual(last.released, { programs: progs.length, maps: maps.length, links: 0 });
+    } finally {
+      s.proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('after kill -9 the kernel frees everything the session held (nothing was pinned)', async () => {
+  const dir = objDir();
+  const s = new Server(['--profile', 'full', '--object-dir', dir]);
+  try {
+    await s.init();
+    const a = await loadOne(s, dir);
+    assert.deepEqual(alive('prog', a.progs), a.progs);
+    s.proc.kill('SIGKILL');
+    const ex = await s.exited;
+    assert.equal(ex.sig, 'SIGKILL');
+    assert.deepEqual(await gone('prog', a.progs), []);
+    assert.deepEqual(await gone('map', a.maps), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the audit log has one line per call: tool, arguments, outcome, code, duration, objects', async () => {
+  const dir = objDir();
+  const audit = path.join(dir, 'audit.log');
+  let loaded;
+  await withServer(['--profile', 'full', '--object-dir', dir, '--audit-log', audit], async (s) => {
+    loaded = await loadOne(s, dir);
+    const bad = await s.call('unload_program', { handle: 999 });
+    assert.equal(bad.isError, true);
+    await s.ok('unload_program', { handle: loaded.handle });
+    await s.ok('info');
+  });
+  const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.event), ['tool_call', 'tool_call', 'tool_call', 'tool_call', 'shutdown']);
+  const [load, bad, unload, info] = lines;
+  const session = load.session;
+  assert.ok(lines.every((l) => l.session === session), 'one session id throughout');
+  assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.time))));
+  assert.equal(load.tool, 'load_program');
+  assert.deepEqual(load.arguments, { path: path.join(dir, OBJ) });
+  assert.equal(load.outcome, 'ok');
+  assert.ok(Number.isInteger(load.duration_us) && load.duration_us > 0);
+  const created = (kind) => load.created.filter((o) => o.kind === kind).map((o) => o.id).sort((x, y) => x - y);
+  assert.deepEqual(created('program'), [...loaded.progs].sort((x, y) => x - y));
+  assert.deepEqual(created('map'), [...loaded.maps].sort((x, y) => x - y));
+  assert.deepEqual(load.destroyed, []);
+  assert.equal(bad.outcome, 'error');
+  assert.equal(bad.error_code, 'NO_SUCH_HANDLE');
+  assert.deepEqual(bad.created, []);
+  const destroyed = unload.destroyed.map((o) => o.id).sort((x, y) => x - y);
+  assert.deepEqual(destroyed, [...loaded.progs, ...loaded.maps].sort((x, y) => x - y));
+  assert.equal(info.tool, 'info');
+  assert.deepEqual(info.arguments, {});
+  assert.deepEqual(lines[4].released, { programs: 0, maps: 0, links: 0 });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('audit arguments are bounded by audit_arg_bytes and marked when cut (at, just over)', async () => {
+  const dir = objDir();
+  const audit = path.join(dir, 'audit.log');
+  // {"name":"<n chars>"} is n + 11 bytes: exactly 64 fits, 65 is cut
+  await withServer(['--audit-log', audit, '--limit', 'audit_arg_bytes=64'], async (s) => {
+    await s.call('get_btf_types', { name: 'a'.repeat(53) });
+    await s.call('get_btf_types', { name: 'b'.repeat(54) });
+    await s.call('get_btf_types', { name: 'é'.repeat(40) });
+  });
+  const [at, over, utf] = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(at.arguments, { name: 'a'.repeat(53) });
+  assert.equal(over.arguments, undefined);
+  assert.equal(over.arguments_bytes, 65);
+  assert.equal(over.arguments_prefix, '{"name":"' + 'b'.repeat(54) + '"');
+  assert.equal(Buffer.byteLength(over.arguments_prefix), 64);
+  // a cut never splits a UTF-8 sequence
+  assert.ok(Buffer.byteLength(utf.arguments_prefix) <= 64);
+  assert.ok(utf.arguments_prefix.endsWith('é'));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const MUTATING = ['load_program', 'unload_program'];
+
+for (const profile of ['readonly', 'observe']) {
+  test(`under --profile ${profile} the mutating tools are neither listed nor callable`, async () => {
+    await withServer(['--profile', profile], async (s) => {
+      const names = (await s.request('tools/list', {})).result.tools.map((t) => t.name);
+      for (const m of MUTATING) {
+        assert.ok(!names.includes(m), `${m} listed under ${profile}`);
+        const r = await s.request('tools/call', { name: m, arguments: {} });
+        assert.ok(r.error, `${m} callable under ${profile}`);
+        assert.match(r.error.message, /not in this server's .* profile/);
+      }
+    });
+  });
+}
+
+test('under --profile full the mutating tools are listed with truthful hints', async () => {
+  await withServer(['--profile', 'full'], async (s) => {
+    const tools = (await s.request('tools/list', {})).result.tools;
+    const by = Object.fromEntries(tools.map((t) => [t.name, t]));
+    for (const m of MUTATING) assert.ok(by[m], `${m} missing`);
+    assert.equal(by.unload_program.annotations.destructiveHint, true);
+    assert.equal(by.load_program.annotations.readOnlyHint, false);
+    for (const t of tools.filter((x) => x.annotations.readOnlyHint))
+      assert.equal(t.annotations.destructiveHint, false, `${t.name}: read-only yet destructive`);
+  });
+});
+
+test('--config FILE sets profile, deny list and limits like the flags do', async () => {
+  const dir = objDir();
+  const conf = path.join(dir, 'ebpf-mcp.conf');
+  writeFileSync(conf, '# comment\nprofile = full\n  deny-tools unload_program,info\nlimit programs=3\n\n');
+  await withServer(['--config', conf], async (s) => {
+    const names = (await s.request('tools/list', {})).result.tools.map((t) => t.name);
+    assert.ok(names.includes('load_program'));
+    assert.ok(!names.includes('unload_program') && !names.includes('info'));
+  });
+  await withServer(['--config', conf, '--allow-tools', 'info,inspect_state', '--deny-tools', 'get_btf_types'], async (s) => {
+    const names = (await s.request('tools/list', {})).result.tools.map((t) => t.name);
+    assert.deepEqual(names, ['inspect_state']);
+  });
+  writeFileSync(conf, 'profile = root\n');
+  const s = new Server(['--config', conf], { validate: false });
+  const ex = await s.exited;
+  assert.equal(ex.code, 2);
+  assert.match(s.stderr, /unknown profile: 'root'/);
+  rmSync(dir, { recursive: true, force: true });
+});
