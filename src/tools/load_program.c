@@ -19,6 +19,7 @@
 #include "../json/base64.h"
 #include "../kern/session.h"
 #include "../mcp/server.h"
+#include "../sys/caps.h"
 #include "tool.h"
 
 struct loaded {
@@ -342,7 +343,9 @@ static int run_load_program(struct tool_ctx *ctx)
 	bool verify_only = tool__arg_bool(ctx, "verify_only", false);
 	uint64_t bytes = 0;
 	uint32_t handle = 0;
-	int rc = get_bytes(ctx, &l);
+	int rc = tool__need_cap(ctx, CAP_BPF, "loading BPF programs");
+	if (!rc)
+		rc = get_bytes(ctx, &l);
 	if (!rc)
 		rc = open_object(ctx, &l);
 	if (!rc)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../mcp/server.h"
+#include "../sys/caps.h"
 
 const char *tool__cat_name(enum err_cat c)
 {
@@ -96,6 +97,17 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 	tool__fail(ctx, errno_cat(err), tool__errno_code(err), err == EAGAIN || err == EBUSY || err == ENOMEM,
 		   "%s: %s%s", what, strerror(err), hint);
 	jw__kint(&ctx->err->ctx, "errno", err);
+	return -1;
+}
+
+int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why)
+{
+	if (caps__has(cap) || caps__has(CAP_SYS_ADMIN))
+		return 0;
+	tool__fail(ctx, ERR_PERMISSION, "MISSING_CAPABILITY", false,
+		   "%s needs %s (or CAP_SYS_ADMIN), which this server does not hold; run it with that capability",
+		   why, caps__name(cap));
+	jw__kstr(&ctx->err->ctx, "capability", caps__name(cap));
 	return -1;
 }
 

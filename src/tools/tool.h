@@ -67,6 +67,10 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 const char *tool__errno_code(int err);
 const char *tool__cat_name(enum err_cat c);
 
+/* Needs capability `cap` (or CAP_SYS_ADMIN, which implies the BPF ones):
+ * 0, or a permission/MISSING_CAPABILITY error naming it and `why`. */
+int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why);
+
 /* ---- arguments (already validated against inputSchema) ---------------- */
 
 /* Unescaped string argument in scratch memory, or NULL when absent. */

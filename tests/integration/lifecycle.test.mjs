@@ -190,3 +190,21 @@ test('--config FILE sets profile, deny list and limits like the flags do', async
   assert.match(s.stderr, /unknown profile: 'root'/);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('without CAP_BPF and CAP_SYS_ADMIN load_program names the missing capability', async () => {
+  const dir = objDir();
+  const before = JSON.parse(sh('bpftool -j prog show')).length;
+  const wrap = ['setpriv', '--inh-caps=-all', '--bounding-set=-bpf,-sys_admin', '--'];
+  try {
+    await withServer(['--profile', 'full', '--object-dir', dir], async (s) => {
+      const r = await s.call('load_program', { path: path.join(dir, OBJ) });
+      assert.equal(r.isError, true);
+      assert.equal(r.structuredContent.error.code, 'MISSING_CAPABILITY');
+      assert.equal(r.structuredContent.error.context.capability, 'CAP_BPF');
+      assert.equal((await s.ok('info')).server.name, 'ebpf-mcp', 'still serving');
+    }, { wrap });
+    assert.equal(JSON.parse(sh('bpftool -j prog show')).length, before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
