@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "../kern/session.h"
 #include "../sys/audit.h"
 #include "mcp.h"
@@ -33,6 +35,27 @@ static void *map_buf(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+static struct server *libbpf_srv;   /* where libbpf's messages go */
+
+/* libbpf explains its failures in prose: keep it off raw stderr and give it
+ * to the log (a client that set logging/setLevel info sees why a load or
+ * attach failed; tool errors already carry the essentials). */
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char msg[LIMIT_ERROR_MSG_BYTES];
+	if (!libbpf_srv)
+		return 0;
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n <= 0)
+		return 0;
+	size_t len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = 0;
+	server__log(libbpf_srv, lvl == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG, "%s%s", msg,
+		    (size_t)n >= sizeof(msg) ? " [cut]" : "");
+	return n;
 }
 
 int server__init(struct server *s, const struct server_opts *o, int in_fd, int out_fd)
@@ -58,6 +81,8 @@ int server__init(struct server *s, const struct server_opts *o, int in_fd, int o
 			return -ENOMEM;
 	}
 	s->log_level = LOG_WARNING;
+	libbpf_srv = s;
+	libbpf_set_print(libbpf_print);
 	s->started_ns = now_ns();
 	s->session_id = s->started_ns ^ ((uint64_t)getpid() << 32);
 	return 0;
