@@ -29,6 +29,10 @@ static void usage(FILE *f)
 		"  --audit-log FILE|-                one JSON line per tool call to FILE (appended) or stderr\n"
 		"  --allow-foreign                   (full) also detach, unpin and write maps of objects\n"
 		"                                    this session did not create\n"
+		"  --allow-helper NAME               load programs calling this helper or kfunc (repeatable)\n"
+		"  --block-helper NAME               refuse programs calling it (defaults: load_program's policy)\n"
+		"  --allow-prog-type T               load programs of type T (libbpf name, e.g. lsm; repeatable)\n"
+		"  --block-prog-type T               refuse programs of type T\n"
 		"  --help, --version\n\n"
 		"limits (default, range, why):\n");
 	for (int i = 0; i < LIM__COUNT; i++)
@@ -79,6 +83,7 @@ static int bad(const char *what, const char *v)
 static int parse_args(int argc, char **argv, struct server_opts *o)
 {
 	char err[256];
+	int rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -119,6 +124,10 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 		} else if (!strcmp(a, "--deny-tools")) {
 			if (split_list(argv[++i], o->deny, &o->n_deny))
 				return bad("too many tools listed", v);
+		} else if ((rc = policy__flag(&o->policy, a, v, err, sizeof(err))) <= 0) {
+			if (rc)
+				return bad(err, v);
+			i++;
 		} else {
 			return bad("unknown option", a);
 		}
