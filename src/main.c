@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"                                    `name = value` (a long option without --), # comments\n"
 		"  --allow-foreign                   (full) also detach, unpin and write maps of objects\n"
 		"                                    this session did not create\n"
+		"  --allow-helper NAME               load programs calling this helper or kfunc (repeatable)\n"
+		"  --block-helper NAME               refuse programs calling it (defaults: load_program's policy)\n"
+		"  --allow-prog-type T               load programs of type T (libbpf name, e.g. lsm; repeatable)\n"
+		"  --block-prog-type T               refuse programs of type T\n"
 		"  --help, --version\n\n"
 		"limits (default, range, why):\n");
 	for (int i = 0; i < LIM__COUNT; i++)
@@ -127,6 +131,10 @@ static int parse_args(int argc, char **argv, struct server_opts *o)
 		} else if (!strcmp(a, "--deny-tools")) {
 			if (split_list(argv[++i], o->deny, &o->n_deny))
 				return bad("too many tools listed", v);
+		} else if ((rc = policy__flag(&o->policy, a, v, err, sizeof(err))) <= 0) {
+			if (rc)
+				return bad(err, v);
+			i++;
 		} else {
 			return bad("unknown option", a);
 		}

@@ -172,6 +172,16 @@ static int load_helper_names(void)
 	return r;
 }
 
+int probe__helper_names(const struct probe_helper **all, unsigned *n)
+{
+	int r = load_helper_names();
+	if (r)
+		return r;
+	*all = helpers.all;
+	*n = helpers.n;
+	return 0;
+}
+
 static int probe_helpers_of(uint32_t prog_type)
 {
 	uint8_t *bits = calloc(1, (helpers.n + 7) / 8 + 1);

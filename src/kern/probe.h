@@ -65,6 +65,9 @@ struct probe_helpers {
  * cannot probe helpers for it (tracing, ext, lsm and struct_ops need an
  * attach target); -ENOENT when the kernel's BTF has no enum bpf_func_id. */
 int probe__helpers(uint32_t prog_type, struct probe_helpers *out, bool *cached);
+/* Every helper the kernel's BTF names (enum bpf_func_id), without probing:
+ * read once, kept for the process. 0, -ENOENT (no such enum), -ENOMEM. */
+int probe__helper_names(const struct probe_helper **all, unsigned *n);
 
 static inline bool probe__bit(const uint8_t *map, unsigned i)
 {

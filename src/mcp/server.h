@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../json/json.h"
+#include "../kern/policy.h"
 #include "../mem/arena.h"
 #include "../sys/paths.h"
 #include "../tools/tool.h"
@@ -32,6 +33,7 @@ struct server_opts {
 	const char *audit_log;                     /* --audit-log FILE or "-" (stderr) */
 	bool allow_foreign;            /* --allow-foreign: full profile may detach, unpin and
 	                                  write objects this session did not create */
+	struct policy_opts policy;     /* --allow-/--block-helper, --allow-/--block-prog-type */
 };
 
 struct server {

@@ -2,8 +2,9 @@
  *
  * The bytes are read into memory once (from an allowed file or base64) and
  * opened from memory, so what was checked is what is loaded: a file swapped
- * after the path check cannot slip in. Caps (programs, maps, map memory)
- * are checked after open, before the kernel is asked for anything.
+ * after the path check cannot slip in. The bytecode policy (kern/policy.h)
+ * and the caps (programs, maps, map memory) are checked after open, before
+ * the kernel is asked for anything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,16 +18,27 @@
 #include <bpf/libbpf.h>
 
 #include "../json/base64.h"
+#include "../kern/bpfcode.h"
+#include "../kern/policy.h"
 #include "../kern/session.h"
 #include "../mcp/server.h"
 #include "../sys/caps.h"
 #include "tool.h"
+
+#define LOAD_MAX_PROGRAMS 256   /* programs in one object */
+#define KERNEL_LOG_STATS  4     /* BPF_LOG_STATS: verification time, stack depth */
 
 struct loaded {
 	uint8_t *bytes;           /* the ELF image (heap) */
 	size_t len;
 	char name[64];            /* object name shown and given to libbpf */
 	struct bpf_object *obj;
+	bool verify_only;
+	unsigned log_level;       /* asked for: 0 none, 1, 2 */
+	struct policy_report policy;
+	char *logs[LOAD_MAX_PROGRAMS];   /* per program (iteration order) */
+	char *tails[LOAD_MAX_PROGRAMS];  /* a first attempt's logs, cut */
+	bool log_cut;
 };
 
 static int fail_path(struct tool_ctx *ctx, int rc, const char *arg, const char *path)
@@ -179,59 +191,112 @@ static int check_caps(struct tool_ctx *ctx, struct bpf_object *obj, uint64_t *by
 
 #define LOG_TAIL_IN_ERROR (64 * 1024)   /* verifier log kept in an error's context */
 
-/* Per-program verifier log buffers; the kernel (5.19+) keeps the tail of a
- * log longer than the buffer. */
-static int attach_logs(struct tool_ctx *ctx, struct bpf_object *obj, char **bufs, unsigned cap)
+/* Per-program verifier log buffers of verifier_log_bytes. At level 0 libbpf
+ * asks for a log only when a load fails (then at level 1); at any other
+ * level the kernel fails the load with ENOSPC when the log does not fit,
+ * after keeping its tail (5.19+). */
+static int attach_logs(struct tool_ctx *ctx, struct loaded *l, unsigned level)
 {
 	struct bpf_program *p;
 	unsigned i = 0;
-	bpf_object__for_each_program(p, obj) {
-		if (i == cap)
+	bpf_object__for_each_program(p, l->obj) {
+		if (i == LOAD_MAX_PROGRAMS)
 			return tool__fail(ctx, ERR_VALIDATION, "TOO_MANY_PROGRAMS", true,
-					  "the object has more than %u programs", cap);
+					  "the object has more than %u programs", LOAD_MAX_PROGRAMS);
 		if (!bpf_program__autoload(p)) {
-			bufs[i++] = NULL;
+			i++;
 			continue;
 		}
-		bufs[i] = calloc(1, limits[LIM_VERIFIER_LOG_BYTES]);
-		if (!bufs[i])
+		if (!l->logs[i] && !(l->logs[i] = calloc(1, limits[LIM_VERIFIER_LOG_BYTES])))
 			return tool__fail_errno(ctx, -ENOMEM, "verifier log buffer");
-		bpf_program__set_log_buf(p, bufs[i++], limits[LIM_VERIFIER_LOG_BYTES]);
+		l->logs[i][0] = 0;
+		bpf_program__set_log_buf(p, l->logs[i], limits[LIM_VERIFIER_LOG_BYTES]);
+		bpf_program__set_log_level(p, level);
+		i++;
 	}
 	return 0;
 }
 
-static void free_logs(char **bufs, unsigned cap)
+static void free_logs(struct loaded *l)
 {
-	for (unsigned i = 0; i < cap; i++)
-		free(bufs[i]);
+	for (unsigned i = 0; i < LOAD_MAX_PROGRAMS; i++) {
+		free(l->logs[i]);
+		free(l->tails[i]);
+	}
 }
 
-static int fail_load(struct tool_ctx *ctx, struct bpf_object *obj, char **bufs, int rc)
+/* A log filling its buffer was cut by the kernel (which kept the tail). */
+static bool log_full(const char *log)
+{
+	return strlen(log) + 1 >= limits[LIM_VERIFIER_LOG_BYTES];
+}
+
+/* Where the shown part of a log starts: its last keep bytes, from a line
+ * start when anything before was dropped (by us or by the kernel). */
+static size_t tail_from(const char *log, size_t len, size_t keep, bool cut)
+{
+	size_t from = len > keep ? len - keep : 0;
+	const char *nl = from || cut ? memchr(log + from, '\n', len - from) : NULL;
+	return nl && (size_t)(nl + 1 - log) < len ? (size_t)(nl + 1 - log) : from;
+}
+
+static int fail_load(struct tool_ctx *ctx, struct loaded *l, int rc)
 {
 	struct bpf_program *p, *bad = NULL;
 	const char *log = NULL;
 	unsigned i = 0;
-	bpf_object__for_each_program(p, obj) {
-		if (bpf_program__autoload(p) && bpf_program__fd(p) < 0 && bufs[i] && bufs[i][0] && !bad)
-			bad = p, log = bufs[i];
+	bpf_object__for_each_program(p, l->obj) {
+		if (bpf_program__autoload(p) && bpf_program__fd(p) < 0 && l->logs[i] && l->logs[i][0] && !bad)
+			bad = p, log = l->logs[i];
 		i++;
 	}
 	if (!bad)
 		return tool__fail_errno(ctx, rc, "loading the object");
-	size_t n = strlen(log), keep = n > LOG_TAIL_IN_ERROR ? LOG_TAIL_IN_ERROR : n;
+	size_t n = strlen(log);
+	bool cut = n > LOG_TAIL_IN_ERROR || log_full(log) || rc == -ENOSPC;
+	size_t from = tail_from(log, n, LOG_TAIL_IN_ERROR, cut);
 	tool__fail(ctx, ERR_KERNEL, "VERIFIER_REJECTED", true,
-		   "the verifier rejected program '%s' (%s); its log's last lines say why", bpf_program__name(bad),
-		   strerror(-rc));
+		   "the verifier rejected program '%s' (%s); its log's last lines say why",
+		   bpf_program__name(bad), rc == -ENOSPC ? "its log was longer than verifier_log_bytes" : strerror(-rc));
 	jw__kstr(&ctx->err->ctx, "program", bpf_program__name(bad));
 	jw__kint(&ctx->err->ctx, "errno", -rc);
 	jw__key(&ctx->err->ctx, "verifier_log");
-	jw__strn(&ctx->err->ctx, log + n - keep, keep);
-	jw__kbool(&ctx->err->ctx, "verifier_log_cut", keep < n || n + 1 >= limits[LIM_VERIFIER_LOG_BYTES]);
+	jw__strn(&ctx->err->ctx, log + from, n - from);
+	jw__kbool(&ctx->err->ctx, "verifier_log_cut", cut);
 	return -1;
 }
 
-static void write_program(struct jw *w, const struct bpf_program *p)
+/* The verifier's closing statistics (printed at every log level; time and
+ * stack depth only with BPF_LOG_STATS), parsed from the log's last lines. */
+static void write_verification(struct jw *w, const char *log)
+{
+	const char *s = NULL;
+	for (const char *q = log; (q = strstr(q, "processed ")); q++)
+		s = q;
+	unsigned long long v[6];
+	if (!s || sscanf(s, "processed %llu insns (limit %llu) max_states_per_insn %llu total_states %llu "
+			 "peak_states %llu mark_read %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return;
+	static const char *const keys[] = { "processed_insns", "insn_limit", "max_states_per_insn",
+					    "total_states", "peak_states", "mark_read" };
+	jw__key(w, "verification");
+	jw__obj(w);
+	for (unsigned k = 0; k < 6; k++)
+		jw__kuint(w, keys[k], v[k]);
+	unsigned long long usec;
+	const char *t = strstr(log, "verification time ");
+	if (t && sscanf(t, "verification time %llu usec", &usec) == 1)
+		jw__kuint(w, "time_usec", usec);
+	const char *d = strstr(log, "stack depth ");
+	if (d) {
+		d += strlen("stack depth ");
+		jw__key(w, "stack_depth");
+		jw__strn(w, d, strcspn(d, "\n"));
+	}
+	jw__obj_end(w);
+}
+
+static void write_program(struct jw *w, const struct bpf_program *p, const char *log)
 {
 	struct bpf_prog_info pi = { 0 };
 	__u32 len = sizeof(pi);
@@ -251,6 +316,8 @@ static void write_program(struct jw *w, const struct bpf_program *p)
 	jw__kuint(w, "verified_insns", pi.verified_insns);
 	jw__kuint(w, "xlated_bytes", pi.xlated_prog_len);
 	jw__kuint(w, "jited_bytes", pi.jited_prog_len);
+	if (log && log[0])
+		write_verification(w, log);
 	jw__obj_end(w);
 }
 
@@ -270,21 +337,61 @@ static void write_map(struct jw *w, const struct bpf_map *m)
 	jw__obj_end(w);
 }
 
-static void write_report(struct tool_ctx *ctx, struct loaded *l, bool verify_only, uint32_t handle)
+struct log_text {
+	char *text;
+	size_t len;
+	bool cut;
+};
+
+/* The logs asked for with log_level as one text, a section per program,
+ * within verifier_log_bytes in all: each program gets an equal share, and a
+ * log longer than its share keeps its tail from a line start. */
+static int join_logs(struct tool_ctx *ctx, struct loaded *l, struct log_text *t)
+{
+	char **logs = l->log_cut ? l->tails : l->logs;
+	unsigned n = 0, i = 0;
+	for (unsigned k = 0; k < LOAD_MAX_PROGRAMS; k++)
+		n += logs[k] && logs[k][0];
+	if (!l->log_level || !n)
+		return 0;
+	size_t share = limits[LIM_VERIFIER_LOG_BYTES] / n, cap = limits[LIM_VERIFIER_LOG_BYTES] + n * 300;
+	if (!(t->text = arena__alloc(ctx->scratch, cap)))
+		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no room for the verifier logs (%zu bytes)", cap);
+	t->cut = l->log_cut;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, l->obj) {
+		const char *log = i < LOAD_MAX_PROGRAMS ? logs[i++] : NULL;
+		if (!log || !log[0])
+			continue;
+		size_t len = strlen(log);
+		bool cut = l->log_cut || log_full(log);
+		size_t from = tail_from(log, len, share, cut);
+		t->cut |= cut || from > 0;
+		t->len += (size_t)snprintf(t->text + t->len, cap - t->len, "-- program %.255s --\n", bpf_program__name(p));
+		memcpy(t->text + t->len, log + from, len - from);
+		t->len += len - from;
+	}
+	return 0;
+}
+
+static void write_report(struct tool_ctx *ctx, struct loaded *l, uint32_t handle, const struct log_text *log)
 {
 	struct jw *w = ctx->out;
 	struct bpf_program *p;
 	struct bpf_map *m;
+	unsigned i = 0;
 	jw__obj(w);
-	if (!verify_only)
+	if (!l->verify_only)
 		jw__kuint(w, "handle", handle);
-	jw__kbool(w, "verify_only", verify_only);
+	jw__kbool(w, "verify_only", l->verify_only);
 	jw__kstr(w, "object", l->name);
 	jw__key(w, "programs");
 	jw__arr(w);
-	bpf_object__for_each_program(p, l->obj)
+	bpf_object__for_each_program(p, l->obj) {
+		const char *plog = i < LOAD_MAX_PROGRAMS ? l->logs[i++] : NULL;
 		if (bpf_program__fd(p) >= 0)
-			write_program(w, p);
+			write_program(w, p, plog);
+	}
 	jw__arr_end(w);
 	jw__key(w, "maps");
 	jw__arr(w);
@@ -293,12 +400,14 @@ static void write_report(struct tool_ctx *ctx, struct loaded *l, bool verify_onl
 			write_map(w, m);
 	jw__arr_end(w);
 	jw__key(w, "policy");
-	jw__obj(w);
-	jw__obj_end(w);
+	policy__write(w, &ctx->srv->opt.policy, &l->policy);
+	if (log->text) {
+		jw__key(w, "verifier_log");
+		jw__strn(w, log->text, log->len);
+		jw__kbool(w, "verifier_log_cut", log->cut);
+	}
 	jw__obj_end(w);
 }
-
-#define LOAD_MAX_PROGRAMS 256   /* programs in one object */
 
 static int open_object(struct tool_ctx *ctx, struct loaded *l)
 {
@@ -323,7 +432,7 @@ static int open_object(struct tool_ctx *ctx, struct loaded *l)
 		jw__kint(&ctx->err->ctx, "errno", -rc);
 		return -1;
 	}
-	return 0;
+	return select_programs(ctx, l->obj);
 }
 
 static int get_bytes(struct tool_ctx *ctx, struct loaded *l)
@@ -336,11 +445,107 @@ static int get_bytes(struct tool_ctx *ctx, struct loaded *l)
 	return path ? read_file(ctx, path, l) : decode_data(ctx, data, l);
 }
 
+/* Loads with the log level asked for. When that log does not fit, the
+ * kernel refuses the load (ENOSPC) after keeping the log's tail: the tails
+ * are kept (cut) and the object is opened and loaded again with statistics
+ * only, which always fit. */
+static int load_object(struct tool_ctx *ctx, struct loaded *l)
+{
+	unsigned stats = l->log_level || l->verify_only ? KERNEL_LOG_STATS : 0;
+	int rc = attach_logs(ctx, l, l->log_level | stats);
+	if (rc)
+		return rc;
+	rc = bpf_object__load(l->obj);
+	if (rc == -ENOSPC && l->log_level) {
+		memcpy(l->tails, l->logs, sizeof(l->tails));
+		memset(l->logs, 0, sizeof(l->logs));
+		l->log_cut = true;
+		bpf_object__close(l->obj);
+		l->obj = NULL;
+		if (open_object(ctx, l) || attach_logs(ctx, l, stats))
+			return -1;
+		rc = bpf_object__load(l->obj);
+	}
+	return rc ? fail_load(ctx, l, rc) : 0;
+}
+
+/* Why the policy refused, as a tool error naming the program and the call. */
+static int fail_policy(struct tool_ctx *ctx, const struct policy_report *r)
+{
+	struct jw *c = &ctx->err->ctx;
+	const char *prog = r->why.program, *fn = r->why.function ? r->why.function : prog;
+	switch (r->verdict) {
+	case POLICY_TYPE_REFUSED:
+		tool__fail(ctx, ERR_PERMISSION, "PROG_TYPE_NOT_ALLOWED", true,
+			   "program '%s' is of type %s, which this server's policy does not load; leave it out with "
+			   "`programs`, or start the server with --allow-prog-type %s", prog, r->why.type, r->why.type);
+		jw__kstr(c, "type", r->why.type);
+		break;
+	case POLICY_CALL_BLOCKED:
+		tool__fail(ctx, ERR_PERMISSION, "HELPER_BLOCKED", true,
+			   "program '%s' calls %s %s (instruction %u of function '%s'), which this server's policy "
+			   "blocks; nothing was loaded. Remove the call, or start the server with --allow-helper %s",
+			   prog, r->why.kind, r->why.name, r->why.insn, fn, r->why.name);
+		jw__kstr(c, "helper", r->why.name);
+		if (!strcmp(r->why.kind, "helper"))
+			jw__kuint(c, "helper_id", r->why.id);
+		jw__kstr(c, "kind", r->why.kind);
+		break;
+	case POLICY_TOO_MANY_INSNS:
+		tool__fail_limit(ctx, LIM_PROG_INSNS, "program '%s' has %llu instructions with its subprograms, over "
+				 "prog_insns", prog, (unsigned long long)r->why.insns);
+		jw__kuint(c, "insns", r->why.insns);
+		break;
+	case POLICY_HELPER_UNKNOWN:
+		tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_HELPER", true, "program '%s' calls helper %u (instruction %u "
+			   "of '%s'), which this kernel's BTF does not name", prog, r->why.id, r->why.insn, fn);
+		jw__kuint(c, "helper_id", r->why.id);
+		break;
+	case POLICY_KFUNC_UNNAMED:
+	case POLICY_UNRESOLVED_CALL:
+		tool__fail(ctx, ERR_VALIDATION, "BAD_OBJECT", true, "program '%s' has a %s call (instruction %u of '%s') "
+			   "the policy cannot follow to a named function; nothing was loaded", prog, r->why.kind,
+			   r->why.insn, fn);
+		break;
+	default:
+		tool__fail(ctx, ERR_INTERNAL, "POLICY_UNMAPPED", false, "program '%s' as libbpf opened it is not the "
+			   "object's code as the policy read it; nothing was loaded", prog);
+		break;
+	}
+	jw__kstr(c, "program", prog);
+	if (r->why.function)
+		jw__kstr(c, "function", r->why.function);
+	if (r->verdict != POLICY_TYPE_REFUSED && r->verdict != POLICY_TOO_MANY_INSNS && r->verdict != POLICY_UNMAPPED)
+		jw__kuint(c, "insn", r->why.insn);
+	return -1;
+}
+
+static int check_policy(struct tool_ctx *ctx, struct loaded *l)
+{
+	int rc = policy__check(&ctx->srv->opt.policy, l->bytes, l->len, l->obj, limits[LIM_PROG_INSNS], ctx->scratch,
+			       &l->policy);
+	if (rc == -ENOENT)
+		return tool__fail(ctx, ERR_KERNEL, "POLICY_NO_BTF", false,
+				  "the kernel's BTF names no helpers (enum bpf_func_id), so the policy cannot check "
+				  "helper calls; nothing is loaded");
+	if (rc == -EINVAL)
+		return tool__fail(ctx, ERR_VALIDATION, "BAD_OBJECT", true,
+				  "the policy cannot read the object's code (it must be a 64-bit relocatable BPF ELF "
+				  "in this machine's byte order)");
+	if (rc == -E2BIG)
+		return tool__fail(ctx, ERR_RESOURCE, "OBJECT_TOO_COMPLEX", true,
+				  "the object has more than %u functions or sections or %u code relocations, more than "
+				  "the policy walks", BPFCODE_MAX_FUNCS, BPFCODE_MAX_RELOCS);
+	if (rc)
+		return tool__fail_errno(ctx, rc, "checking the object against the policy");
+	return l->policy.verdict == POLICY_OK ? 0 : fail_policy(ctx, &l->policy);
+}
+
 static int run_load_program(struct tool_ctx *ctx)
 {
-	struct loaded l = { 0 };
-	char *logs[LOAD_MAX_PROGRAMS] = { 0 };
-	bool verify_only = tool__arg_bool(ctx, "verify_only", false);
+	struct loaded l = { .verify_only = tool__arg_bool(ctx, "verify_only", false),
+			    .log_level = (unsigned)tool__arg_int(ctx, "log_level", 0) };
+	struct log_text log = { 0 };
 	uint64_t bytes = 0;
 	uint32_t handle = 0;
 	int rc = tool__need_cap(ctx, CAP_BPF, "loading BPF programs");
@@ -349,20 +554,20 @@ static int run_load_program(struct tool_ctx *ctx)
 	if (!rc)
 		rc = open_object(ctx, &l);
 	if (!rc)
-		rc = select_programs(ctx, l.obj);
-	if (!rc && !verify_only)
+		rc = check_policy(ctx, &l);
+	if (!rc && !l.verify_only)
 		rc = check_caps(ctx, l.obj, &bytes);
 	if (!rc)
-		rc = attach_logs(ctx, l.obj, logs, LOAD_MAX_PROGRAMS);
-	if (!rc && (rc = bpf_object__load(l.obj)))
-		rc = fail_load(ctx, l.obj, logs, rc);
-	if (!rc && !verify_only && (rc = session__add_object(l.obj, bytes, &handle)))
+		rc = load_object(ctx, &l);
+	if (!rc)
+		rc = join_logs(ctx, &l, &log);
+	if (!rc && !l.verify_only && (rc = session__add_object(l.obj, bytes, &handle)))
 		rc = tool__fail_errno(ctx, rc, "registering the object");
 	if (!rc)
-		write_report(ctx, &l, verify_only, handle);
-	if (rc || verify_only)
+		write_report(ctx, &l, handle, &log);
+	if (rc || l.verify_only)
 		bpf_object__close(l.obj);
-	free_logs(logs, LOAD_MAX_PROGRAMS);
+	free_logs(&l);
 	free(l.bytes);
 	return rc ? -1 : 0;
 }
