@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -132,8 +133,13 @@ struct held_object {
 	uint64_t map_bytes;
 };
 
+enum held_kind { HELD_FREE, HELD_LIBBPF, HELD_FD, HELD_TC };
+
 struct held_link {
-	struct bpf_link *link;    /* NULL: free slot */
+	enum held_kind kind;
+	struct bpf_link *link;    /* HELD_LIBBPF */
+	int fd;                   /* HELD_FD */
+	struct session_tc tc;     /* HELD_TC */
 	uint32_t link_id, prog_id;
 };
 
@@ -147,6 +153,7 @@ static struct held_object objects[SESSION_MAX_HANDLES];
 static struct held_link links[SESSION_MAX_OBJECTS];
 static struct held_pin *pins[SESSION_MAX_PINS];   /* allocated on first pin */
 static uint32_t next_handle = 1;
+static uint32_t next_local_link = SESSION_LOCAL_LINK_MIN;
 static uint64_t map_bytes_total;
 
 static uint32_t fd_id(int fd, bool is_map)
@@ -215,9 +222,27 @@ struct bpf_program *session__program(uint32_t prog_id, uint32_t *handle)
 	return NULL;
 }
 
+/* Deletes a clsact filter only while it still runs our program: the
+ * (handle, priority) pair may have been reused after someone removed it. */
+static void tc_detach(const struct session_tc *tc, uint32_t prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tc->ifindex,
+		    .attach_point = tc->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = tc->handle, .priority = tc->priority);
+	if (bpf_tc_query(&hook, &q) || q.prog_id != prog_id)
+		return;
+	LIBBPF_OPTS(bpf_tc_opts, d, .handle = tc->handle, .priority = tc->priority);
+	bpf_tc_detach(&hook, &d);
+}
+
 static void drop_link(struct held_link *l)
 {
-	bpf_link__destroy(l->link);
+	if (l->kind == HELD_LIBBPF)
+		bpf_link__destroy(l->link);
+	else if (l->kind == HELD_FD)
+		close(l->fd);
+	else if (l->kind == HELD_TC)
+		tc_detach(&l->tc, l->prog_id);
 	session__disown(SESSION_LINK, l->link_id);
 	*l = (struct held_link){ 0 };
 }
@@ -232,7 +257,7 @@ int session__close_object(uint32_t handle)
 	bpf_object__for_each_program(p, o->obj) {
 		uint32_t id = fd_id(bpf_program__fd(p), false);
 		for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++)
-			if (links[i].link && links[i].prog_id == id)
+			if (links[i].kind != HELD_FREE && links[i].prog_id == id)
 				drop_link(&links[i]);
 		session__disown(SESSION_PROG, id);
 	}
@@ -265,34 +290,94 @@ uint64_t session__map_bytes(void)
 	return map_bytes_total;
 }
 
-int session__add_link(struct bpf_link *l, uint32_t prog_id, uint32_t *link_id)
+/* Takes a free slot for an attachment with this id; -ENOSPC, -EEXIST. */
+static struct held_link *claim_link(uint32_t link_id, uint32_t prog_id, int *rc)
+{
+	for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++) {
+		if (links[i].kind != HELD_FREE)
+			continue;
+		if ((*rc = session__own(SESSION_LINK, link_id)))
+			return NULL;
+		links[i] = (struct held_link){ .link_id = link_id, .prog_id = prog_id, .fd = -1 };
+		return &links[i];
+	}
+	*rc = -ENOSPC;
+	return NULL;
+}
+
+static uint32_t link_fd_id(int fd)
 {
 	struct bpf_link_info li = { 0 };
 	__u32 len = sizeof(li);
-	int fd = bpf_link__fd(l);
-	if (fd < 0 || bpf_link_get_info_by_fd(fd, &li, &len) || !li.id)
+	return fd < 0 || bpf_link_get_info_by_fd(fd, &li, &len) ? 0 : li.id;
+}
+
+int session__add_link(struct bpf_link *l, uint32_t prog_id, uint32_t *link_id)
+{
+	uint32_t id = link_fd_id(bpf_link__fd(l));
+	int rc;
+	if (!id)
 		return -EOPNOTSUPP;   /* an attachment without a kernel link object */
-	for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++) {
-		if (links[i].link)
-			continue;
-		int rc = session__own(SESSION_LINK, li.id);
-		if (rc)
-			return rc;
-		links[i] = (struct held_link){ .link = l, .link_id = li.id, .prog_id = prog_id };
-		*link_id = li.id;
-		return 0;
-	}
-	return -ENOSPC;
+	struct held_link *h = claim_link(id, prog_id, &rc);
+	if (!h)
+		return rc;
+	h->kind = HELD_LIBBPF, h->link = l;
+	*link_id = id;
+	return 0;
+}
+
+int session__add_link_fd(int fd, uint32_t prog_id, uint32_t *link_id)
+{
+	uint32_t id = link_fd_id(fd);
+	int rc;
+	if (!id)
+		return -EOPNOTSUPP;
+	struct held_link *h = claim_link(id, prog_id, &rc);
+	if (!h)
+		return rc;
+	h->kind = HELD_FD, h->fd = fd;
+	*link_id = id;
+	return 0;
+}
+
+int session__add_tc(const struct session_tc *tc, uint32_t prog_id, uint32_t *link_id)
+{
+	int rc;
+	if (next_local_link < SESSION_LOCAL_LINK_MIN)
+		return -ENOSPC;       /* 2^31 local ids used up (wrapped) */
+	struct held_link *h = claim_link(next_local_link, prog_id, &rc);
+	if (!h)
+		return rc;
+	h->kind = HELD_TC, h->tc = *tc;
+	*link_id = next_local_link++;
+	return 0;
+}
+
+static struct held_link *find_link(uint32_t link_id)
+{
+	for (unsigned i = 0; link_id && i < SESSION_MAX_OBJECTS; i++)
+		if (links[i].kind != HELD_FREE && links[i].link_id == link_id)
+			return &links[i];
+	return NULL;
+}
+
+int session__link(uint32_t link_id, int *fd, uint32_t *prog_id)
+{
+	struct held_link *h = find_link(link_id);
+	if (!h)
+		return -ENOENT;
+	*fd = h->kind == HELD_LIBBPF ? bpf_link__fd(h->link) : h->fd;
+	*prog_id = h->prog_id;
+	return 0;
 }
 
 int session__destroy_link(uint32_t link_id)
 {
-	for (unsigned i = 0; link_id && i < SESSION_MAX_OBJECTS; i++)
-		if (links[i].link && links[i].link_id == link_id) {
-			drop_link(&links[i]);
-			return 0;
-		}
-	return -ENOENT;
+	struct held_link *h = find_link(link_id);
+	if (!h)
+		return -ENOENT;
+	drop_link(h);
+	return 0;
 }
 
 int session__add_pin(enum session_kind k, uint32_t id, const char *path)
@@ -315,8 +400,18 @@ int session__add_pin(enum session_kind k, uint32_t id, const char *path)
 int session__remove_pin(const char *path)
 {
 	for (unsigned i = 0; i < SESSION_MAX_PINS; i++)
-		if (pins[i] && !strcmp(pins[i]->path, path)) {
+		if (pins[i] && pins[i]->path[0] && !strcmp(pins[i]->path, path)) {
 			pins[i]->path[0] = 0;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int session__find_pin(const char *path, enum session_kind *k, uint32_t *id)
+{
+	for (unsigned i = 0; i < SESSION_MAX_PINS; i++)
+		if (pins[i] && pins[i]->path[0] && !strcmp(pins[i]->path, path)) {
+			*k = pins[i]->kind, *id = pins[i]->id;
 			return 0;
 		}
 	return -ENOENT;
@@ -336,7 +431,7 @@ const char *session__pin_at(unsigned idx, enum session_kind *k, uint32_t *id)
 void session__release_all(void)
 {
 	for (unsigned i = 0; i < SESSION_MAX_OBJECTS; i++)
-		if (links[i].link)
+		if (links[i].kind != HELD_FREE)
 			drop_link(&links[i]);
 	for (unsigned i = 0; i < SESSION_MAX_HANDLES; i++)
 		if (objects[i].handle)

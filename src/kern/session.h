@@ -58,10 +58,31 @@ uint32_t session__handle_at(unsigned idx);
 uint64_t session__map_bytes(void);
 
 /* Registers a link this session created on program prog_id. The link id is
- * read from the kernel (0 when the attachment has no link object). */
+ * read from the kernel: -EOPNOTSUPP when the attachment has no link object
+ * (the caller still owns l then and must destroy it). */
 int session__add_link(struct bpf_link *l, uint32_t prog_id, uint32_t *link_id);
-/* The link's kernel id is link_id and it is ours: detaches it. 0, -ENOENT. */
+/* The same for a link fd from bpf_link_create() (libbpf cannot wrap an fd
+ * in a struct bpf_link): on success the session owns fd and closes it. */
+int session__add_link_fd(int fd, uint32_t prog_id, uint32_t *link_id);
+
+/* A tc filter on a clsact qdisc: an attachment with no kernel link object.
+ * It gets a session-local id at or above SESSION_LOCAL_LINK_MIN, which no
+ * kernel link id reaches (the kernel allocates them in [1, INT_MAX]). */
+#define SESSION_LOCAL_LINK_MIN 0x80000000u
+struct session_tc {
+	int ifindex;
+	bool egress;
+	uint32_t handle, priority;  /* what bpf_tc_attach() chose */
+};
+int session__add_tc(const struct session_tc *tc, uint32_t prog_id, uint32_t *link_id);
+
+/* An owned link: its fd (-1 for a tc filter) and program. 0 or -ENOENT. */
+int session__link(uint32_t link_id, int *fd, uint32_t *prog_id);
+/* Detaches an owned link: closes it (a tc filter is deleted only while it
+ * still runs prog_id). 0, -ENOENT. */
 int session__destroy_link(uint32_t link_id);
+/* The remembered pin at path: 0 with *k, *id, or -ENOENT. */
+int session__find_pin(const char *path, enum session_kind *k, uint32_t *id);
 
 /* A pin this session made (kept for the shutdown report). */
 int session__add_pin(enum session_kind k, uint32_t id, const char *path);

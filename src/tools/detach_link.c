@@ -1,0 +1,149 @@
+/* detach_link: end an attachment this session made (or, with
+ * --allow-foreign, force any kernel link off its hook).
+ *
+ * Closing a link fd only drops one reference: a pin keeps the link running.
+ * So an owned link is first asked off its hook with BPF_LINK_DETACH where
+ * the kernel supports that (xdp, tcx, cgroup, netns, ...), then closed; the
+ * result says whether the link object still exists and why.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../kern/session.h"
+#include "../mcp/server.h"
+#include "tool.h"
+
+static const char *link_type(int fd)
+{
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+	if (fd < 0 || bpf_link_get_info_by_fd(fd, &li, &len))
+		return NULL;
+	return libbpf_bpf_link_type_str(li.type);
+}
+
+static bool link_exists(uint32_t id)
+{
+	int fd = id < SESSION_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -1;
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Pins this session made of link id. */
+static unsigned write_pins(struct jw *w, uint32_t id)
+{
+	enum session_kind k;
+	uint32_t pid;
+	const char *p;
+	unsigned n = 0;
+	jw__key(w, "pinned");
+	jw__arr(w);
+	for (unsigned i = 0; (p = session__pin_at(i, &k, &pid)); i++)
+		if (k == SESSION_LINK && pid == id) {
+			jw__str(w, p);
+			n++;
+		}
+	jw__arr_end(w);
+	return n;
+}
+
+static int detach_own(struct tool_ctx *ctx, uint32_t id, int fd, uint32_t prog_id)
+{
+	struct jw *w = ctx->out;
+	const char *type = link_type(fd);
+	bool forced = fd >= 0 && !bpf_link_detach(fd);
+	session__destroy_link(id);
+	bool exists = link_exists(id);
+	jw__obj(w);
+	jw__kuint(w, "link_id", id);
+	jw__kbool(w, "owned", true);
+	if (type)
+		jw__kstr(w, "link_type", type);
+	jw__kuint(w, "program_id", prog_id);
+	jw__kbool(w, "forced", forced);
+	jw__kbool(w, "still_exists", exists);
+	unsigned pins = write_pins(w, id);
+	if (fd < 0)
+		jw__kstr(w, "note", "the clsact filter running it was deleted, or was already gone; the clsact qdisc stays");
+	else if (exists && forced)
+		jw__kstr(w, "note", "detached from its hook; the link object stays (defunct) while a pin or another "
+			 "process holds it");
+	else if (exists)
+		jw__kstr(w, "note", pins ? "the kernel cannot force this link type off its hook: it keeps running "
+				      "until its pin is removed (unpin_object)"
+				    : "the kernel cannot force this link type off its hook: it keeps running while "
+				      "another holder (a pin or process) has it");
+	jw__obj_end(w);
+	return 0;
+}
+
+static int detach_foreign(struct tool_ctx *ctx, uint32_t id, int fd)
+{
+	const char *type = link_type(fd);
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+	bpf_link_get_info_by_fd(fd, &li, &len);
+	int rc = bpf_link_detach(fd) ? -errno : 0;
+	close(fd);
+	if (rc == -EOPNOTSUPP || rc == -EINVAL) {
+		tool__fail(ctx, ERR_KERNEL, "LINK_NOT_DETACHABLE", false, "the kernel cannot force a %s link off its "
+			   "hook; it ends when its owner closes it or its pin is removed (unpin_object)",
+			   type ? type : "link of this type");
+		jw__kint(&ctx->err->ctx, "errno", -rc);
+		return -1;
+	}
+	if (rc)
+		return tool__fail_errno(ctx, rc, "detaching link %u", id);
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	jw__kuint(w, "link_id", id);
+	jw__kbool(w, "owned", false);
+	if (type)
+		jw__kstr(w, "link_type", type);
+	jw__kuint(w, "program_id", li.prog_id);
+	jw__kbool(w, "forced", true);
+	jw__kbool(w, "still_exists", link_exists(id));
+	jw__kstr(w, "note", "detached from its hook; the link object stays (defunct) until its owner closes it");
+	jw__obj_end(w);
+	return 0;
+}
+
+static int run_detach_link(struct tool_ctx *ctx)
+{
+	uint32_t id = (uint32_t)tool__arg_int(ctx, "link_id", 0), prog_id = 0;
+	int fd = -1;
+	if (!session__link(id, &fd, &prog_id))
+		return detach_own(ctx, id, fd, prog_id);
+	int lfd = id < SESSION_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -ENOENT;
+	int rc = lfd < 0 ? (id < SESSION_LOCAL_LINK_MIN ? -errno : -ENOENT) : 0;
+	if (rc == -ENOENT) {
+		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_LINK", true, "no link with id %u exists%s; attach_program "
+			   "returns link ids, inspect_state lists the kernel's links", id,
+			   id >= SESSION_LOCAL_LINK_MIN ? " in this session (ids from 2147483648 up are clsact filters)" : "");
+		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
+		return -1;
+	}
+	if (rc)
+		return tool__fail_errno(ctx, rc, "opening link %u", id);
+	if (!ctx->srv->opt.allow_foreign) {
+		close(lfd);
+		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "link %u was not created by this session; only links "
+			   "attach_program made here can be detached (start the server with --allow-foreign to detach "
+			   "others)", id);
+		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
+		return -1;
+	}
+	return detach_foreign(ctx, id, lfd);
+}
+
+const struct tool tool_detach_link = {
+	.name = "detach_link",
+	.schema = SCHEMA_detach_link,
+	.run = run_detach_link,
+	.min_profile = PROFILE_FULL,
+};

@@ -1,0 +1,142 @@
+/* pin_object: pin a program, map or link on bpffs under a --pin-dir.
+ *
+ * The new path's parent must resolve inside a --pin-dir and be on bpffs
+ * (paths__new_under); the object is opened by id, so what gets pinned is
+ * exactly the kernel object named, and the pin is remembered for the
+ * shutdown report and for unpin_object's ownership check.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "../kern/session.h"
+#include "../mcp/server.h"
+#include "tool.h"
+
+static void ctx_pin_dirs(struct tool_ctx *ctx)
+{
+	const struct server_opts *o = &ctx->srv->opt;
+	jw__key(&ctx->err->ctx, "pin_dirs");
+	jw__arr(&ctx->err->ctx);
+	for (unsigned i = 0; i < o->n_pin_dirs; i++)
+		jw__str(&ctx->err->ctx, o->pin_dirs[i]);
+	jw__arr_end(&ctx->err->ctx);
+}
+
+static int fail_path(struct tool_ctx *ctx, int rc, const char *path)
+{
+	if (!ctx->srv->opt.n_pin_dirs)
+		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", false, "pinning is off: the server was started "
+			   "without --pin-dir; start it with --pin-dir DIR (a directory on bpffs) to pin objects");
+	else if (rc == -EACCES)
+		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", true, "'%s' is not inside a --pin-dir directory; "
+			   "pin under one of context.pin_dirs", path);
+	else if (rc == -ENOTDIR)
+		tool__fail(ctx, ERR_VALIDATION, "NOT_BPFFS", true, "the directory of '%s' is not on bpffs, so nothing "
+			   "can be pinned there (mount -t bpf bpf DIR)", path);
+	else if (rc == -EINVAL)
+		tool__fail(ctx, ERR_VALIDATION, "BAD_PIN_PATH", true, "'%s' does not end in a file name", path);
+	else if (rc == -ENOENT)
+		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_DIRECTORY", true, "the directory of '%s' does not exist; "
+			   "pins go into existing directories", path);
+	else
+		tool__fail_errno(ctx, rc, "pin path '%s'", path);
+	jw__kstr(&ctx->err->ctx, "pointer", "/path");
+	ctx_pin_dirs(ctx);
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	enum session_kind kind;
+	int (*get_fd)(__u32 id);
+} kinds[] = {
+	{ "program", SESSION_PROG, bpf_prog_get_fd_by_id },
+	{ "map", SESSION_MAP, bpf_map_get_fd_by_id },
+	{ "link", SESSION_LINK, bpf_link_get_fd_by_id },
+};
+
+/* An fd for the object, after the ownership check. */
+static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owned)
+{
+	const char *kn = kinds[k].name;
+	*owned = session__owns(kinds[k].kind, id);
+	if (kinds[k].kind == SESSION_LINK && id >= SESSION_LOCAL_LINK_MIN) {
+		tool__fail(ctx, ERR_VALIDATION, "NOT_PINNABLE", true, "link %u is a tc clsact filter, which has no kernel "
+			   "link object to pin; attach with tc mode tcx to get a pinnable link", id);
+		jw__kstr(&ctx->err->ctx, "pointer", "/id");
+		return -1;
+	}
+	int fd = kinds[k].get_fd(id);
+	if (fd < 0 && errno == ENOENT) {
+		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_OBJECT", true, "no %s with id %u exists (inspect_state lists "
+			   "them)", kn, id);
+		jw__kstr(&ctx->err->ctx, "pointer", "/id");
+		return -1;
+	}
+	if (fd < 0)
+		return tool__fail_errno(ctx, -errno, "opening %s %u", kn, id);
+	if (!*owned && !ctx->srv->opt.allow_foreign) {
+		close(fd);
+		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "%s %u was not created by this session; only its own "
+			   "objects can be pinned (start the server with --allow-foreign to pin others)", kn, id);
+		jw__kstr(&ctx->err->ctx, "pointer", "/id");
+		return -1;
+	}
+	return fd;
+}
+
+static int run_pin_object(struct tool_ctx *ctx)
+{
+	const char *kind = tool__arg_str(ctx, "kind"), *path = tool__arg_str(ctx, "path");
+	uint32_t id = (uint32_t)tool__arg_int(ctx, "id", 0);
+	unsigned k = 0;
+	while (k < 2 && strcmp(kinds[k].name, kind))
+		k++;
+	char real[LIMIT_PATH_BYTES];
+	const struct server_opts *o = &ctx->srv->opt;
+	int rc = paths__new_under(path, o->pin_dirs, o->n_pin_dirs, real);
+	if (rc || !o->n_pin_dirs)
+		return fail_path(ctx, rc, path);
+	if (strchr(strrchr(real, '/') + 1, '.')) {
+		tool__fail(ctx, ERR_VALIDATION, "BAD_PIN_PATH", true, "bpffs refuses '.' in names; choose a pin name "
+			   "without dots");
+		jw__kstr(&ctx->err->ctx, "pointer", "/path");
+		return -1;
+	}
+	bool owned;
+	int fd = open_object(ctx, k, id, &owned);
+	if (fd < 0)
+		return -1;
+	rc = bpf_obj_pin(fd, real) ? -errno : 0;
+	close(fd);
+	if (rc == -EEXIST) {
+		tool__fail(ctx, ERR_VALIDATION, "PATH_EXISTS", true, "'%s' already exists; choose a new name (or "
+			   "unpin_object it first)", real);
+		jw__kstr(&ctx->err->ctx, "pointer", "/path");
+		return -1;
+	}
+	if (rc)
+		return tool__fail_errno(ctx, rc, "pinning %s %u at '%s'", kinds[k].name, id, real);
+	if ((rc = session__add_pin(kinds[k].kind, id, real))) {
+		unlink(real);   /* an unrecorded pin would escape the shutdown report */
+		return tool__fail_errno(ctx, rc, "recording the pin (it was removed again)");
+	}
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	jw__kstr(w, "kind", kinds[k].name);
+	jw__kuint(w, "id", id);
+	jw__kstr(w, "path", real);
+	jw__kbool(w, "owned", owned);
+	jw__obj_end(w);
+	return 0;
+}
+
+const struct tool tool_pin_object = {
+	.name = "pin_object",
+	.schema = SCHEMA_pin_object,
+	.run = run_pin_object,
+	.min_profile = PROFILE_FULL,
+};
