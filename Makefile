@@ -111,7 +111,7 @@ unit: $(UNIT_BINS)
 test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
 	$(Q)tests/run.sh
 
-bench: bin/ebpf-mcp $(BPF_TEST_OBJS)
+bench: bin/ebpf-mcp $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
 	$(Q)bench/run.sh
 
 clean:

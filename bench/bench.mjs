@@ -10,12 +10,22 @@
 //    first call in a fresh process (BTF load included), median over COLD_RUNS
 //    processes; warm = median of WARM_CALLS repeated calls in one process.
 //    Both are request -> reply times, initialize excluded.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// 3. map_dump of a 1M-entry hash map (u32 -> u64 with BTF, made and filled
+//    by tests/tools/map_fill) against `bpftool -j map dump` of the same map,
+//    one run each: every page through the cursor (map_entries 100000 per page,
+//    response_bytes 64M), from the first request to the last reply line read.
+//    Each reply is checked for its count and cursor, not parsed whole; the
+//    first page is parsed (off the clock) and its values checked. bpftool's output is read
+//    to the end (not parsed). Also shown: the same dump with read "iterate".
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAP_FILL = path.join(ROOT, 'build/test/tools/map_fill');
+const BPFTOOL = process.env.BPFTOOL || '/usr/sbin/bpftool';
+const MAP_ENTRIES = Number(process.env.BENCH_MAP_ENTRIES || 1000000);
 const BIN = process.env.EBPF_MCP_BIN || path.join(ROOT, 'bin/ebpf-mcp');
 const NODE_SERVER = path.join(ROOT, 'bench/node-server.mjs');
 const RUNS = Number(process.env.BENCH_RUNS || 30);
@@ -143,6 +153,106 @@ async function btf() {
 const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const row = (cols, widths) => cols.map((c, k) => String(c)[k ? 'padStart' : 'padEnd'](widths[k])).join('  ');
 
+// Raw reply lines (no JSON.parse of multi-megabyte pages) by id.
+class RawPeer {
+  constructor(args) {
+    this.p = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.chunks = [];
+    this.waiting = null;
+    this.p.stdout.on('data', (d) => {
+      let nl = d.indexOf(10);
+      if (nl < 0) { this.chunks.push(d); return; }
+      let start = 0;
+      while (nl >= 0) {
+        this.chunks.push(d.subarray(start, nl));
+        const line = Buffer.concat(this.chunks);
+        this.chunks = [];
+        const w = this.waiting;
+        this.waiting = null;
+        if (w) w(line);
+        start = nl + 1;
+        nl = d.indexOf(10, start);
+      }
+      if (start < d.length) this.chunks.push(d.subarray(start));
+    });
+    this.exit = new Promise((res) => this.p.on('exit', res));
+  }
+
+  call(line) {
+    return new Promise((resolve) => { this.waiting = resolve; this.p.stdin.write(line); });
+  }
+
+  async close() { this.p.stdin.end(); await this.exit; }
+}
+
+// Every page of map_dump; returns { ms, pages, entries, bytes, read, first }.
+async function dumpPages(pinPath, read) {
+  const peer = new RawPeer(['--limit', 'map_entries=100000', '--limit', 'response_bytes=64M']);
+  await peer.call(INIT);
+  let cursor, pages = 0, entries = 0, bytes = 0, first = null, how = null;
+  const t0 = process.hrtime.bigint();
+  for (let id = 2; ; id++) {
+    const args = { pin_path: pinPath, limit: 100000, read, ...(cursor ? { cursor } : {}) };
+    const line = await peer.call(call(id, 'map_dump', args));
+    bytes += line.length;
+    pages++;
+    // The raw structuredContent follows the escaped text copy: its members
+    // are the unescaped ones, near the line's end.
+    const tail = line.subarray(Math.max(0, line.length - 4096)).toString();
+    const count = /"count":(\d+),"read":"(\w+)","done":(true|false)/.exec(tail);
+    if (!count) throw new Error(`map_dump page ${pages}: ${line.subarray(0, 400)}`);
+    if (!first) first = line;   // parsed after the clock stops
+    entries += Number(count[1]);
+    how = count[2];
+    if (count[3] === 'true') break;
+    cursor = /"next_cursor":"([^"]+)"/.exec(tail)[1];
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  await peer.close();
+  return { ms, pages, entries, bytes, read: how, first: JSON.parse(first).result.structuredContent };
+}
+
+async function mapDumpBench() {
+  if (!existsSync(MAP_FILL) || !existsSync(BPFTOOL)) {
+    console.log('\nmap_dump: needs build/test/tools/map_fill and bpftool; skipped');
+    return;
+  }
+  const mounts = readFileSync('/proc/self/mounts', 'utf8');
+  if (!mounts.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf'))
+    execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  const pin = `/sys/fs/bpf/bench_map_dump_${process.pid}`;
+  try {
+    const t0 = process.hrtime.bigint();
+    const id = execFileSync(MAP_FILL, [pin, 'hash', String(MAP_ENTRIES), String(MAP_ENTRIES)], { encoding: 'utf8' }).trim();
+    const fillMs = Number(process.hrtime.bigint() - t0) / 1e6;
+
+    const b0 = process.hrtime.bigint();
+    const bt = spawnSync(BPFTOOL, ['-j', 'map', 'dump', 'pinned', pin], { maxBuffer: 1 << 30 });
+    const btMs = Number(process.hrtime.bigint() - b0) / 1e6;
+    if (bt.status !== 0) throw new Error(`bpftool: ${bt.stderr}`);
+
+    const ours = await dumpPages(pin, 'auto');
+    const iter = await dumpPages(pin, 'iterate');
+    for (const r of [ours, iter])
+      if (r.entries !== MAP_ENTRIES) throw new Error(`map_dump returned ${r.entries} entries, want ${MAP_ENTRIES}`);
+    for (const e of ours.first.entries)
+      if (e.value !== e.key * 1000 + 7) throw new Error(`map_dump: key ${e.key} has value ${e.value}`);
+
+    const W = [38, 12, 8, 10];
+    console.log(`\nmap_dump of a ${MAP_ENTRIES}-entry hash map (id ${id}, u32 -> u64 with BTF; filled in ${f(fillMs)} ms), one run`);
+    console.log(row(['', 'time', 'pages', 'output'], W));
+    console.log(row(['bpftool -j map dump', `${f(btMs)} ms`, '1', `${(bt.stdout.length / 1048576).toFixed(1)} MiB`], W));
+    console.log(row([`map_dump, read ${ours.read}, all pages`, `${f(ours.ms)} ms`, String(ours.pages), `${(ours.bytes / 1048576).toFixed(1)} MiB`], W));
+    console.log(row([`map_dump, read ${iter.read}, all pages`, `${f(iter.ms)} ms`, String(iter.pages), `${(iter.bytes / 1048576).toFixed(1)} MiB`], W));
+    console.log(row(['ratio bpftool / map_dump (batch)', `${f(btMs / ours.ms)}x`, '', ''], W));
+    console.log(row(['ratio bpftool / map_dump (iterate)', `${f(btMs / iter.ms)}x`, '', ''], W));
+    console.log(`(map_dump output counts both copies of each page: the text block and structuredContent)`);
+    console.log(`target: map_dump >= 5x faster than bpftool: ${btMs / ours.ms >= 5 ? 'met' : 'MISSED'}`);
+  } finally {
+    execFileSync('rm', ['-f', pin]);
+  }
+}
+
 async function main() {
   // warm the page cache and the SDK's module files once, unmeasured
   await startup(BIN, []);
@@ -168,6 +278,7 @@ async function main() {
   console.log(`targets: ebpf-mcp < 2 ms: ${fast ? 'met' : 'MISSED'}; > 100x faster than node: ${ratio ? 'met' : 'MISSED'}`);
 
   const tools = await listTools();
+  if (tools.includes('map_dump')) await mapDumpBench();
   if (!tools.includes('get_btf_types')) {
     console.log('\nget_btf_types: not in tools/list of this build; skipped');
     return;
