@@ -19,6 +19,7 @@
 
 #include "../kern/probe.h"
 #include "../sys/sysfs.h"
+#include "../sys/caps.h"
 #include "attach.h"
 
 #define ATTACH_DETAIL_BYTES (32 * 1024)   /* "attached_to": two escaped paths at most */
@@ -286,6 +287,16 @@ static const struct attach_kind *find_kind(const char *name)
 	return NULL;
 }
 
+/* Networking hooks (xdp, tc, cgroup) need CAP_NET_ADMIN; tracing hooks and
+ * perf events need CAP_PERFMON (CAP_SYS_ADMIN covers both). */
+static int need_cap(struct tool_ctx *ctx, const struct attach_kind *k)
+{
+	bool net = !strcmp(k->name, "xdp") || !strcmp(k->name, "tc") || !strcmp(k->name, "cgroup");
+	char why[64];
+	snprintf(why, sizeof(why), "attaching a %s program", k->name);
+	return tool__need_cap(ctx, net ? CAP_NET_ADMIN : CAP_PERFMON, why);
+}
+
 static int run_attach_program(struct tool_ctx *ctx)
 {
 	struct attach_req r = { .ctx = ctx, .link_fd = -1 };
@@ -298,7 +309,7 @@ static int run_attach_program(struct tool_ctx *ctx)
 		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attach type or scratch memory missing");
 	jw__init(&r.det, det, ATTACH_DETAIL_BYTES);
 	jw__obj(&r.det);
-	if (find_program(&r, &handle) || kernel_offers(&r, k) || check_prog_type(&r, k))
+	if (need_cap(ctx, k) || find_program(&r, &handle) || kernel_offers(&r, k) || check_prog_type(&r, k))
 		return -1;
 	if (session__count(SESSION_LINK) >= limits[LIM_LINKS])
 		return tool__fail_limit(ctx, LIM_LINKS, "this session holds %u links, the links cap; detach_link one "

@@ -541,6 +541,46 @@ static int check_policy(struct tool_ctx *ctx, struct loaded *l)
 	return l->policy.verdict == POLICY_OK ? 0 : fail_policy(ctx, &l->policy);
 }
 
+/* The capability the kernel asks for when loading a program of type t
+ * (bpf_prog_load: networking types need CAP_NET_ADMIN, tracing types
+ * CAP_PERFMON), or 0 when CAP_BPF suffices. */
+static unsigned type_cap(enum bpf_prog_type t)
+{
+	switch (t) {
+	case BPF_PROG_TYPE_KPROBE: case BPF_PROG_TYPE_TRACEPOINT: case BPF_PROG_TYPE_PERF_EVENT:
+	case BPF_PROG_TYPE_RAW_TRACEPOINT: case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+	case BPF_PROG_TYPE_TRACING: case BPF_PROG_TYPE_LSM: case BPF_PROG_TYPE_STRUCT_OPS:
+	case BPF_PROG_TYPE_EXT:
+		return CAP_PERFMON;
+	case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT: case BPF_PROG_TYPE_XDP:
+	case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_OUT: case BPF_PROG_TYPE_LWT_XMIT:
+	case BPF_PROG_TYPE_LWT_SEG6LOCAL: case BPF_PROG_TYPE_SK_SKB: case BPF_PROG_TYPE_SK_MSG:
+	case BPF_PROG_TYPE_FLOW_DISSECTOR: case BPF_PROG_TYPE_CGROUP_DEVICE: case BPF_PROG_TYPE_CGROUP_SOCK:
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR: case BPF_PROG_TYPE_CGROUP_SOCKOPT: case BPF_PROG_TYPE_CGROUP_SYSCTL:
+	case BPF_PROG_TYPE_SOCK_OPS: case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_NETFILTER:
+		return CAP_NET_ADMIN;
+	default:
+		return 0;
+	}
+}
+
+/* Names the missing capability before the kernel answers a bare EPERM. */
+static int check_prog_caps(struct tool_ctx *ctx, struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	char why[320];
+	bpf_object__for_each_program(p, obj) {
+		unsigned cap = bpf_program__autoload(p) ? type_cap(bpf_program__type(p)) : 0;
+		if (!cap)
+			continue;
+		const char *t = libbpf_bpf_prog_type_str(bpf_program__type(p));
+		snprintf(why, sizeof(why), "loading %s program '%s'", t ? t : "this", bpf_program__name(p));
+		if (tool__need_cap(ctx, cap, why))
+			return -1;
+	}
+	return 0;
+}
+
 static int run_load_program(struct tool_ctx *ctx)
 {
 	struct loaded l = { .verify_only = tool__arg_bool(ctx, "verify_only", false),
@@ -555,6 +595,8 @@ static int run_load_program(struct tool_ctx *ctx)
 		rc = open_object(ctx, &l);
 	if (!rc)
 		rc = check_policy(ctx, &l);
+	if (!rc)
+		rc = check_prog_caps(ctx, l.obj);
 	if (!rc && !l.verify_only)
 		rc = check_caps(ctx, l.obj, &bytes);
 	if (!rc)

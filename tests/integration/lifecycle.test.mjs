@@ -7,6 +7,8 @@ import { mkdtempSync, copyFileSync, readFileSync, writeFileSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server, withServer, sh, ensureMounts, BUILD } from '../lib/mcp.mjs';
+import { load, linkExists, bpftool } from '../lib/kern.mjs';
+import { mkdirSync, existsSync } from 'node:fs';
 
 ensureMounts();
 const OBJ = 'inspect_objs.bpf.o';
@@ -207,4 +209,68 @@ test('without CAP_BPF and CAP_SYS_ADMIN load_program names the missing capabilit
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Links: the session's attachments go with it; a pinned one stays, is
+// reported in the shutdown line, and bpftool still finds it by its pin.
+async function attachTwo(s) {
+  const o = await load(s, 'attach_trace');
+  const tp = await s.ok('attach_program', { program_id: o.prog.count_tp, type: 'tracepoint', target: 'syscalls/sys_enter_getppid' });
+  const raw = await s.ok('attach_program', { program_id: o.prog.count_raw, type: 'raw_tracepoint', target: 'sys_enter' });
+  assert.ok(linkExists(tp.link_id) && linkExists(raw.link_id));
+  return { o, links: [tp.link_id, raw.link_id] };
+}
+
+test('on SIGTERM every link is detached except the pinned one, which the shutdown line reports', async () => {
+  const pins = `/sys/fs/bpf/ebpf_mcp_life_${process.pid}`;
+  const dir = objDir();
+  const audit = path.join(dir, 'audit.log');
+  mkdirSync(pins, { recursive: true });
+  const s = new Server(['--profile', 'full', '--object-dir', path.join(BUILD, 'bpf'), '--pin-dir', pins, '--audit-log', audit]);
+  try {
+    await s.init();
+    const { o, links } = await attachTwo(s);
+    await s.ok('pin_object', { kind: 'link', id: links[1], path: `${pins}/keep` });
+    s.proc.kill('SIGTERM');
+    assert.equal((await s.exited).code, 0);
+    for (let i = 0; i < 60 && linkExists(links[0]); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(linkExists(links[0]), false, 'unpinned link detached');
+    assert.equal(bpftool(`link show pinned ${pins}/keep`).id, links[1], 'pinned link stays');
+    const last = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    assert.equal(last.reason, 'SIGTERM');
+    assert.equal(last.released.links, 2);
+    assert.deepEqual(last.pinned, [{ kind: 'link', id: links[1], path: `${pins}/keep` }]);
+    assert.match(s.stderr, new RegExp(`left pinned: link ${links[1]} at ${pins}/keep`));
+    assert.deepEqual(await gone('prog', [o.prog.count_tp]), [], 'program of the unpinned link freed');
+  } finally {
+    s.proc.kill('SIGKILL');
+    sh(`rm -rf ${pins}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (let i = 0; i < 60 && bpftool('link show').some((l) => l.prog_name === 'count_raw'); i++)
+    await new Promise((r) => setTimeout(r, 50));
+});
+
+test('after kill -9 the kernel frees the session\'s links with its programs', async () => {
+  const s = new Server(['--profile', 'full', '--object-dir', path.join(BUILD, 'bpf')]);
+  await s.init();
+  const { o, links } = await attachTwo(s);
+  s.proc.kill('SIGKILL');
+  await s.exited;
+  for (let i = 0; i < 60 && links.some(linkExists); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(links.filter(linkExists), []);
+  assert.deepEqual(await gone('prog', Object.values(o.prog)), []);
+});
+
+test('without CAP_NET_ADMIN loading networking programs names the capability; tracing still loads', async () => {
+  const wrap = ['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin,-sys_admin', '--'];
+  await withServer(['--profile', 'full', '--object-dir', path.join(BUILD, 'bpf')], async (s) => {
+    const r = await s.call('load_program', { path: path.join(BUILD, 'bpf', 'attach_net.bpf.o'), programs: ['count_xdp'] });
+    assert.equal(r.structuredContent.error?.code, 'MISSING_CAPABILITY');
+    assert.equal(r.structuredContent.error.context.capability, 'CAP_NET_ADMIN');
+    assert.match(r.structuredContent.error.message, /xdp program 'count_xdp'/);
+    const o = await load(s, 'attach_trace');
+    const a = await s.ok('attach_program', { program_id: o.prog.count_raw, type: 'raw_tracepoint', target: 'sys_enter' });
+    assert.ok(linkExists(a.link_id));
+  }, { wrap });
 });
