@@ -67,11 +67,11 @@ static void emit(struct jw *w)
 	(void)rc;     /* a full disk must not stop the server */
 }
 
-static void objects(struct jw *w, bool created)
+void audit__write_objects(struct jw *w, const char *key, bool created)
 {
 	const struct session_event *ev;
 	unsigned dropped, n = session__journal(&ev, &dropped);
-	jw__key(w, created ? "created" : "destroyed");
+	jw__key(w, key);
 	jw__arr(w);
 	for (unsigned i = 0; i < n; i++) {
 		if (ev[i].created != created)
@@ -82,6 +82,14 @@ static void objects(struct jw *w, bool created)
 		jw__obj_end(w);
 	}
 	jw__arr_end(w);
+}
+
+static void objects(struct jw *w, bool created)
+{
+	const struct session_event *ev;
+	unsigned dropped;
+	session__journal(&ev, &dropped);
+	audit__write_objects(w, created ? "created" : "destroyed", created);
 	if (dropped && created)
 		jw__kuint(w, "objects_not_listed", dropped);
 }

@@ -30,6 +30,11 @@ struct audit_call {
 	uint64_t duration_ns;
 };
 
+struct jw;
+/* Writes key: [{kind, id}] of the objects the current call created (or
+ * destroyed), from the session journal. */
+void audit__write_objects(struct jw *w, const char *key, bool created);
+
 /* Logs a call; created/destroyed objects come from the session journal. */
 void audit__call(const struct audit_call *c);
 /* Logs shutdown: why, what was released, which pins remain. */

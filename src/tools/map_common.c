@@ -293,3 +293,15 @@ void map_ref__write_errno(struct jw *w, const struct map_ref *m, int err, const 
 	jw__kint(w, "errno", err);
 	jw__kstr(w, "message", msg);
 }
+
+int map_ref__run_write(struct tool_ctx *ctx, const char *items, map_write_fn fn)
+{
+	unsigned n;
+	int tok = map_ref__items(ctx, items, &n);
+	struct map_ref m;
+	if (tok < 0 || map_ref__open(ctx, &m, true))
+		return -1;
+	int r = map_ref__may_write(ctx, &m) ? -1 : fn(ctx, &m, tok, n);
+	map_ref__close(&m);
+	return r ? -1 : 0;
+}

@@ -61,6 +61,11 @@ int map_ref__parse_value(struct tool_ctx *ctx, const struct map_ref *m, int tok,
  * its token, or -1 with the call failed. *n is its length. */
 int map_ref__items(struct tool_ctx *ctx, const char *name, unsigned *n);
 
+/* The frame of a writing tool: reads the `items` array, opens the map for
+ * writing, checks it may be written, runs fn, closes. 0 or -1. */
+typedef int (*map_write_fn)(struct tool_ctx *ctx, const struct map_ref *m, int items_tok, unsigned n);
+int map_ref__run_write(struct tool_ctx *ctx, const char *items, map_write_fn fn);
+
 /* A per-entry kernel failure as {code, errno, message} members. */
 void map_ref__write_errno(struct jw *w, const struct map_ref *m, int err, const char *op);
 

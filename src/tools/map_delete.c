@@ -79,14 +79,7 @@ static int delete(struct tool_ctx *ctx, const struct map_ref *m, int keys_tok, u
 
 static int run_map_delete(struct tool_ctx *ctx)
 {
-	unsigned n;
-	int keys_tok = map_ref__items(ctx, "keys", &n);
-	struct map_ref m;
-	if (keys_tok < 0 || map_ref__open(ctx, &m, true))
-		return -1;
-	int r = map_ref__may_write(ctx, &m) ? -1 : delete(ctx, &m, keys_tok, n);
-	map_ref__close(&m);
-	return r ? -1 : 0;
+	return map_ref__run_write(ctx, "keys", delete);
 }
 
 const struct tool tool_map_delete = {

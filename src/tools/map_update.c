@@ -84,14 +84,7 @@ static int update(struct tool_ctx *ctx, const struct map_ref *m, int entries, un
 
 static int run_map_update(struct tool_ctx *ctx)
 {
-	unsigned n;
-	int entries = map_ref__items(ctx, "entries", &n);
-	struct map_ref m;
-	if (entries < 0 || map_ref__open(ctx, &m, true))
-		return -1;
-	int r = map_ref__may_write(ctx, &m) ? -1 : update(ctx, &m, entries, n);
-	map_ref__close(&m);
-	return r ? -1 : 0;
+	return map_ref__run_write(ctx, "entries", update);
 }
 
 const struct tool tool_map_update = {

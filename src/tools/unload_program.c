@@ -2,25 +2,8 @@
 #include <errno.h>
 
 #include "../kern/session.h"
+#include "../sys/audit.h"
 #include "tool.h"
-
-/* Everything the close destroyed is in the call's journal. */
-static void write_released(struct jw *w)
-{
-	const struct session_event *ev;
-	unsigned dropped, n = session__journal(&ev, &dropped);
-	jw__key(w, "released");
-	jw__arr(w);
-	for (unsigned i = 0; i < n; i++) {
-		if (ev[i].created)
-			continue;
-		jw__obj(w);
-		jw__kstr(w, "kind", session__kind_name(ev[i].kind));
-		jw__kuint(w, "id", ev[i].id);
-		jw__obj_end(w);
-	}
-	jw__arr_end(w);
-}
 
 static int run_unload_program(struct tool_ctx *ctx)
 {
@@ -35,7 +18,7 @@ static int run_unload_program(struct tool_ctx *ctx)
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	jw__kuint(w, "handle", handle);
-	write_released(w);
+	audit__write_objects(w, "released", false);   /* what the close destroyed */
 	jw__key(w, "pinned");
 	jw__arr(w);
 	/* pins are by id: report the ones naming an object just released */
