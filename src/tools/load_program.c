@@ -240,6 +240,28 @@ static size_t tail_from(const char *log, size_t len, size_t keep, bool cut)
 	return nl && (size_t)(nl + 1 - log) < len ? (size_t)(nl + 1 - log) : from;
 }
 
+/* EPERM without a verifier log, although the capabilities were checked: the
+ * kernel refuses this kind of program outright (lockdown, or a hook it
+ * cannot serve, such as fentry without ftrace direct calls). */
+static int fail_refused(struct tool_ctx *ctx, struct bpf_object *obj)
+{
+	struct bpf_program *p, *bad = NULL;
+	bpf_object__for_each_program(p, obj)
+		if (!bad && bpf_program__autoload(p) && bpf_program__fd(p) < 0)
+			bad = p;
+	const char *name = bad ? bpf_program__name(bad) : "?";
+	const char *t = bad ? libbpf_bpf_prog_type_str(bpf_program__type(bad)) : NULL;
+	const char *at = bad ? libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(bad)) : NULL;
+	tool__fail(ctx, ERR_KERNEL, "KERNEL_REFUSED", false,
+		   "the kernel refused program '%s' (%s, %s) with EPERM although this server holds the "
+		   "capabilities it needs: this kernel does not allow that kind of program (lockdown, or a hook "
+		   "it cannot serve); list_bpf_program_types says which types load here",
+		   name, t ? t : "?", at ? at : "?");
+	jw__kstr(&ctx->err->ctx, "program", name);
+	jw__kint(&ctx->err->ctx, "errno", EPERM);
+	return -1;
+}
+
 static int fail_load(struct tool_ctx *ctx, struct loaded *l, int rc)
 {
 	struct bpf_program *p, *bad = NULL;
@@ -250,6 +272,8 @@ static int fail_load(struct tool_ctx *ctx, struct loaded *l, int rc)
 			bad = p, log = l->logs[i];
 		i++;
 	}
+	if (!bad && rc == -EPERM)
+		return fail_refused(ctx, l->obj);
 	if (!bad)
 		return tool__fail_errno(ctx, rc, "loading the object");
 	size_t n = strlen(log);

@@ -126,7 +126,9 @@ test('kprobe and fentry: this kernel cannot, and the error says why', async () =
     try { sh(`${BPFTOOL} prog loadall ${obj} ${pinDir}`); } catch { bpftoolLoads = false; } finally { sh(`rm -rf ${pinDir}`); }
     assert.equal(!loaded.isError, bpftoolLoads, 'load_program agrees with bpftool');
     if (loaded.isError) {
-      assert.equal(loaded.structuredContent.error.code, 'EPERM');
+      assert.equal(loaded.structuredContent.error.code, 'KERNEL_REFUSED');
+      assert.equal(loaded.structuredContent.error.category, 'kernel');
+      assert.match(loaded.structuredContent.error.message, /'count_fentry' \(tracing, trace_fentry\)/);
       for (const type of ['fentry', 'fexit']) {
         const e = await fails(s, 'attach_program', { program_id: o.prog.count_btf, type });
         assert.equal(e.category, 'kernel');
