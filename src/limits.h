@@ -35,7 +35,8 @@
 	X(OBJECT_BYTES,     "object_bytes",     16 * MIB,     4 * KIB,    256 * MIB,    "one ELF object file or inline base64 object, decoded") \
 	X(PROG_INSNS,       "prog_insns",       131072,       1,          1000000,      "instructions one program may have (checked before load)") \
 	X(MAP_ENTRIES,      "map_entries",      1000,         1,          100000,       "entries per map_dump page; keys per lookup/update/delete call") \
-	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)")
+	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
+	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

@@ -145,12 +145,17 @@ static void n_initialized(struct server *s, const struct mcp_req *r) { (void)r; 
 
 static void n_cancelled(struct server *s, const struct mcp_req *r)
 {
-	/* Requests run to completion before the next line is read, so a cancel
-	 * always names a request that has finished: nothing to stop. */
+	/* A call running over time stops at once, without a reply (MCP); any
+	 * other request has already been answered, so there is nothing to stop. */
 	int rid = jdoc__get(r->doc, r->params, "requestId");
-	if (rid >= 0)
-		server__log(s, LOG_DEBUG, "cancel for %.*s: request already complete",
-			    (int)(r->doc->t[rid].end - r->doc->t[rid].start), r->doc->js + r->doc->t[rid].start);
+	if (rid < 0)
+		return;
+	const jsmntok_t *t = &r->doc->t[rid];
+	bool str = jdoc__is_str(r->doc, rid);
+	const char *id = r->doc->js + t->start - str;
+	size_t len = (size_t)(t->end - t->start) + 2 * str;
+	if (!job__cancel(s, id, len))
+		server__log(s, LOG_DEBUG, "cancel for %.*s: no such call running", (int)len, id);
 }
 
 struct method {

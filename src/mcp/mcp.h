@@ -33,6 +33,13 @@ void mcp__result_end(struct server *s, struct jw *w, const struct mcp_req *r);
 int mcp__level_of(const struct jdoc *d, int tok);
 
 void mcp__tools_list(struct server *s, const struct mcp_req *r);
+/* Answers a call whose handler (or job) returned rc with ctx/out filled;
+ * returns NULL on success or the error code sent (for the audit line). */
+const char *mcp__tool_answer(struct server *s, const struct mcp_req *r, struct tool_ctx *ctx, struct jw *out,
+			     int rc);
+/* A fresh error record for a call (one at a time: calls and job steps never
+ * overlap). */
+struct tool_err *mcp__tool_err(void);
 void mcp__tools_call(struct server *s, const struct mcp_req *r);
 
 #endif

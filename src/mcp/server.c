@@ -81,6 +81,7 @@ int server__init(struct server *s, const struct server_opts *o, int in_fd, int o
 			return -ENOMEM;
 	}
 	s->log_level = LOG_WARNING;
+	s->ep = -1;
 	libbpf_srv = s;
 	libbpf_set_print(libbpf_print);
 	s->started_ns = now_ns();
@@ -265,52 +266,73 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static void on_signal(struct server *s, int sfd)
+{
+	struct signalfd_siginfo si;
+	s->quit_reason = "signal";
+	if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		s->quit_reason = signal_name(si.ssi_signo);
+		server__log(s, LOG_NOTICE, "%s: shutting down", s->quit_reason);
+	}
+	s->quit = true;
+}
+
+/* Serves events until quit; with jobs_only, until no job is left (stdin is
+ * then a regular file read straight, not watched). */
+static void loop(struct server *s, int sfd, bool jobs_only)
+{
+	while (!s->quit && (!jobs_only || job__count(s))) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(s->ep, evs, 8, job__timeout_ms(s));
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < n && !s->quit; k++) {
+			uint64_t tag = evs[k].data.u64;
+			if (tag == JOB_TAG_SIGNAL) {
+				on_signal(s, sfd);
+			} else if (tag == JOB_TAG_STDIN) {
+				if (read_input(s) > 0)
+					continue;
+				finish_input(s);
+				s->quit = true;
+				s->quit_reason = "eof";
+			} else {
+				job__ready(s, tag);
+			}
+		}
+		if (!s->quit)
+			job__timers(s);
+	}
+}
+
 int server__run(struct server *s)
 {
 	int sfd = setup_signals();
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = s->in_fd };
-	if (sfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->in_fd, &ev))
-		goto plain;   /* stdin not pollable (a regular file): read it straight */
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	while (!s->quit) {
-		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		for (int k = 0; k < n && !s->quit; k++) {
-			if (evs[k].data.fd == sfd) {
-				struct signalfd_siginfo si;
-				s->quit_reason = "signal";
-				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					s->quit_reason = signal_name(si.ssi_signo);
-					server__log(s, LOG_NOTICE, "%s: shutting down", s->quit_reason);
-				}
-				s->quit = true;
-			} else if (read_input(s) <= 0) {
-				finish_input(s);
-				s->quit = true;
-			}
-		}
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = JOB_TAG_SIGNAL };
+	if (s->ep >= 0 && sfd >= 0)
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u64 = JOB_TAG_STDIN;
+	if (s->ep >= 0 && !epoll_ctl(s->ep, EPOLL_CTL_ADD, s->in_fd, &ev)) {
+		loop(s, sfd, false);
+	} else {
+		/* stdin not pollable (a regular file): read it straight; the jobs a
+		 * chunk of lines started run to their end before the next chunk */
+		while (!s->quit && read_input(s) > 0)
+			if (s->ep >= 0)
+				loop(s, sfd, true);
+		finish_input(s);
+		if (s->ep >= 0)
+			loop(s, sfd, true);
 	}
-	close(ep);
-	close(sfd);
 	if (!s->quit_reason)
 		s->quit_reason = "eof";
-	return 0;
-plain:
-	if (ep >= 0)
-		close(ep);
-	while (!s->quit && read_input(s) > 0)
-		;
-	finish_input(s);
+	job__cancel_all(s, s->quit_reason);
+	if (s->ep >= 0)
+		close(s->ep);
+	s->ep = -1;
 	if (sfd >= 0)
 		close(sfd);
-	if (!s->quit_reason)
-		s->quit_reason = "eof";
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "../mem/arena.h"
 #include "../sys/paths.h"
 #include "../tools/tool.h"
+#include "job.h"
 
 #define EBPF_MCP_VERSION "0.1.0"
 #define MCP_LATEST_VERSION "2025-11-25"
@@ -52,6 +53,10 @@ struct server {
 	char *sc;                      /* structuredContent of one tool result */
 	char *resp;                    /* one reply line */
 	size_t resp_cap;
+
+	/* calls running over time, and the loop's epoll (-1 before the loop) */
+	struct job jobs[JOB_SLOTS];
+	int ep;
 
 	/* session */
 	bool initialized;

@@ -189,19 +189,63 @@ static const struct tool *lookup(struct server *s, const struct mcp_req *r, int 
 	return t;
 }
 
-/* Runs one call and answers it; returns NULL on success or the error code
- * that was answered (for the audit log). */
+struct tool_err *mcp__tool_err(void)
+{
+	static struct tool_err err;   /* 72 KiB: kept off the stack */
+	err_reset(&err);
+	return &err;
+}
+
+const char *mcp__tool_answer(struct server *s, const struct mcp_req *r, struct tool_ctx *ctx, struct jw *out,
+			     int rc)
+{
+	struct tool_err *err = ctx->err;
+	const struct tool *t = ctx->tool;
+	if (rc || err->set) {
+		if (!err->set)
+			tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", t->name);
+		send_tool_error(s, r, err);
+		return err->code;
+	}
+	if (out->overflow) {
+		too_big(s, r, ctx, out->len);
+		return err->code;
+	}
+	if (s->opt.validate_output && self_check(s, t, s->sc, out->len)) {
+		mcp__error(s, r->id, r->id_len, MCP_INTERNAL_ERROR, "tool output failed its outputSchema (see stderr)", NULL, 0);
+		return "OUTPUT_SCHEMA";
+	}
+	if (send_result(s, r, s->sc, out->len, false)) {
+		too_big(s, r, ctx, out->len);
+		return err->code;
+	}
+	server__log(s, LOG_DEBUG, "%s: %.3f ms, %zu bytes", t->name,
+		    (double)(now_ns() - r->t0_ns) / 1e6, out->len);
+	return NULL;
+}
+
+static const char pending[] = "PENDING";
+
+/* Runs one call and answers it; returns NULL on success, the error code
+ * that was answered (for the audit log), or `pending` for a job. */
 static const char *run_call(struct server *s, const struct mcp_req *r, const struct tool *t, int args)
 {
-	static struct tool_err err;   /* 9 KiB: kept off the stack */
 	const struct jdoc *d = r->doc;
-	err_reset(&err);
+	struct tool_err *err = mcp__tool_err();
 	struct jw out;
 	jw__init(&out, s->sc, s->resp_cap - 1);
 	struct tool_ctx ctx = {
-		.srv = s, .doc = d, .args = args, .out = &out, .scratch = &s->scratch, .err = &err,
-		.deadline_ns = r->t0_ns + limits[LIM_CALL_MS] * 1000000ull,
+		.srv = s, .doc = d, .args = args, .out = &out, .scratch = &s->scratch, .err = err,
+		.deadline_ns = r->t0_ns + limits[LIM_CALL_MS] * 1000000ull, .job = -1, .tool = t,
+		.req_id = r->id, .req_id_len = r->id_len, .t0_ns = r->t0_ns,
 	};
+	int meta = jdoc__get(d, r->params, "_meta");
+	int tok = meta >= 0 ? jdoc__get(d, meta, "progressToken") : -1;
+	int64_t num;
+	if (tok >= 0 && (jdoc__is_str(d, tok) || !jdoc__int(d, tok, &num))) {   /* string or integer */
+		ctx.progress_token = d->js + d->t[tok].start - (jdoc__is_str(d, tok) ? 1 : 0);
+		ctx.progress_token_len = (size_t)(d->t[tok].end - d->t[tok].start) + (jdoc__is_str(d, tok) ? 2 : 0);
+	}
 
 	struct sch_err se;
 	static const char empty[] = "{}";
@@ -216,32 +260,14 @@ static const char *run_call(struct server *s, const struct mcp_req *r, const str
 	if (schema__validate_args(ad, at, sch_tools[t->schema].input, limits[LIM_STRING_BYTES], &se)) {
 		tool__fail(&ctx, ERR_VALIDATION, "SCHEMA", true, "argument %s: %s",
 			   se.pointer[0] ? se.pointer : "(root)", se.msg);
-		jw__kstr(&err.ctx, "pointer", se.pointer);
-		send_tool_error(s, r, &err);
-		return err.code;
+		jw__kstr(&err->ctx, "pointer", se.pointer);
+		send_tool_error(s, r, err);
+		return err->code;
 	}
 	int rc = t->run(&ctx);
-	if (rc || err.set) {
-		if (!err.set)
-			tool__fail(&ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", t->name);
-		send_tool_error(s, r, &err);
-		return err.code;
-	}
-	if (out.overflow) {
-		too_big(s, r, &ctx, out.len);
-		return err.code;
-	}
-	if (s->opt.validate_output && self_check(s, t, s->sc, out.len)) {
-		mcp__error(s, r->id, r->id_len, MCP_INTERNAL_ERROR, "tool output failed its outputSchema (see stderr)", NULL, 0);
-		return "OUTPUT_SCHEMA";
-	}
-	if (send_result(s, r, s->sc, out.len, false)) {
-		too_big(s, r, &ctx, out.len);
-		return err.code;
-	}
-	server__log(s, LOG_DEBUG, "%s: %.3f ms, %zu bytes", t->name,
-		    (double)(now_ns() - r->t0_ns) / 1e6, out.len);
-	return NULL;
+	if (rc == TOOL_PENDING && !err->set)
+		return pending;
+	return mcp__tool_answer(s, r, &ctx, &out, rc);
 }
 
 void mcp__tools_call(struct server *s, const struct mcp_req *r)
@@ -260,6 +286,8 @@ void mcp__tools_call(struct server *s, const struct mcp_req *r)
 	s->n_tool_calls++;
 	session__journal_reset();
 	const char *code = run_call(s, r, t, args);
+	if (code == pending)
+		return;   /* audited when the job ends */
 	struct audit_call ac = {
 		.session = s->session_id, .tool = t->name, .ok = !code, .code = code,
 		.duration_ns = now_ns() - r->t0_ns,

@@ -39,9 +39,58 @@ struct tool_ctx {
 	struct arena *scratch;         /* per-request memory */
 	struct tool_err *err;
 	uint64_t deadline_ns;          /* CLOCK_MONOTONIC; call_ms from the start */
+	int job;                       /* job slot while running as a job, else -1 */
+	const struct tool *tool;
+	const char *req_id;            /* raw JSON of the request id */
+	size_t req_id_len;
+	uint64_t t0_ns;                /* when the request arrived */
+	const char *progress_token;    /* raw JSON of _meta.progressToken, or NULL */
+	size_t progress_token_len;
 };
 
 typedef int (*tool_fn)(struct tool_ctx *ctx);
+
+/* ---- calls that run over time (streams, tracers) ------------------------
+ *
+ * A handler that must wait (for events, for a duration) copies what it needs
+ * out of its arguments into its own state and returns tool__defer(): the
+ * event loop then keeps serving stdin (ping, other calls, cancellation)
+ * while it watches the job's descriptors, and the reply is sent when the
+ * job ends. While a job runs its ctx has no arguments (doc NULL, args -1).
+ */
+#define TOOL_PENDING 1             /* run() returned tool__defer() */
+#define JOB_MAX_FDS 4              /* descriptors one job may watch */
+
+enum job_stop {
+	JOB_STOP_DONE,                 /* the job said it was done (ready/tick returned 1) */
+	JOB_STOP_DURATION,             /* its own duration ran out */
+	JOB_STOP_DEADLINE,             /* call_ms ran out: answer with what was gathered */
+};
+
+struct job_ops {
+	/* fd is readable. 0: go on; 1: done; -1: failed (after tool__fail). */
+	int (*ready)(void *st, int fd, struct tool_ctx *ctx);
+	/* Every tick (JOB_TICK_MS) while it runs; may send progress. Same returns.
+	 * May be NULL. */
+	int (*tick)(void *st, struct tool_ctx *ctx);
+	/* Writes the structuredContent (or fails). Not called on cancel or EOF. */
+	int (*finish)(void *st, struct tool_ctx *ctx, enum job_stop why);
+	/* Releases everything the job holds (kernel objects, memory). Always
+	 * called exactly once, after finish or instead of it. */
+	void (*release)(void *st);
+};
+
+/* Hands the rest of the call to the event loop. duration_ms 0: no duration
+ * of its own (the call_ms deadline still applies). On failure st is released
+ * and the call fails (jobs cap, bad fd). Returns TOOL_PENDING or -1. */
+int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
+		uint64_t duration_ms);
+/* notifications/progress for this call, when its request carried a
+ * progressToken (else nothing). progress must grow from call to call;
+ * total 0 means unknown. */
+void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message);
+/* Whether the call that owns ctx is a job (handlers shared by both paths). */
+bool tool__is_job(const struct tool_ctx *ctx);
 
 struct tool {
 	const char *name;
