@@ -36,7 +36,9 @@
 	X(PROG_INSNS,       "prog_insns",       131072,       1,          1000000,      "instructions one program may have (checked before load)") \
 	X(MAP_ENTRIES,      "map_entries",      1000,         1,          100000,       "entries per map_dump page; keys per lookup/update/delete call") \
 	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
-	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)")
+	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)") \
+	X(STREAM_EVENTS,    "stream_events",    100000,       1,          10000000,     "events one stream_events call may return (its max_events maximum)") \
+	X(EVENTS_PER_SECOND, "events_per_second", 1000000,    100,        10000000,     "events a stream decodes per second; more are consumed and counted as dropped")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

@@ -171,12 +171,18 @@ test('every tool descriptor has the fields MCP requires', async () => {
   }
 });
 
-test('--profile readonly hides nothing read-only and shows nothing else', async () => {
+// Read-only tools that observe the system over time (streams, tracers)
+// start at the observe profile; readonly is reflection and map reads.
+const OBSERVING = /^(stream_events|trace_.*|syscall_stats|profile_cpu|runq_latency|block_io_latency)$/;
+
+test('--profile readonly hides nothing read-only but streams/tracers, and shows nothing else', async () => {
   const full = (await listAll(['--profile', 'full'])).tools;
   const ro = (await listAll(['--profile', 'readonly'])).tools;
   const roNames = ro.map((t) => t.name);
   for (const t of full) {
-    if (t.annotations.readOnlyHint) assert.ok(roNames.includes(t.name), `${t.name} is read-only but hidden`);
+    if (t.annotations.readOnlyHint && !OBSERVING.test(t.name))
+      assert.ok(roNames.includes(t.name), `${t.name} is read-only but hidden`);
+    if (OBSERVING.test(t.name)) assert.ok(!roNames.includes(t.name), `${t.name} offered in readonly`);
   }
   for (const t of ro) {
     assert.equal(t.annotations.readOnlyHint, true, `${t.name} offered in readonly`);

@@ -1,0 +1,197 @@
+// stream_events against this kernel: a test object writes records into a
+// ring buffer and a perf event array on every getppid() of the trigger
+// fixture; its own counters (read with bpftool) are the witness of what was
+// written. While a stream runs the server keeps answering; a cancel stops it
+// at once with no reply; progress arrives in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Server, withServer, sh, ensureMounts, BUILD } from '../lib/mcp.mjs';
+import { load, counts, TRIGGER, sleep } from '../lib/kern.mjs';
+
+ensureMounts();
+const ARGS = ['--profile', 'full', '--object-dir', path.join(BUILD, 'bpf')];
+
+async function setup(s, burst = 1) {
+  const o = await load(s, 'stream');
+  await s.ok('attach_program', { program_id: o.prog.emit, type: 'tracepoint', target: 'syscalls/sys_enter_getppid' });
+  if (burst !== 1) {
+    const le = Buffer.alloc(8); le.writeBigUInt64LE(BigInt(burst));
+    sh(`bpftool map update id ${o.map.config} key 0 0 0 0 value ${[...le].join(' ')}`);
+  }
+  return o;
+}
+
+// Runs the trigger after the stream has started; resolves with its pid.
+function triggerLater(n, delayMs = 150) {
+  return new Promise((resolve, reject) => setTimeout(() => {
+    const p = spawn(TRIGGER, ['getppid', String(n)]);
+    p.on('exit', (code) => (code === 0 ? resolve(p.pid) : reject(new Error(`trigger ${code}`))));
+  }, delayMs));
+}
+
+test('every ring buffer record under max_events arrives, decoded through the BTF struct, in order', async () => {
+  await withServer(ARGS, async (s) => {
+    const o = await setup(s);
+    const call = s.ok('stream_events', { handle: o.handle, map: 'events', struct: 'event', duration_ms: 1500, max_events: 100 });
+    const pid = await triggerLater(25);
+    const r = await call;
+    const ring = counts(o.map.emitted).get(0);
+    assert.equal(ring, 25, 'the program reserved 25 records');
+    assert.equal(r.count, 25);
+    assert.equal(r.stopped_by, 'duration');
+    assert.deepEqual(r.map, { id: o.map.events, name: 'events', type: 'ringbuf' });
+    assert.equal(r.struct.name, 'event');
+    assert.equal(r.struct.size, 32);
+    assert.match(r.struct.btf, /^program \d+$/);
+    assert.deepEqual(r.events.map((e) => e.data.pid), Array(25).fill(pid));
+    assert.ok(r.events.every((e) => e.data.comm === 'attach_trigger' && e.size === 32 && e.data.tid === pid));
+    const seqs = r.events.map((e) => e.data.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.equal(new Set(seqs).size, 25);
+    assert.deepEqual(r.dropped, { rate: 0, full: 0, too_big: 0 });
+    assert.equal(r.lost, 0);
+  });
+});
+
+test('max_events stops the stream; records past it are counted, not returned', async () => {
+  await withServer(ARGS, async (s) => {
+    const o = await setup(s, 50);   // 50 records per getppid, in one syscall
+    const call = s.ok('stream_events', { map_id: o.map.events, max_events: 20, duration_ms: 5000 });
+    await triggerLater(1);
+    const r = await call;
+    assert.equal(counts(o.map.emitted).get(0), 50);
+    assert.equal(r.count, 20);
+    assert.equal(r.stopped_by, 'max_events');
+    assert.ok(r.dropped.full >= 1 && r.count + r.dropped.full <= 50, JSON.stringify(r.dropped));
+    assert.ok(r.events.every((e) => e.size === 32 && /^[0-9a-f]{64}$/.test(e.hex)), 'hex without a struct');
+  });
+});
+
+test('perf event array: overruns while the server is busy are reported as lost; returned + lost = written', async () => {
+  await withServer([...ARGS, '--limit', 'response_bytes=64M'], async (s) => {
+    const o = await setup(s, 1024);
+    const call = s.ok('stream_events', { map_id: o.map.perf_events, max_events: 100000, duration_ms: 3000 });
+    await sleep(100);
+    // three kallsyms walks keep the single-threaded server from consuming
+    // while the trigger writes 40 x 1024 x 264 bytes into 256 KiB per CPU
+    const busy = [1, 2, 3].map(() => s.ok('list_kernel_functions', { limit: 1000 }));
+    await triggerLater(40, 10);
+    await Promise.all(busy);
+    // the kernel reports an overrun with the next record it can write
+    await triggerLater(1, 100);
+    const r = await call;
+    const written = counts(o.map.emitted).get(2);
+    assert.equal(written, 41 * 1024);
+    assert.ok(r.lost > 0, `lost ${r.lost} count ${r.count} ${JSON.stringify(r.dropped)} written ${written}`);
+    assert.equal(r.count + r.lost + r.filtered + r.dropped.full + r.dropped.rate, written);
+    assert.ok(r.events.every((e) => Number.isInteger(e.cpu) && e.size >= 264));
+  });
+});
+
+test('over events_per_second records are consumed and counted as dropped, never silently lost', async () => {
+  await withServer([...ARGS, '--limit', 'events_per_second=100'], async (s) => {
+    const o = await setup(s, 500);
+    const call = s.ok('stream_events', { map_id: o.map.events, max_events: 10000, duration_ms: 900 });
+    await triggerLater(1);
+    const r = await call;
+    assert.equal(counts(o.map.emitted).get(0), 500);
+    assert.equal(r.count, 100, 'one window of 100');
+    assert.equal(r.dropped.rate, 400);
+    assert.equal(r.stopped_by, 'duration');
+  });
+});
+
+test('filters: pid and comm on struct members, cpu only for perf arrays; missing members named', async () => {
+  await withServer(ARGS, async (s) => {
+    const o = await setup(s);
+    const call = s.ok('stream_events', { handle: o.handle, map: 'events', struct: 'event', pid: 1, duration_ms: 800 });
+    await triggerLater(5);
+    const r = await call;
+    assert.equal(r.count, 0);
+    assert.equal(r.filtered, 5);
+    const e1 = (await s.call('stream_events', { map_id: o.map.events, pid: 1 })).structuredContent.error;
+    assert.equal(e1.code, 'FILTER_NEEDS_STRUCT');
+    const e2 = (await s.call('stream_events', { map_id: o.map.events, struct: 'event', cpu: 0 })).structuredContent.error;
+    assert.equal(e2.code, 'CPU_FILTER_NEEDS_PERF');
+    const e3 = (await s.call('stream_events', { map_id: o.map.events, struct: 'no_such_struct_xyz' })).structuredContent.error;
+    assert.equal(e3.code, 'NO_SUCH_STRUCT');
+    const e4 = (await s.call('stream_events', { map_id: o.map.config })).structuredContent.error;
+    assert.equal(e4.code, 'NOT_A_STREAM_MAP');
+    const c = s.ok('stream_events', { handle: o.handle, map: 'events', struct: 'event', comm: 'attach_trigger', duration_ms: 800 });
+    await triggerLater(3);
+    assert.equal((await c).count, 3);
+  });
+});
+
+const fds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
+
+test('while a stream runs ping is answered; a cancel stops it at once with no reply and releases its fds', async () => {
+  await withServer(ARGS, async (s) => {
+    const o = await setup(s);
+    const base = fds(s.proc.pid);
+    const id = 777;
+    const pending = s.request('tools/call', { name: 'stream_events', arguments: { map_id: o.map.events, duration_ms: 20000 } }, { id, timeoutMs: 3000 });
+    let replied = false;
+    pending.then(() => { replied = true; }, () => { /* never answered: expected */ });
+    await sleep(200);
+    assert.ok(fds(s.proc.pid) > base, 'the stream holds descriptors while it runs');
+    const t0 = performance.now();
+    assert.deepEqual((await s.request('ping', {})).result, {});
+    s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'test' } });
+    assert.deepEqual((await s.request('ping', {})).result, {});
+    const dt = performance.now() - t0;
+    assert.ok(dt < 100, `cancel + ping round trip ${dt.toFixed(1)} ms`);
+    assert.equal(fds(s.proc.pid), base, 'descriptors released');
+    await sleep(300);
+    assert.equal(replied, false, 'a cancelled call gets no reply');
+    assert.ok(!s.lines.some((l) => l.id === id));
+  });
+});
+
+test('progress notifications arrive in order with the request\'s token while it runs', async () => {
+  await withServer(ARGS, async (s) => {
+    const o = await setup(s);
+    const r = await s.request('tools/call', { name: 'stream_events', arguments: { map_id: o.map.events, duration_ms: 650 }, _meta: { progressToken: 'tok-1' } });
+    assert.equal(r.result.structuredContent.stopped_by, 'duration');
+    const prog = s.notifications.filter((n) => n.method === 'notifications/progress');
+    assert.ok(prog.length >= 4, `${prog.length} progress notifications`);
+    assert.ok(prog.every((n) => n.params.progressToken === 'tok-1' && n.params.total === 650));
+    const p = prog.map((n) => n.params.progress);
+    for (let i = 1; i < p.length; i++) assert.ok(p[i] > p[i - 1], `progress ${p}`);
+    const replyAt = s.lines.indexOf(r);
+    assert.ok(prog.every((n) => s.lines.indexOf(n) < replyAt), 'all progress before the reply');
+  });
+});
+
+test('stdin EOF during a stream: the server exits 0 promptly and frees what it loaded', async () => {
+  const s = new Server(ARGS);
+  await s.init();
+  const o = await setup(s);
+  s.request('tools/call', { name: 'stream_events', arguments: { map_id: o.map.events, duration_ms: 20000 } }).catch(() => {});
+  await sleep(150);
+  const t0 = performance.now();
+  const ex = await s.close();
+  assert.equal(ex.code, 0);
+  assert.ok(performance.now() - t0 < 2000);
+  for (let i = 0; i < 60; i++) {
+    if (!JSON.parse(sh('bpftool -j prog show')).some((p) => p.id === o.prog.emit)) break;
+    await sleep(50);
+  }
+  assert.ok(!JSON.parse(sh('bpftool -j prog show')).some((p) => p.id === o.prog.emit));
+});
+
+test('the jobs cap refuses one stream more than it allows, naming the limit', async () => {
+  await withServer([...ARGS, '--limit', 'jobs=2'], async (s) => {
+    const o = await setup(s);
+    const a = s.ok('stream_events', { map_id: o.map.events, duration_ms: 600 });
+    const b = s.ok('stream_events', { map_id: o.map.events, duration_ms: 600 });
+    const c = await s.call('stream_events', { map_id: o.map.events, duration_ms: 600 });
+    assert.equal(c.structuredContent.error.code, 'LIMIT_JOBS');
+    assert.equal(c.structuredContent.error.context.limit, 'jobs');
+    assert.equal((await a).stopped_by, 'duration');
+    assert.equal((await b).stopped_by, 'duration');
+  });
+});
