@@ -23,7 +23,7 @@ CC         := musl-gcc
 HOSTCC     := gcc
 CLANG      ?= clang
 WARN       := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
-INCLUDES   := -Isrc -I$(BUILD)/gen -isystem $(VPREFIX)/include -isystem $(VPREFIX)/uapi -isystem $(VUAPI)
+INCLUDES   := -Isrc -Ibpf -I$(BUILD)/gen -isystem $(VPREFIX)/include -isystem $(VPREFIX)/uapi -isystem $(VUAPI)
 CFLAGS     := -std=gnu11 -Os -g $(WARN) -ffunction-sections -fdata-sections $(INCLUDES)
 LDFLAGS    := -static -Wl,--gc-sections
 LDLIBS     := -L$(VPREFIX)/lib -lbpf -lelf -lz
@@ -34,8 +34,15 @@ LIB_OBJS   := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 SCHEMAS    := $(sort $(filter-out schemas/_%,$(wildcard schemas/*.json)))
 GEN_H      := $(BUILD)/gen/schemas_gen.h
 
-.PHONY: all deps test unit bench clean distclean
-all: bin/ebpf-mcp
+# The built-in tracers (bpf/<name>.bpf.c): code that embeds one includes
+# "<name>.skel.h" (generated) and "<name>.h" (bpf/, shared records).
+TRACERS      := $(patsubst bpf/%.bpf.c,%,$(sort $(wildcard bpf/*.bpf.c)))
+TRACER_OBJS  := $(patsubst %,$(BUILD)/bpf/tracers/%.bpf.o,$(TRACERS))
+TRACER_SKELS := $(patsubst %,$(BUILD)/gen/%.skel.h,$(TRACERS))
+TRACER_HDRS  := $(wildcard bpf/*.h)
+
+.PHONY: all deps test unit bench clean distclean tracers
+all: bin/ebpf-mcp tracers
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): vendor/deps.sh
@@ -57,7 +64,7 @@ $(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(S
 	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(SCHEMAS)
 
 # ---- our code --------------------------------------------------------------
-$(BUILD)/obj/%.o: src/%.c | $(GEN_H) $(VENDOR_LIBS) $(VENDOR_HDRS)
+$(BUILD)/obj/%.o: src/%.c | $(GEN_H) $(TRACER_SKELS) $(VENDOR_LIBS) $(VENDOR_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  CC       $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -88,14 +95,38 @@ $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(VENDOR_LIBS)
 	$(Q)echo "  BPF      $<"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+# ---- built-in tracers: bpf/<name>.bpf.c -> object -> skeleton header ------
+# Compiled CO-RE against bpf/core.h (no vmlinux.h). The skeleton embeds the
+# object as is, so it loses its DWARF first (llvm-strip -g; BTF and the CO-RE
+# relocations in .BTF.ext stay).
+BPFTOOL      ?= bpftool
+LLVM_STRIP   ?= llvm-strip
+
+tracers: $(TRACER_SKELS)
+.SECONDARY: $(TRACER_OBJS)
+
+$(BUILD)/bpf/tracers/%.bpf.o: bpf/%.bpf.c $(TRACER_HDRS) | $(VENDOR_LIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  BPF      $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c -o $@ $<
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/gen/%.skel.h: $(BUILD)/bpf/tracers/%.bpf.o
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  SKEL     $@ ($$(stat -c %s $<) bytes embedded)"
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
 # ---- test fixtures: small libbpf programs the integration tests run --------
 TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 TEST_TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/test/tools/%,$(TEST_TOOL_SRCS))
 
-$(BUILD)/test/tools/%: tests/tools/%.c $(VENDOR_LIBS)
+$(BUILD)/test/tools/%: tests/tools/%.c $(VENDOR_LIBS) $(TRACER_SKELS) $(TRACER_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  TOOL     $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# Sampled user stacks unwind through frame pointers.
+$(BUILD)/test/tools/workload: CFLAGS += -fno-omit-frame-pointer
 
 # ---- tests ------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -1,0 +1,121 @@
+/* The few kernel types the built-in tracers read, declared by hand for CO-RE.
+ *
+ * Each struct lists only the members used; preserve_access_index makes clang
+ * record every access as a BTF relocation, and libbpf rewrites the offsets
+ * against the running kernel's BTF at load time, so field order and the
+ * members left out do not matter. This replaces a generated vmlinux.h
+ * (about 3 MB here) with what the eight tracers actually touch.
+ *
+ * A "___suffix" on a type name is a CO-RE flavor: libbpf ignores it when
+ * matching, which lets us declare pt_regs without clashing with the UAPI
+ * struct pt_regs (different member names) pulled in by <linux/bpf_perf_event.h>,
+ * and describe the pre-5.14 task_struct "state" member next to "__state". */
+#ifndef EBPF_MCP_BPF_CORE_H
+#define EBPF_MCP_BPF_CORE_H
+
+#include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+/* The registers saved at syscall entry (x86_64): orig_ax is the syscall
+ * number as the task asked for it. */
+struct pt_regs___core {
+	unsigned long orig_ax;
+};
+
+/* The common header of every classic tracepoint record. */
+struct trace_entry {
+	unsigned short type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+};
+
+/* syscalls/sys_enter_<name>: the number is an int, then the arguments as
+ * unsigned longs (the int is followed by padding, hence args[] not at 12). */
+struct syscall_trace_enter {
+	struct trace_entry ent;
+	int nr;
+	unsigned long args[6];
+};
+
+/* syscalls/sys_exit_<name>. */
+struct syscall_trace_exit {
+	struct trace_entry ent;
+	int nr;
+	long ret;
+};
+
+/* sock/inet_sock_set_state: the addresses are copied into the record. */
+struct trace_event_raw_inet_sock_set_state {
+	struct trace_entry ent;
+	const void *skaddr;
+	int oldstate;
+	int newstate;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u16 protocol;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+};
+
+struct signal_struct {
+	atomic_t live;   /* threads still running; 0 once the group is dead */
+};
+
+struct task_struct {
+	unsigned int __state;
+	int pid;
+	int tgid;
+	int exit_code;
+	char comm[16];
+	struct task_struct *real_parent;
+	struct mm_struct *mm;
+	struct signal_struct *signal;
+};
+
+/* Kernels before 5.14 called it "state" (a long). */
+struct task_struct___pre514 {
+	long state;
+};
+
+struct linux_binprm {
+	int argc;
+	const char *filename;
+};
+
+struct gendisk {
+	int major;
+	int first_minor;
+};
+
+struct request_queue {
+	struct gendisk *disk;
+};
+
+struct request {
+	struct request_queue *q;
+	unsigned int cmd_flags;
+	unsigned int __data_len;
+	__u64 __sector;
+};
+
+#pragma clang attribute pop
+
+#endif

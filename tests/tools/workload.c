@@ -1,0 +1,172 @@
+/* Test fixture: known workloads for the tracer tests, one per mode.
+ *
+ *   workload [-w] MODE ARGS...
+ *     open PATH N        open(PATH, O_RDONLY|O_CLOEXEC) N times (musl: the open syscall)
+ *     openat PATH N      openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC) N times
+ *     openat2 PATH N     openat2(AT_FDCWD, PATH, {O_RDONLY|O_CLOEXEC}) N times
+ *     fail PATH N        N failing open(PATH) and 2N failing close(-1) (EBADF)
+ *     getppid N          the getppid syscall N times
+ *     spin MS            a user-space busy loop in workload_spin() for MS ms
+ *     sysloop MS         getppid in a loop for MS ms (time spent in the kernel)
+ *     pingpong N         N round trips over two pipes with a child process
+ *     dio DEV READS WRITES   O_DIRECT 4 KiB reads, then writes, on DEV
+ *     exit CODE ARGS...  exit with CODE (ARGS are only there to be traced)
+ *
+ * With -w it prints "ready PID", waits for a line on stdin before working,
+ * prints "done" and waits for stdin to close before exiting, so a test can
+ * read /proc for this process before and after the work. Built with frame
+ * pointers so that sampled user stacks unwind past workload_spin(). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIO_BLOCK_BYTES 4096
+#define SPIN_CHECK_EVERY 100000   /* loop iterations between clock reads */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int do_opens(const char *how, const char *path, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd;
+		if (!strcmp(how, "open")) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		} else if (!strcmp(how, "openat")) {
+			fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+		} else {
+			struct open_how oh = { .flags = O_RDONLY | O_CLOEXEC };
+			fd = syscall(SYS_openat2, AT_FDCWD, path, &oh, sizeof(oh));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+__attribute__((noinline)) long workload_spin(long ms)
+{
+	volatile unsigned long acc = 0;
+	long end = now_ms() + ms;
+	do {
+		for (long i = 0; i < SPIN_CHECK_EVERY; i++)
+			acc += i * 7;
+	} while (now_ms() < end);
+	return acc;
+}
+
+static int do_pingpong(long n)
+{
+	int ab[2], ba[2];
+	char c = 'x';
+	if (pipe(ab) || pipe(ba))
+		return perror("pipe"), 1;
+	pid_t child = fork();
+	if (child < 0)
+		return perror("fork"), 1;
+	if (child == 0) {
+		close(ab[1]);   /* so that read() sees EOF when the parent closes its end */
+		close(ba[0]);
+		while (read(ab[0], &c, 1) == 1 && write(ba[1], &c, 1) == 1)
+			;
+		_exit(0);
+	}
+	close(ab[0]);
+	close(ba[1]);
+	for (long i = 0; i < n; i++)
+		if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
+			return perror("pingpong"), 1;
+	close(ab[1]);
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
+static int do_dio(const char *dev, long reads, long writes)
+{
+	void *buf;
+	int fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 || posix_memalign(&buf, DIO_BLOCK_BYTES, DIO_BLOCK_BYTES))
+		return perror(dev), 1;
+	memset(buf, 0xab, DIO_BLOCK_BYTES);
+	for (long i = 0; i < reads; i++)
+		if (pread(fd, buf, DIO_BLOCK_BYTES, i * DIO_BLOCK_BYTES) != DIO_BLOCK_BYTES)
+			return perror("pread"), 1;
+	for (long i = 0; i < writes; i++)
+		if (pwrite(fd, buf, DIO_BLOCK_BYTES, i * DIO_BLOCK_BYTES) != DIO_BLOCK_BYTES)
+			return perror("pwrite"), 1;
+	free(buf);
+	return close(fd);
+}
+
+static int run(int argc, char **argv)
+{
+	const char *mode = argv[0];
+	if (!strcmp(mode, "open") || !strcmp(mode, "openat") || !strcmp(mode, "openat2"))
+		return argc == 3 ? do_opens(mode, argv[1], atol(argv[2])) : 2;
+	if (!strcmp(mode, "fail") && argc == 3) {
+		for (long i = 0, n = atol(argv[2]); i < n; i++) {
+			open(argv[1], O_RDONLY | O_CLOEXEC);
+			close(-1);
+			close(-1);
+		}
+		return 0;
+	}
+	if (!strcmp(mode, "getppid") && argc == 2) {
+		for (long i = 0, n = atol(argv[1]); i < n; i++)
+			syscall(SYS_getppid);
+		return 0;
+	}
+	if (!strcmp(mode, "spin") && argc == 2)
+		return workload_spin(atol(argv[1])) == 1;   /* never 1: keeps the result used */
+	if (!strcmp(mode, "sysloop") && argc == 2) {
+		for (long end = now_ms() + atol(argv[1]); now_ms() < end;)
+			for (int i = 0; i < 1000; i++)
+				syscall(SYS_getppid);
+		return 0;
+	}
+	if (!strcmp(mode, "pingpong") && argc == 2)
+		return do_pingpong(atol(argv[1]));
+	if (!strcmp(mode, "dio") && argc == 4)
+		return do_dio(argv[1], atol(argv[2]), atol(argv[3]));
+	if (!strcmp(mode, "exit") && argc >= 2)
+		return atoi(argv[1]);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int wait = argc > 1 && !strcmp(argv[1], "-w");
+	char line[64];
+	if (argc < 2 + wait) {
+		fprintf(stderr, "usage: workload [-w] MODE ARGS...\n");
+		return 2;
+	}
+	if (wait) {
+		printf("ready %d\n", (int)getpid());
+		fflush(stdout);
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
+	int rc = run(argc - 1 - wait, argv + 1 + wait);
+	if (rc == 2 && strcmp(argv[1 + wait], "exit"))
+		fprintf(stderr, "workload: bad arguments for %s\n", argv[1 + wait]);
+	if (wait) {
+		printf("done %d\n", rc);
+		fflush(stdout);
+		while (fgets(line, sizeof(line), stdin))
+			;
+	}
+	return rc;
+}
