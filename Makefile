@@ -63,8 +63,14 @@ $(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(S
 	$(Q)echo "  SCHEMAC  $(words $(SCHEMAS)) tools"
 	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(SCHEMAS)
 
+# Syscall and errno names for the tracers, from the UAPI headers.
+ABI_H      := $(BUILD)/gen/abi_names.h
+$(ABI_H): src/tracers/abi_names.sh $(VUAPI)/.ok
+	$(Q)mkdir -p $(@D)
+	$(Q)sh $< $(VUAPI) > $@
+
 # ---- our code --------------------------------------------------------------
-$(BUILD)/obj/%.o: src/%.c | $(GEN_H) $(TRACER_SKELS) $(VENDOR_LIBS) $(VENDOR_HDRS)
+$(BUILD)/obj/%.o: src/%.c | $(GEN_H) $(ABI_H) $(TRACER_SKELS) $(VENDOR_LIBS) $(VENDOR_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  CC       $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -23,9 +23,9 @@
 #include "../kern/btf_json.h"
 #include "../kern/session.h"
 #include "../mcp/server.h"
+#include "evlist.h"
 #include "tool.h"
 
-#define EVENT_JSON_BYTES  (64 * 1024)   /* one event's JSON; bigger ones are counted too_big */
 #define PERF_PAGES        64            /* perf buffer pages per CPU (256 KiB) */
 #define REPLY_RESERVE     (16 * 1024)   /* reply envelope + the fields around events */
 #define MAP_ID_SCAN       65536         /* programs walked looking for the struct's BTF */
@@ -49,12 +49,9 @@ struct stream {
 	uint64_t want_pid, want_tid;
 	char want_comm[16];
 	int want_cpu;             /* -1: any */
-	uint64_t max_events, count, lost, filtered, drop_rate, drop_full, drop_big;
+	uint64_t max_events, lost, filtered, drop_rate;
 	uint64_t t0_ns, window_ns, window_count, duration_ms;
-	const char *stop;         /* set when the stream itself decided to end */
-	char *buf;                /* comma-joined event objects */
-	size_t len, cap;
-	char *one;                /* EVENT_JSON_BYTES: the event being written */
+	struct evlist ev;
 };
 
 static void release(void *p)
@@ -65,8 +62,7 @@ static void release(void *p)
 	if (st->fd >= 0)
 		close(st->fd);
 	btf_cache__close(&st->btf);
-	free(st->buf);
-	free(st->one);
+	evlist__free(&st->ev);
 	free(st);
 }
 
@@ -129,8 +125,8 @@ static void write_event(struct stream *st, struct jw *w, int cpu, const void *da
  * buffer is consumed and counted as dropped, so the report is complete. */
 static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 {
-	if (st->stop) {
-		st->drop_full++;   /* consumed, counted, not returned */
+	if (st->ev.stop) {
+		st->ev.drop_full++;   /* consumed, counted, not returned */
 		return 0;
 	}
 	if (!wanted(st, cpu, data, size)) {
@@ -141,24 +137,8 @@ static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 		st->drop_rate++;
 		return 0;
 	}
-	struct jw w;
-	jw__init(&w, st->one, EVENT_JSON_BYTES);
-	write_event(st, &w, cpu, data, size);
-	if (w.overflow) {
-		st->drop_big++;
-		return 0;
-	}
-	if (st->len + w.len + 1 > st->cap) {
-		st->stop = "response_bytes";
-		st->drop_full++;
-		return 0;
-	}
-	if (st->len)
-		st->buf[st->len++] = ',';
-	memcpy(st->buf + st->len, st->one, w.len);
-	st->len += w.len;
-	if (++st->count == st->max_events)
-		st->stop = "max_events";
+	write_event(st, evlist__begin(&st->ev), cpu, data, size);
+	evlist__commit(&st->ev);
 	return 0;
 }
 
@@ -191,7 +171,7 @@ static int ready(void *p, int fd, struct tool_ctx *ctx)
 	(void)fd, (void)ctx;
 	struct stream *st = p;
 	consume(st);
-	return st->stop ? 1 : 0;
+	return st->ev.stop ? 1 : 0;
 }
 
 static int tick(void *p, struct tool_ctx *ctx)
@@ -200,7 +180,7 @@ static int tick(void *p, struct tool_ctx *ctx)
 	char msg[96];
 	/* progress is elapsed time (it must grow at every notification; the
 	 * event count may not) */
-	snprintf(msg, sizeof(msg), "%llu events, %llu lost", (unsigned long long)st->count,
+	snprintf(msg, sizeof(msg), "%llu events, %llu lost", (unsigned long long)st->ev.count,
 		 (unsigned long long)st->lost);
 	tool__progress(ctx, (now_ns() - st->t0_ns) / 1000000 + 1, st->duration_ms, msg);
 	return 0;
@@ -209,7 +189,7 @@ static int tick(void *p, struct tool_ctx *ctx)
 static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 {
 	struct stream *st = p;
-	if (!st->stop)
+	if (!st->ev.stop)
 		consume(st);   /* what arrived since the last wake-up */
 	struct jw *w = ctx->out;
 	jw__obj(w);
@@ -228,20 +208,17 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 		jw__obj_end(w);
 	}
 	jw__key(w, "events");
-	jw__arr(w);
-	if (st->len)
-		jw__raw(w, st->buf, st->len);   /* already comma-joined objects */
-	jw__arr_end(w);
-	jw__kuint(w, "count", st->count);
+	evlist__write(&st->ev, w);
+	jw__kuint(w, "count", st->ev.count);
 	jw__kuint(w, "lost", st->lost);
 	jw__key(w, "dropped");
 	jw__obj(w);
 	jw__kuint(w, "rate", st->drop_rate);
-	jw__kuint(w, "full", st->drop_full);
-	jw__kuint(w, "too_big", st->drop_big);
+	jw__kuint(w, "full", st->ev.drop_full);
+	jw__kuint(w, "too_big", st->ev.drop_big);
 	jw__obj_end(w);
 	jw__kuint(w, "filtered", st->filtered);
-	jw__kstr(w, "stopped_by", st->stop ? st->stop : why == JOB_STOP_DEADLINE ? "deadline" : "duration");
+	jw__kstr(w, "stopped_by", st->ev.stop ? st->ev.stop : why == JOB_STOP_DEADLINE ? "deadline" : "duration");
 	jw__kuint(w, "duration_ms", (now_ns() - st->t0_ns) / 1000000);
 	jw__obj_end(w);
 	return 0;
@@ -392,10 +369,7 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 	if (!st->rb && !st->pb)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
 	/* the reply holds the events twice (text + structuredContent) */
-	st->cap = (ctx->srv->resp_cap - REPLY_RESERVE) / 2;
-	st->buf = malloc(st->cap);
-	st->one = malloc(EVENT_JSON_BYTES);
-	if (!st->buf || !st->one)
+	if (evlist__init(&st->ev, (ctx->srv->resp_cap - REPLY_RESERVE) / 2, st->max_events))
 		return tool__fail_errno(ctx, -ENOMEM, "event buffers");
 	return 0;
 }

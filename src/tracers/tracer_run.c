@@ -1,0 +1,336 @@
+/* The built-in tracers' common run (see tracer_run.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/magic.h>
+
+#include "../mcp/server.h"
+#include "../sys/sysfs.h"
+#include "abi_names.h"
+#include "tracer_run.h"
+
+#define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
+
+/* ---- the job ---------------------------------------------------------------- */
+
+static void detach(struct tracer *t)
+{
+	if (t->sk)
+		bpf_object__detach_skeleton(t->sk);
+	if (t->detach_extra)
+		t->detach_extra(t);
+}
+
+static void release(void *p)
+{
+	struct tracer *t = p;
+	detach(t);
+	ring_buffer__free(t->rb);
+	if (t->sk)
+		bpf_object__destroy_skeleton(t->sk);   /* closes programs, maps, links */
+	free(t->skel);
+	evlist__free(&t->ev);
+	if (t->ops->free_priv)
+		t->ops->free_priv(t->priv);
+	free(t);
+}
+
+static int on_ring(void *p, void *data, size_t size)
+{
+	struct tracer *t = p;
+	struct jw *w = evlist__begin(&t->ev);
+	if (!w)
+		return 0;   /* counted as dropped (full) */
+	if (t->ops->event(t, w, data, size)) {
+		t->skipped++;
+		return 0;
+	}
+	evlist__commit(&t->ev);
+	return 0;
+}
+
+static int ready(void *p, int fd, struct tool_ctx *ctx)
+{
+	(void)fd, (void)ctx;
+	struct tracer *t = p;
+	ring_buffer__consume(t->rb);
+	return t->ev.stop && !t->samples_only ? 1 : 0;
+}
+
+static int tick(void *p, struct tool_ctx *ctx)
+{
+	struct tracer *t = p;
+	char msg[96];
+	if (t->rb)
+		snprintf(msg, sizeof(msg), "%s: %llu events", t->name, (unsigned long long)t->ev.count);
+	else
+		snprintf(msg, sizeof(msg), "%s: aggregating in the kernel", t->name);
+	/* progress is elapsed ms: it must grow at every notification */
+	tool__progress(ctx, (now_ns() - t->t0_ns) / 1000000 + 1, t->o.duration_ms, msg);
+	return 0;
+}
+
+static void write_events(struct tracer *t, struct jw *w)
+{
+	jw__key(w, "events");
+	evlist__write(&t->ev, w);
+	jw__kuint(w, "count", t->ev.count);
+	jw__key(w, "dropped");
+	jw__obj(w);
+	jw__kuint(w, "kernel", t->ops->ring_dropped ? t->ops->ring_dropped(t) : 0);
+	jw__kuint(w, "full", t->ev.drop_full);
+	jw__kuint(w, "too_big", t->ev.drop_big);
+	jw__obj_end(w);
+}
+
+static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
+{
+	struct tracer *t = p;
+	uint64_t ran_ms = (now_ns() - t->t0_ns) / 1000000;
+	detach(t);   /* the maps stop changing before they are read */
+	if (t->rb)
+		ring_buffer__consume(t->rb);   /* what arrived since the last wake-up */
+	struct jw *w = ctx->out;
+	jw__obj(w);
+	jw__kstr(w, "tracer", t->name);
+	if (t->rb)
+		write_events(t, w);
+	if (t->ops->report && t->ops->report(t, w, ctx))
+		return -1;
+	const char *stop = t->samples_only ? NULL : t->ev.stop;
+	jw__kstr(w, "stopped_by", stop ? stop : why == JOB_STOP_DEADLINE ? "deadline" : "duration");
+	jw__kuint(w, "duration_ms", ran_ms);
+	jw__obj_end(w);
+	return 0;
+}
+
+static const struct job_ops tracer_job = { .ready = ready, .tick = tick, .finish = finish, .release = release };
+
+/* ---- starting ---------------------------------------------------------------- */
+
+static int read_opts(struct tool_ctx *ctx, struct tracer *t)
+{
+	struct tracer_opts *o = &t->o;
+	const char *comm = tool__arg_str(ctx, "comm"), *cg = tool__arg_str(ctx, "cgroup");
+	o->pid = (uint32_t)tool__arg_int(ctx, "pid", 0);
+	o->tid = (uint32_t)tool__arg_int(ctx, "tid", 0);
+	o->duration_ms = (uint64_t)tool__arg_int(ctx, "duration_ms", TRACER_DURATION_DEFAULT_MS);
+	o->max_events = (uint64_t)tool__arg_int(ctx, "max_events", 1000);
+	o->limit = (uint64_t)tool__arg_int(ctx, "limit", 20);
+	if (comm)
+		strncpy(o->comm, comm, sizeof(o->comm) - 1);   /* the schema caps it at 15 */
+	if (o->max_events > limits[LIM_STREAM_EVENTS])
+		return tool__fail_limit(ctx, LIM_STREAM_EVENTS, "max_events %llu is over the stream_events cap",
+					(unsigned long long)o->max_events);
+	if (o->limit > limits[LIM_LIST_ITEMS])
+		return tool__fail_limit(ctx, LIM_LIST_ITEMS, "limit %llu is over the list_items cap",
+					(unsigned long long)o->limit);
+	return cg ? tracer__cgroup_id(ctx, cg, &o->cgroup_id) : 0;
+}
+
+struct tracer *tracer__begin(struct tool_ctx *ctx, const char *name, const struct tracer_ops *ops)
+{
+	char why[64];
+	snprintf(why, sizeof(why), "the %s tracer", name);
+	if (tool__need_cap(ctx, CAP_BPF, why) || tool__need_cap(ctx, CAP_PERFMON, why))
+		return NULL;
+	struct tracer *t = calloc(1, sizeof(*t));
+	if (!t) {
+		tool__fail_errno(ctx, -ENOMEM, "tracer state");
+		return NULL;
+	}
+	t->name = name, t->ops = ops;
+	if (read_opts(ctx, t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t)
+{
+	int err = -errno;
+	release(t);
+	return tool__fail_errno(ctx, err ? err : -ENOMEM, "opening the embedded tracer");
+}
+
+/* libbpf finds classic tracepoints' ids only under these two paths. */
+static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
+{
+	struct stat st;
+	if (!t->needs_tracefs || !stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	tool__fail(ctx, ERR_KERNEL, "TRACEFS_MISSING", false,
+		   "%s attaches syscall/sock tracepoints, which needs tracefs at /sys/kernel/tracing "
+		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",
+		   t->name);
+	jw__kstr(&ctx->err->ctx, "tracer", t->name);
+	return -1;
+}
+
+static int load_attach(struct tool_ctx *ctx, struct tracer *t)
+{
+	int err = bpf_object__load_skeleton(t->sk);
+	if (err)
+		return tool__fail_errno(ctx, err, "loading the %s tracer into the kernel", t->name);
+	if (check_tracefs(ctx, t))
+		return -1;
+	err = bpf_object__attach_skeleton(t->sk);
+	if (err)
+		return tool__fail_errno(ctx, err, "attaching the %s tracer", t->name);
+	return t->attach_extra ? t->attach_extra(t, ctx) : 0;
+}
+
+static int open_ring(struct tool_ctx *ctx, struct tracer *t)
+{
+	size_t resp = ctx->srv->resp_cap, reserve = resp / 4;
+	if (reserve < REPORT_RESERVE_MIN)
+		reserve = REPORT_RESERVE_MIN;
+	t->rb = ring_buffer__new(bpf_map__fd(t->ring), on_ring, t, NULL);
+	if (!t->rb)
+		return tool__fail_errno(ctx, -errno, "opening the %s ring buffer", t->name);
+	/* the reply holds the events twice (text + structuredContent) */
+	if (evlist__init(&t->ev, (resp - reserve) / 2, t->o.max_events))
+		return tool__fail_errno(ctx, -ENOMEM, "event buffers");
+	return 0;
+}
+
+int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
+		  struct bpf_map *ring)
+{
+	t->skel = skel, t->sk = sk, t->ring = ring;
+	if (load_attach(ctx, t) || (ring && open_ring(ctx, t))) {
+		release(t);
+		return -1;
+	}
+	t->t0_ns = now_ns();
+	int fd = t->rb ? ring_buffer__epoll_fd(t->rb) : -1;
+	return tool__defer(ctx, &tracer_job, t, &fd, t->rb ? 1 : 0, t->o.duration_ms);
+}
+
+/* ---- output helpers ------------------------------------------------------------ */
+
+void tracer__kcomm(struct jw *w, const char *key, const char *comm)
+{
+	jw__key(w, key);
+	jw__strn(w, comm, strnlen(comm, TRACER_COMM_BYTES));
+}
+
+const char *tracer__syscall_name(long nr)
+{
+	size_t n = sizeof(abi_syscall_names) / sizeof(abi_syscall_names[0]);
+	return nr >= 0 && (size_t)nr < n ? abi_syscall_names[nr] : NULL;
+}
+
+const char *tracer__errno_name(long err)
+{
+	size_t n = sizeof(abi_errno_names) / sizeof(abi_errno_names[0]);
+	return err > 0 && (size_t)err < n ? abi_errno_names[err] : NULL;
+}
+
+void tracer__ksyscall(struct jw *w, const char *key, long nr)
+{
+	const char *s = tracer__syscall_name(nr);
+	jw__key(w, key);
+	if (s)
+		jw__str(w, s);
+	else
+		jw__strf(w, "syscall_%ld", nr);
+}
+
+/* The upper edge of the bucket holding the q-th quantile (q in 1/1000),
+ * never above the largest value seen. */
+static uint64_t quantile(const uint64_t *slots, uint64_t count, unsigned q, uint64_t max_ns)
+{
+	uint64_t rank = (count * q + 999) / 1000, seen = 0;
+	for (unsigned k = 0; k < TRACER_HIST_SLOTS; k++) {
+		seen += slots[k];
+		if (seen >= rank && seen) {
+			uint64_t edge = 2ull << k;
+			return max_ns && edge > max_ns ? max_ns : edge;
+		}
+	}
+	return max_ns;
+}
+
+void tracer__hist(struct jw *w, const uint64_t *slots, uint64_t sum_ns, uint64_t max_ns)
+{
+	uint64_t count = 0;
+	for (unsigned k = 0; k < TRACER_HIST_SLOTS; k++)
+		count += slots[k];
+	jw__kuint(w, "count", count);
+	jw__kuint(w, "avg_ns", count ? sum_ns / count : 0);
+	jw__kuint(w, "max_ns", max_ns);
+	jw__kuint(w, "p50_ns", count ? quantile(slots, count, 500, max_ns) : 0);
+	jw__kuint(w, "p90_ns", count ? quantile(slots, count, 900, max_ns) : 0);
+	jw__kuint(w, "p99_ns", count ? quantile(slots, count, 990, max_ns) : 0);
+	jw__key(w, "buckets");
+	jw__arr(w);
+	for (unsigned k = 0; k < TRACER_HIST_SLOTS; k++) {
+		if (!slots[k])
+			continue;
+		jw__obj(w);
+		jw__kuint(w, "from_ns", k ? 1ull << k : 0);
+		jw__kuint(w, "to_ns", 2ull << k);
+		jw__kuint(w, "count", slots[k]);
+		jw__obj_end(w);
+	}
+	jw__arr_end(w);
+}
+
+int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
+{
+	char root[256], full[4352];
+	struct statfs fs;
+	struct stat st;
+	if (path[0] != '/' && sysfs__mount_point("cgroup2", root, sizeof(root)))
+		return tool__fail(ctx, ERR_KERNEL, "NO_CGROUP2", false,
+				  "no cgroup v2 hierarchy is mounted; give `cgroup` as an absolute path");
+	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
+	if (stat(full, &st) || statfs(full, &fs)) {
+		tool__fail_errno(ctx, -errno, "cgroup %s", full);
+		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
+		return -1;
+	}
+	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+		tool__fail(ctx, ERR_VALIDATION, "NOT_A_CGROUP", true,
+			   "%s is not a cgroup v2 directory (filters match cgroup v2 ids only)", full);
+		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
+		return -1;
+	}
+	*id = st.st_ino;
+	return 0;
+}
+
+void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t *val_stride)
+{
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map), max = bpf_map__max_entries(map);
+	enum bpf_map_type type = bpf_map__type(map);
+	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	int cpus = percpu ? libbpf_num_possible_cpus() : 1, fd = bpf_map__fd(map);
+	*val_stride = percpu ? (vs + 7) & ~(size_t)7 : vs;
+	*row_size = TRACER_ROW_VAL(ks) + *val_stride * (size_t)(cpus > 0 ? cpus : 1);
+	*row_size = (*row_size + 7) & ~(size_t)7;
+	*n = 0;
+	char *rows = malloc(*row_size * (max ? max : 1));
+	if (!rows)
+		return NULL;
+	const void *prev = NULL;
+	/* bounded: a map being written could otherwise keep the walk going */
+	for (size_t i = 0; i < 2 * max + 1 && *n < max; i++) {
+		char *row = rows + *n * *row_size;
+		if (bpf_map_get_next_key(fd, prev, row))
+			break;
+		prev = row;   /* the kernel copies prev in before writing the next key */
+		if (!bpf_map_lookup_elem(fd, row, row + TRACER_ROW_VAL(ks)))
+			(*n)++;   /* else deleted meanwhile: step past it */
+	}
+	return rows;
+}

@@ -1,0 +1,111 @@
+/* The built-in tracers' common run: skeleton lifecycle, filters, the ring
+ * buffer feeding a bounded event list, and the job that ends them.
+ *
+ * A tracer tool opens its skeleton (tracer__begin), writes its .rodata
+ * (the filters with TRACER_SET_FILTERS, then its own), and hands it to
+ * tracer__start, which loads, attaches, opens the ring buffer if the
+ * tracer has one and defers to the event loop. When the duration, the call
+ * deadline or a full event list ends the run, the programs are detached
+ * first (so the maps stop changing), the ring is drained, and the tool's
+ * report() writes its result from the maps. Cancel and EOF skip report();
+ * the skeleton is destroyed either way, so nothing stays in the kernel.
+ */
+#ifndef EBPF_MCP_TRACER_RUN_H
+#define EBPF_MCP_TRACER_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../tools/evlist.h"
+#include "../tools/tool.h"
+#include "tracer.h"   /* bpf/tracer.h (-Ibpf): TRACER_COMM_BYTES, TRACER_HIST_SLOTS */
+
+#define TRACER_DURATION_DEFAULT_MS 5000
+
+/* Arguments every tracer reads the same way (those it offers). */
+struct tracer_opts {
+	uint32_t pid, tid;
+	uint64_t cgroup_id;               /* from `cgroup` (a cgroup v2 path) */
+	char comm[TRACER_COMM_BYTES];
+	uint64_t duration_ms;
+	uint64_t max_events;              /* event tracers */
+	uint64_t limit;                   /* rows of aggregated output */
+};
+
+struct tracer;
+
+struct tracer_ops {
+	/* One ring record: write it as an event object on w (never NULL), or
+	 * return 1 to leave it out (it is counted as skipped). */
+	int (*event)(struct tracer *t, struct jw *w, const void *data, size_t size);
+	/* Writes the tracer's members of the result object; 0 or -1 (failed). */
+	int (*report)(struct tracer *t, struct jw *w, struct tool_ctx *ctx);
+	/* Frees t->priv (may be NULL). */
+	void (*free_priv)(void *priv);
+	/* Records the kernel could not put in the ring buffer (its .bss counter). */
+	uint64_t (*ring_dropped)(struct tracer *t);
+};
+
+struct tracer {
+	const char *name;
+	const struct tracer_ops *ops;
+	void *skel;                       /* <name>_bpf, from <name>_bpf__open() */
+	struct bpf_object_skeleton *sk;   /* its ->skeleton */
+	struct bpf_map *ring;             /* its ring buffer map, or NULL */
+	struct ring_buffer *rb;
+	struct tracer_opts o;
+	struct evlist ev;
+	uint64_t skipped;                 /* ring records event() left out */
+	uint64_t t0_ns;
+	bool needs_tracefs;               /* attaches classic tracepoints */
+	bool samples_only;                /* events are samples: a full list does not end the run */
+	void *priv;                       /* the tool's own state */
+	/* extra attachments the skeleton does not make (profile_cpu's perf events) */
+	int (*attach_extra)(struct tracer *t, struct tool_ctx *ctx);
+	void (*detach_extra)(struct tracer *t);
+};
+
+/* Reads the common arguments and makes the run; NULL after failing. */
+struct tracer *tracer__begin(struct tool_ctx *ctx, const char *name, const struct tracer_ops *ops);
+/* The skeleton failed to open: fails the call and frees t. */
+int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t);
+/* Loads and attaches skel (its ->skeleton is sk), opens `ring` (may be
+ * NULL), and defers. On failure everything is released. */
+int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
+		  struct bpf_map *ring);
+
+/* Open, then set the shared filters in a skeleton's .rodata. */
+#define TRACER_SET_FILTERS(rodata, o)                                                       \
+	do {                                                                                \
+		(rodata)->targ_tgid = (o)->pid;                                             \
+		(rodata)->targ_tid = (o)->tid;                                              \
+		(rodata)->targ_cgroup_id = (o)->cgroup_id;                                  \
+		memcpy((void *)(rodata)->targ_comm, (o)->comm, sizeof((rodata)->targ_comm)); \
+	} while (0)
+
+/* ---- output helpers shared by the tracers -------------------------------- */
+
+/* A comm (at most TRACER_COMM_BYTES, NUL-terminated or not) as a string. */
+void tracer__kcomm(struct jw *w, const char *key, const char *comm);
+/* Syscall and errno names (x86_64 ABI); NULL when unknown. */
+const char *tracer__syscall_name(long nr);
+const char *tracer__errno_name(long err);
+/* "syscall": name, or "syscall_<nr>" when the table has none. */
+void tracer__ksyscall(struct jw *w, const char *key, long nr);
+/* A log2 histogram's members: count, avg_ns, max_ns, p50/p90/p99_ns and
+ * the non-empty buckets. count is the sum of the slots. */
+void tracer__hist(struct jw *w, const uint64_t *slots, uint64_t sum_ns, uint64_t max_ns);
+/* Every entry of a hash map, as rows: the key at 0, the value at
+ * TRACER_ROW_VAL(key size). A per-CPU map's value is each CPU's in turn
+ * (value size rounded up to 8). At most the map's max_entries rows; NULL
+ * with *n 0 on failure or when empty. The caller frees. */
+void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t *val_stride);
+#define TRACER_ROW_VAL(key_size) (((key_size) + 7) & ~(size_t)7)
+/* A cgroup v2 directory's id (its inode), for `cgroup` arguments. */
+int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id);
+
+#endif
