@@ -17,3 +17,12 @@ cat "$uapi/asm-generic/errno-base.h" "$uapi/asm-generic/errno.h" |
 	awk '$1 == "#define" && $2 ~ /^E[A-Z0-9]+$/ && $3 ~ /^[0-9]+$/ && !seen[$3]++ {
 		printf "\t[%s] = \"%s\",\n", $3, $2 }'
 echo "};"
+# open(2) flag bits (asm-generic/fcntl.h, which x86's asm/fcntl.h includes);
+# the access mode (the low two bits) is named apart. "__O_SYNC" and
+# "__O_TMPFILE" are the bits O_SYNC and O_TMPFILE add to O_DSYNC/O_DIRECTORY.
+echo "static const struct { const char *name; unsigned long bit; } abi_open_flags[] = {"
+awk '$1 == "#define" && $2 ~ /^(__)?O_[A-Z]+$|^FASYNC$/ && $3 ~ /^0[0-7]+$/ &&
+	$2 != "O_ACCMODE" && $2 != "O_RDONLY" && $2 != "O_WRONLY" && $2 != "O_RDWR" {
+		name = $2; sub(/^__/, "", name); printf "\t{ \"%s\", %s },\n", name, $3 }' \
+	"$uapi/asm-generic/fcntl.h"
+echo "};"

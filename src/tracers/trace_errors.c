@@ -11,17 +11,6 @@
 #include "trace_errors.skel.h"
 #include "tracer_run.h"
 
-static void kerrno(struct jw *w, int err)
-{
-	const char *name = tracer__errno_name(err);
-	jw__key(w, "errno");
-	if (name)
-		jw__str(w, name);
-	else
-		jw__strf(w, "E%d", err);
-	jw__kint(w, "errno_value", err);
-}
-
 static int sample(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
 	(void)t;
@@ -34,7 +23,7 @@ static int sample(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "tid", s->tid);
 	tracer__kcomm(w, "comm", s->comm);
 	tracer__ksyscall(w, "syscall", s->nr);
-	kerrno(w, s->err);
+	tracer__kerrno(w, s->err);
 	jw__obj_end(w);
 	return 0;
 }
@@ -61,7 +50,7 @@ static void write_row(struct jw *w, const char *row)
 	jw__kuint(w, "pid", k->tgid);
 	tracer__kcomm(w, "comm", v->comm);
 	tracer__ksyscall(w, "syscall", k->nr);
-	kerrno(w, k->err);
+	tracer__kerrno(w, k->err);
 	jw__kuint(w, "count", v->count);
 	jw__kuint(w, "first_ns", v->first_ns);
 	jw__kuint(w, "last_ns", v->last_ns);

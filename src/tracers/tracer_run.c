@@ -245,6 +245,34 @@ void tracer__ksyscall(struct jw *w, const char *key, long nr)
 		jw__strf(w, "syscall_%ld", nr);
 }
 
+void tracer__kerrno(struct jw *w, int err)
+{
+	const char *name = tracer__errno_name(err);
+	jw__key(w, "errno");
+	if (name)
+		jw__str(w, name);
+	else
+		jw__strf(w, "E%d", err);
+	jw__kint(w, "errno_value", err);
+}
+
+void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags)
+{
+	static const char *const modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	jw__key(w, key);
+	jw__arr(w);
+	jw__str(w, modes[flags & 3]);
+	flags &= ~3ull;
+	for (size_t i = 0; i < sizeof(abi_open_flags) / sizeof(abi_open_flags[0]); i++)
+		if (flags & abi_open_flags[i].bit) {
+			jw__str(w, abi_open_flags[i].name);
+			flags &= ~(uint64_t)abi_open_flags[i].bit;
+		}
+	if (flags)
+		jw__strf(w, "0x%llx", (unsigned long long)flags);
+	jw__arr_end(w);
+}
+
 /* The upper edge of the bucket holding the q-th quantile (q in 1/1000),
  * never above the largest value seen. */
 static uint64_t quantile(const uint64_t *slots, uint64_t count, unsigned q, uint64_t max_ns)

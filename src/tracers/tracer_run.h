@@ -96,6 +96,11 @@ const char *tracer__syscall_name(long nr);
 const char *tracer__errno_name(long err);
 /* "syscall": name, or "syscall_<nr>" when the table has none. */
 void tracer__ksyscall(struct jw *w, const char *key, long nr);
+/* "errno": its name (E<n> when unknown), "errno_value": the number. */
+void tracer__kerrno(struct jw *w, int err);
+/* open(2) flags as names: the access mode first, then each flag bit, then
+ * any bits the table does not know as one hex string. */
+void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags);
 /* A log2 histogram's members: count, avg_ns, max_ns, p50/p90/p99_ns and
  * the non-empty buckets. count is the sum of the slots. */
 void tracer__hist(struct jw *w, const uint64_t *slots, uint64_t sum_ns, uint64_t max_ns);
