@@ -275,7 +275,7 @@ void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags)
 
 /* The upper edge of the bucket holding the q-th quantile (q in 1/1000),
  * never above the largest value seen. */
-static uint64_t quantile(const uint64_t *slots, uint64_t count, unsigned q, uint64_t max_ns)
+static uint64_t quantile(const __u64 *slots, uint64_t count, unsigned q, uint64_t max_ns)
 {
 	uint64_t rank = (count * q + 999) / 1000, seen = 0;
 	for (unsigned k = 0; k < TRACER_HIST_SLOTS; k++) {
@@ -288,7 +288,7 @@ static uint64_t quantile(const uint64_t *slots, uint64_t count, unsigned q, uint
 	return max_ns;
 }
 
-void tracer__hist(struct jw *w, const uint64_t *slots, uint64_t sum_ns, uint64_t max_ns)
+void tracer__hist(struct jw *w, const __u64 *slots, uint64_t sum_ns, uint64_t max_ns)
 {
 	uint64_t count = 0;
 	for (unsigned k = 0; k < TRACER_HIST_SLOTS; k++)

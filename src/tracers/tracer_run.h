@@ -103,7 +103,7 @@ void tracer__kerrno(struct jw *w, int err);
 void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags);
 /* A log2 histogram's members: count, avg_ns, max_ns, p50/p90/p99_ns and
  * the non-empty buckets. count is the sum of the slots. */
-void tracer__hist(struct jw *w, const uint64_t *slots, uint64_t sum_ns, uint64_t max_ns);
+void tracer__hist(struct jw *w, const __u64 *slots, uint64_t sum_ns, uint64_t max_ns);
 /* Every entry of a hash map, as rows: the key at 0, the value at
  * TRACER_ROW_VAL(key size). A per-CPU map's value is each CPU's in turn
  * (value size rounded up to 8). At most the map's max_entries rows; NULL
