@@ -2,6 +2,7 @@
  * histograms per operation, and per disk when asked, aggregated in the
  * kernel. Disks are named through /sys/block and /sys/dev/block. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -18,12 +19,6 @@
 static const struct block_io_latency_hist *hist_of(const char *row)
 {
 	return (const void *)(row + ROW_VAL);
-}
-
-static int by_count(const void *a, const void *b)
-{
-	uint64_t x = hist_of(a)->count, y = hist_of(b)->count;
-	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 static void kop(struct jw *w, uint32_t op)
@@ -62,8 +57,7 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 	char *rows = tracer__read_map(s->maps.hists, &n, &row, &stride);
 	if (!rows && n)
 		return tool__fail_errno(ctx, -ENOMEM, "reading the histograms");
-	if (rows)
-		qsort(rows, n, row, by_count);
+	tracer__sort_rows(rows, n, row, ROW_VAL + offsetof(struct block_io_latency_hist, count));
 	jw__key(w, "histograms");
 	jw__arr(w);
 	/* at most BLOCK_IO_LATENCY_HISTS_MAX rows: (disk, op) pairs */

@@ -1,6 +1,7 @@
 /* runq_latency: how long runnable tasks waited for a CPU, as log2
  * histograms aggregated in the kernel (one, or one per process). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "runq_latency.h"
@@ -14,12 +15,6 @@ static const struct runq_latency_hist *hist_of(const char *row)
 	return (const void *)(row + ROW_VAL);
 }
 
-static int by_count(const void *a, const void *b)
-{
-	uint64_t x = hist_of(a)->count, y = hist_of(b)->count;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 {
 	struct runq_latency_bpf *s = t->skel;
@@ -28,8 +23,7 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 	char *rows = tracer__read_map(s->maps.hists, &n, &row, &stride);
 	if (!rows && n)
 		return tool__fail_errno(ctx, -ENOMEM, "reading the histograms");
-	if (rows)
-		qsort(rows, n, row, by_count);
+	tracer__sort_rows(rows, n, row, ROW_VAL + offsetof(struct runq_latency_hist, count));
 	jw__key(w, "histograms");
 	jw__arr(w);
 	for (size_t i = 0; i < n && i < t->o.limit; i++) {

@@ -2,6 +2,7 @@
  * (process, syscall) in a per-CPU hash, with a log2 histogram per syscall.
  * The report sums the CPUs, then folds the rows per syscall. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "syscall_stats.h"
@@ -14,12 +15,6 @@ struct agg {
 	uint64_t count, errors, sum_ns, min_ns, max_ns;
 	char comm[TRACER_COMM_BYTES];
 };
-
-static int by_count(const void *a, const void *b)
-{
-	uint64_t x = ((const struct agg *)a)->count, y = ((const struct agg *)b)->count;
-	return x < y ? 1 : x > y ? -1 : 0;
-}
 
 static void fold(struct agg *into, const struct agg *v)
 {
@@ -126,8 +121,8 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 	uint64_t calls = 0;
 	for (size_t i = 0; i < m; i++)
 		calls += sys[i].count;
-	qsort(rows, n, sizeof(*rows), by_count);
-	qsort(sys, m, sizeof(*sys), by_count);
+	tracer__sort_rows(rows, n, sizeof(*rows), offsetof(struct agg, count));
+	tracer__sort_rows(sys, m, sizeof(*sys), offsetof(struct agg, count));
 	jw__key(w, "syscalls");
 	jw__arr(w);
 	for (size_t i = 0; i < m && i < limit; i++)

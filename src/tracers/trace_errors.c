@@ -5,6 +5,7 @@
  * filters, unless the map filled: keys_dropped); samples arrive through the
  * ring buffer while the tracer runs, up to max_events. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "trace_errors.h"
@@ -30,18 +31,6 @@ static int sample(struct tracer *t, struct jw *w, const void *data, size_t size)
 
 #define ROW_VAL TRACER_ROW_VAL(sizeof(struct trace_errors_key))
 
-static uint64_t row_count(const void *row)
-{
-	return ((const struct trace_errors_value *)((const char *)row + ROW_VAL))->count;
-}
-
-
-static int by_count(const void *a, const void *b)
-{
-	uint64_t x = row_count(a), y = row_count(b);
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static void write_row(struct jw *w, const char *row)
 {
 	const struct trace_errors_key *k = (const void *)row;
@@ -64,10 +53,11 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 	char *rows = tracer__read_map(s->maps.counts, &n, &row, &stride);
 	if (!rows && n)
 		return tool__fail_errno(ctx, -ENOMEM, "reading the counts");
-	qsort(rows, n, row, by_count);
+	size_t count_at = ROW_VAL + offsetof(struct trace_errors_value, count);
+	tracer__sort_rows(rows, n, row, count_at);
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		total += row_count(rows + i * row);
+		total += *(const uint64_t *)(rows + i * row + count_at);
 	jw__key(w, "errors");
 	jw__arr(w);
 	for (size_t i = 0; i < n && i < t->o.limit; i++)

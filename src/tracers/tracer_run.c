@@ -362,3 +362,20 @@ void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t 
 	}
 	return rows;
 }
+
+static size_t sort_off;   /* qsort has no context argument; calls never overlap */
+
+static int by_u64_desc(const void *a, const void *b)
+{
+	uint64_t x, y;
+	memcpy(&x, (const char *)a + sort_off, sizeof(x));
+	memcpy(&y, (const char *)b + sort_off, sizeof(y));
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void tracer__sort_rows(void *rows, size_t n, size_t row_size, size_t off)
+{
+	sort_off = off;
+	if (rows && n > 1)
+		qsort(rows, n, row_size, by_u64_desc);
+}

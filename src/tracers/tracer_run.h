@@ -110,6 +110,8 @@ void tracer__hist(struct jw *w, const __u64 *slots, uint64_t sum_ns, uint64_t ma
  * with *n 0 on failure or when empty. The caller frees. */
 void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t *val_stride);
 #define TRACER_ROW_VAL(key_size) (((key_size) + 7) & ~(size_t)7)
+/* Sorts rows by the u64 at byte `off` of each row, largest first. */
+void tracer__sort_rows(void *rows, size_t n, size_t row_size, size_t off);
 /* A cgroup v2 directory's id (its inode), for `cgroup` arguments. */
 int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id);
 
