@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "limits.h"
 #include "mcp/server.h"
 #include "mem/heap.h"
@@ -17,7 +18,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ebpf-mcp [options]\n"
-		"Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC).\n\n"
+		"       ebpf-mcp tools [--format table|json] [options]\n"
+		"       ebpf-mcp call TOOL [JSON | key=value ...] [--format table|json] [options]\n"
+		"Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC).\n"
+		"`tools` lists the tools on offer; `call` runs one (as an MCP client would) and prints\n"
+		"its result: JSON (default) or --format table. key=value values that are JSON\n"
+		"(numbers, true, [..], {..}) are taken as such, anything else as a string.\n"
+		"Exit status: 0 ok, 1 internal error, 2 usage (bad command line, unknown tool),\n"
+		"3 the tool refused (validation, permission, resource), 4 the kernel refused.\n\n"
 		"  --profile readonly|observe|full   tools on offer (default observe)\n"
 		"  --allow-tools a,b,...             only these tools (within the profile)\n"
 		"  --deny-tools a,b,...              never these tools\n"
@@ -209,17 +217,59 @@ static int load_config(const char *path, struct server_opts *o)
 	return rc ? rc : parse_args(argc, argv, o);
 }
 
+/* The CLI's words: options go to parse_args (flags alone, the others with
+ * their value), --format is its own, the rest are the command's words. */
+static int split_cli(int argc, char **argv, char **opts, int *n_opts, char **words, int *n_words, bool *table)
+{
+	static const char *const flags[] = { "--validate-output", "--allow-foreign", "--help", "-h", "--version" };
+	opts[(*n_opts)++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		bool flag = false;
+		for (unsigned k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			flag |= !strcmp(argv[i], flags[k]);
+		if (!strcmp(argv[i], "--format")) {
+			if (i + 1 >= argc || (strcmp(argv[i + 1], "table") && strcmp(argv[i + 1], "json")))
+				return bad("--format takes table or json", i + 1 < argc ? argv[i + 1] : "");
+			*table = !strcmp(argv[++i], "table");
+		} else if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+			opts[(*n_opts)++] = argv[i];
+			if (!flag && i + 1 < argc)
+				opts[(*n_opts)++] = argv[++i];
+		} else if (flag) {
+			opts[(*n_opts)++] = argv[i];
+		} else {
+			words[(*n_words)++] = argv[i];
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct server srv;
 	struct server_opts o = { .profile = PROFILE_OBSERVE, .stderr_level = LOG_WARNING };
-	int rc = parse_args(argc, argv, &o);
+	bool cli = argc > 1 && cli__is_command(argv[1]), table = false;
+	char **opts = cli ? calloc((size_t)argc + 1, sizeof(char *)) : argv;
+	char **words = cli ? calloc((size_t)argc + 1, sizeof(char *)) : NULL;
+	int n_opts = 0, n_words = 0, rc;
+	if (cli && (!opts || !words))
+		return 1;
+	rc = cli ? split_cli(argc, argv, opts, &n_opts, words, &n_words, &table) : 0;
+	if (!rc)
+		rc = parse_args(cli ? n_opts : argc, opts, &o);
 	if (rc)
 		return rc;
 	heap__set_cap(limits[LIM_HEAP_BYTES]);
 	if (o.audit_log && (rc = audit__open(o.audit_log))) {
 		fprintf(stderr, "ebpf-mcp: --audit-log %s: %s\n", o.audit_log, strerror(-rc));
 		return 1;
+	}
+	if (cli) {
+		rc = cli__run(&o, n_words, words, table);
+		audit__close();
+		free(opts);
+		free(words);
+		return rc;
 	}
 	if (server__init(&srv, &o, STDIN_FILENO, STDOUT_FILENO)) {
 		fprintf(stderr, "ebpf-mcp: cannot reserve the request/response buffers\n");
