@@ -30,13 +30,25 @@ struct jw *evlist__begin(struct evlist *l)
 	return &l->w;
 }
 
+/* Bytes the text copy adds: the events are JSON already, so escaping them
+ * again doubles their quotes and backslashes. */
+static size_t escapes(const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i] == '"' || s[i] == '\\';
+	return k;
+}
+
 void evlist__commit(struct evlist *l)
 {
 	if (l->w.overflow) {
 		l->drop_big++;
 		return;
 	}
-	if (l->len + l->w.len + 1 > l->cap) {
+	size_t text = l->w.len + escapes(l->one, l->w.len);
+	/* text >= raw, so the raw list alone stays under cap */
+	if (l->len + l->w.len + l->text_len + text + 2 > 2 * l->cap) {
 		l->stop = "response_bytes";
 		l->drop_full++;
 		return;
@@ -45,6 +57,7 @@ void evlist__commit(struct evlist *l)
 		l->buf[l->len++] = ',';
 	memcpy(l->buf + l->len, l->one, l->w.len);
 	l->len += l->w.len;
+	l->text_len += text + (l->text_len > 0);
 	if (++l->count == l->max)
 		l->stop = "max_events";
 }

@@ -2,8 +2,8 @@
  *
  * Events are written one at a time into a small buffer, then appended
  * comma-joined to the list if they fit. The list's size is chosen so that
- * the reply that carries it (text copy + structuredContent) stays under
- * response_bytes: once full it stops and every later event is counted, not
+ * the reply that carries it (structuredContent + its escaped text copy)
+ * stays under response_bytes: once full it stops and every later event is counted, not
  * kept. Nothing is cut: an event is whole in the list or counted out.
  */
 #ifndef EBPF_MCP_EVLIST_H
@@ -17,7 +17,8 @@
 
 struct evlist {
 	char *buf;                /* comma-joined event objects */
-	size_t len, cap;
+	size_t len, cap;          /* cap: half the reply bytes the list may take */
+	size_t text_len;          /* the same in the reply's text copy, escaped */
 	char *one;                /* EVLIST_EVENT_BYTES: the event being written */
 	struct jw w;              /* writer on `one` */
 	uint64_t count, max;      /* kept, and how many may be */
@@ -26,7 +27,8 @@ struct evlist {
 	const char *stop;         /* "max_events" or "response_bytes" once stopped */
 };
 
-/* cap: bytes of the list; max: events. -ENOMEM or 0. */
+/* cap: bytes of the list in one copy (both copies stay under 2 * cap);
+ * max: events. -ENOMEM or 0. */
 int evlist__init(struct evlist *l, size_t cap, uint64_t max);
 void evlist__free(struct evlist *l);
 /* A writer for the next event, or NULL when the list has stopped (the event
