@@ -590,6 +590,9 @@ test('trace_tcp: loopback connects and accepts, IPv4 and IPv6, as getsockname/ge
     await new Promise((res) => reserve.listen(0, '127.0.0.1', res));
     const port = reserve.address().port;
     await new Promise((res) => reserve.close(res));
+    // a listener from before tracing began: its owner is not known
+    const early = net.createServer((c) => c.end());
+    await new Promise((res) => early.listen(0, '127.0.0.1', res));
     const { runs, ids } = await startAll(s, [
       ['trace_tcp', { duration_ms: 1500 }],
       ['trace_tcp', { duration_ms: 1500, pid: process.pid }],
@@ -607,6 +610,11 @@ test('trace_tcp: loopback connects and accepts, IPv4 and IPv6, as getsockname/ge
       c.resume();
     });
     await new Promise((res) => server.close(res));
+    const toEarly = await new Promise((res) => {
+      const c = net.connect(early.address().port, '127.0.0.1', () => { const p = c.address().port; c.on('close', () => res(p)); });
+      c.resume();
+    });
+    await new Promise((res) => early.close(res));
     const [all, byPid, byPort] = await Promise.all(runs.map((r) => r.result));
     await assertReleased(s, ids);
     for (const r of [all, byPid, byPort]) assertRan(r, 'trace_tcp', 1500);
@@ -644,6 +652,12 @@ test('trace_tcp: loopback connects and accepts, IPv4 and IPv6, as getsockname/ge
       assert.deepEqual(mine(byPid), mine(all));
     }
     assert.ok(byPid.events.every((e) => e.pid === process.pid));
+    // to the early listener: the connect is ours, the accept's owner unknown (pid 0)
+    const earlyPort = all.events.find((e) => e.kind === 'connect' && e.sport === toEarly)?.dport;
+    assert.ok(earlyPort, 'connect to the early listener');
+    const earlyAccept = all.events.find((e) => e.kind === 'accept' && e.dport === toEarly && e.sport === earlyPort);
+    assert.equal(earlyAccept.pid, 0, JSON.stringify(earlyAccept));
+    assert.ok(!byPid.events.some((e) => e.sport === earlyPort && e.dport === toEarly), 'an unknown owner does not match a pid filter');
     // port filter: only the connection on that port
     assert.ok(byPort.events.length >= 6, JSON.stringify(byPort.events));
     assert.ok(byPort.events.every((e) => e.sport === port || e.dport === port), JSON.stringify(byPort.events));
@@ -886,6 +900,53 @@ test('stdin EOF in the middle of tracer runs: the server exits 0 promptly and no
     assert.ok(i < 39, `left after exit of ${pid}: ${JSON.stringify(left.map((x) => x.id))}`);
     await sleep(25);
   }
+});
+
+test('call_ms ends every tracer with stopped_by deadline and a full result; progress counts elapsed ms toward duration_ms', TEST, async () => {
+  await withServer(['--limit', 'call_ms=400', '--limit', 'jobs=8'], async (s) => {
+    const names = await toolNames(s);
+    const present = TRACERS.filter((n) => names.includes(n));
+    const runs = present.map((name) => ({
+      name, token: `deadline-${name}`,
+      reply: s.request('tools/call', { name, arguments: { duration_ms: 5000 }, _meta: { progressToken: `deadline-${name}` } }),
+    }));
+    const t0 = performance.now();
+    for (const run of runs) {
+      const r = await run.reply;
+      assert.equal(r.result?.isError, false, JSON.stringify(r));
+      const c = r.result.structuredContent;
+      assert.deepEqual([c.tracer, c.stopped_by], [run.name, 'deadline']);
+      assert.ok(c.duration_ms >= 300 && c.duration_ms < 1000, `${run.name}: ${c.duration_ms} ms`);
+      const prog = s.notifications.filter((n) => n.params?.progressToken === run.token).map((n) => n.params);
+      assert.ok(prog.length >= 2, `${run.name}: ${prog.length} progress notifications`);
+      assert.ok(prog.every((p, i) => p.total === 5000 && (i === 0 || p.progress > prog[i - 1].progress)), JSON.stringify(prog));
+      assert.ok(prog.at(-1).progress <= c.duration_ms + 1);
+      assert.ok(s.lines.indexOf(r) > s.lines.findLastIndex((l) => l.params?.progressToken === run.token), 'no progress after the reply');
+    }
+    assert.ok(performance.now() - t0 < 2000);
+  });
+});
+
+test('response_bytes: an event tracer stops before its reply would be too big, and says so', TEST, async (t) => {
+  const tmp = mkdtempSync('/tmp/t-mcp-resp-');
+  t.after(async () => { await reap(); rmSync(tmp, { recursive: true, force: true }); });
+  // (tools/list itself is over 64 KiB: no withTracer here)
+  await withServer(['--limit', 'response_bytes=65536'], async (s) => {
+    writeFileSync(`${tmp}/f`, 'x');
+    const w = await startWorkload(['open', `${tmp}/f`, '3000']);
+    const run = await start(s, 'trace_open', { duration_ms: 3000, pid: w.pid, max_events: 100000 });
+    await w.go();
+    const r = await run.result;
+    await w.finish();
+    const reply = JSON.stringify(await run.reply);
+    assert.ok(Buffer.byteLength(reply) < 65536, `${Buffer.byteLength(reply)} bytes`);
+    assert.equal(r.stopped_by, 'response_bytes');
+    assert.ok(r.count > 10 && r.count === r.events.length, `${r.count} events`);
+    // it ended there (no 3 s wait); what was read after it filled is counted
+    assert.ok(r.duration_ms < 2000, `${r.duration_ms} ms`);
+    assert.ok(r.dropped.full > 0 && r.count + r.dropped.full <= 3000, JSON.stringify(r.dropped));
+    assert.ok(r.events.every((e) => e.pid === w.pid && e.path === `${tmp}/f` && e.fd >= 0));
+  });
 });
 
 test('bad arguments are refused with a clear error before anything is loaded', TEST, async () => {
