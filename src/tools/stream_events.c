@@ -29,6 +29,7 @@
 #define PERF_PAGES        64            /* perf buffer pages per CPU (256 KiB) */
 #define REPLY_RESERVE     (16 * 1024)   /* reply envelope + the fields around events */
 #define MAP_ID_SCAN       65536         /* programs walked looking for the struct's BTF */
+#define RING_BATCH        8192          /* ring records per wake-up: the loop keeps time and answers */
 
 struct field {
 	bool on;
@@ -54,6 +55,7 @@ struct stream {
 	const char *stop;         /* set when the stream itself decided to end */
 	char *buf;                /* comma-joined event objects */
 	size_t len, cap;
+	size_t text_len;          /* the same in the reply's text copy, escaped */
 	char *one;                /* EVENT_JSON_BYTES: the event being written */
 };
 
@@ -125,8 +127,19 @@ static void write_event(struct stream *st, struct jw *w, int cpu, const void *da
 	jw__obj_end(w);
 }
 
+/* Bytes the text copy adds: the events are JSON already, so escaping them
+ * again only doubles their quotes and backslashes. */
+static size_t escapes(const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i] == '"' || s[i] == '\\';
+	return k;
+}
+
 /* One record. Once the stream has decided to stop, what is still in the
- * buffer is consumed and counted as dropped, so the report is complete. */
+ * batch being consumed (at most RING_BATCH records, or one pass over each
+ * perf buffer) is consumed and counted as dropped, so the report is complete. */
 static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 {
 	if (st->stop) {
@@ -148,7 +161,8 @@ static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 		st->drop_big++;
 		return 0;
 	}
-	if (st->len + w.len + 1 > st->cap) {
+	size_t text = w.len + escapes(st->one, w.len);
+	if (st->len + w.len + st->text_len + text + 2 > 2 * st->cap) {   /* text >= raw: raw fits cap */
 		st->stop = "response_bytes";
 		st->drop_full++;
 		return 0;
@@ -157,6 +171,7 @@ static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 		st->buf[st->len++] = ',';
 	memcpy(st->buf + st->len, st->one, w.len);
 	st->len += w.len;
+	st->text_len += text + (st->text_len > 0);
 	if (++st->count == st->max_events)
 		st->stop = "max_events";
 	return 0;
@@ -178,10 +193,13 @@ static void pb_lost(void *ctx, int cpu, __u64 cnt)
 	((struct stream *)ctx)->lost += cnt;
 }
 
+/* A bounded batch: ring_buffer__consume keeps going for as long as a
+ * producer keeps up with it, past duration_ms and the call deadline, with
+ * every other request waiting. A perf buffer pass is bounded by its size. */
 static void consume(struct stream *st)
 {
 	if (st->rb)
-		ring_buffer__consume(st->rb);
+		ring_buffer__consume_n(st->rb, RING_BATCH);
 	else
 		perf_buffer__consume(st->pb);
 }
@@ -391,7 +409,8 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 		st->pb = perf_buffer__new(st->fd, PERF_PAGES, pb_cb, pb_lost, st, NULL);
 	if (!st->rb && !st->pb)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
-	/* the reply holds the events twice (text + structuredContent) */
+	/* the reply holds the events twice (structuredContent + its escaped text
+	 * copy): on_record keeps the sum of both under 2 * cap */
 	st->cap = (ctx->srv->resp_cap - REPLY_RESERVE) / 2;
 	st->buf = malloc(st->cap);
 	st->one = malloc(EVENT_JSON_BYTES);
