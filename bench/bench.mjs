@@ -17,10 +17,16 @@
 //    Each reply is checked for its count and cursor, not parsed whole; the
 //    first page is parsed (off the clock) and its values checked. bpftool's output is read
 //    to the end (not parsed). Also shown: the same dump with read "iterate".
+// 4. ring buffer records delivered as JSON on stdout, stream_events against
+//    bpftrace: throughput and loss at 100k records/s (bench/ring.mjs).
+//
+// Arguments pick sections (default: all): startup, map_dump, btf, ring;
+// e.g. `bench/run.sh ring`.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ringBench } from './ring.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAP_FILL = path.join(ROOT, 'build/test/tools/map_fill');
@@ -31,6 +37,11 @@ const NODE_SERVER = path.join(ROOT, 'bench/node-server.mjs');
 const RUNS = Number(process.env.BENCH_RUNS || 30);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS || 10);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS || 30);
+const SECTIONS = ['startup', 'map_dump', 'btf', 'ring'];
+const ONLY = process.argv.slice(2);
+for (const s of ONLY)
+  if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
+const want = (s) => !ONLY.length || ONLY.includes(s);
 
 const INIT = JSON.stringify({
   jsonrpc: '2.0', id: 1, method: 'initialize',
@@ -253,7 +264,7 @@ async function mapDumpBench() {
   }
 }
 
-async function main() {
+async function startupBench() {
   // warm the page cache and the SDK's module files once, unmeasured
   await startup(BIN, []);
   await startup(process.execPath, [NODE_SERVER]);
@@ -276,18 +287,27 @@ async function main() {
   console.log(row(['ebpf-mcp minus floor (its own share)', own < 0.1 ? '< 0.1 ms' : `${f(own)} ms`, '', ''], W));
   const fast = median(ours) < 2, ratio = median(node) / median(ours) > 100;
   console.log(`targets: ebpf-mcp < 2 ms: ${fast ? 'met' : 'MISSED'}; > 100x faster than node: ${ratio ? 'met' : 'MISSED'}`);
+}
 
-  const tools = await listTools();
-  if (tools.includes('map_dump')) await mapDumpBench();
+async function btfBench(tools) {
   if (!tools.includes('get_btf_types')) {
     console.log('\nget_btf_types: not in tools/list of this build; skipped');
     return;
   }
   const r = await btf();
+  const W = [38, 10, 10, 10];
   console.log(`\nget_btf_types {name:"task_struct"}, request -> reply`);
   console.log(row(['', 'median', 'p90', 'peak RSS'], W));
   console.log(row([`cold (first call, ${COLD_RUNS} fresh processes)`, `${f(median(r.cold))} ms`, `${f(quantile(r.cold, 0.9))} ms`, `${(r.coldRss / 1024).toFixed(1)} MiB`], W));
   console.log(row([`warm (${WARM_CALLS} calls, one process)`, `${f(median(r.warm))} ms`, `${f(quantile(r.warm, 0.9))} ms`, `${(r.warmRss / 1024).toFixed(1)} MiB`], W));
+}
+
+async function main() {
+  if (want('startup')) await startupBench();
+  const tools = await listTools();
+  if (want('map_dump') && tools.includes('map_dump')) await mapDumpBench();
+  if (want('btf')) await btfBench(tools);
+  if (want('ring') && tools.includes('stream_events')) await ringBench();
 }
 
 await main();

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks (`make bench`; not part of `make test`): start-up of
 # bin/ebpf-mcp against a minimal Node server on the official SDK, and
-# map_dump of a 1M-entry map against bpftool, and get_btf_types cold/warm
-# when the build has it. See bench/bench.mjs.
+# map_dump of a 1M-entry map against bpftool, get_btf_types cold/warm when
+# the build has it, and ring buffer records as JSON (stream_events) against
+# Debian's bpftrace, installed here if missing. Arguments pick sections
+# (startup map_dump btf ring; default all). See bench/bench.mjs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ -x bin/ebpf-mcp ]] || { echo "bench: build bin/ebpf-mcp first (make)" >&2; exit 1; }
 if [[ ! -f tests/node_modules/@modelcontextprotocol/sdk/package.json ]]; then
 	(cd tests && npm ci --no-audit --no-fund)
+fi
+if [[ $# -eq 0 || " $* " == *" ring "* ]] && ! command -v bpftrace >/dev/null; then
+	echo "bench: installing Debian's bpftrace for the ring buffer comparison" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q bpftrace >&2 ||
+		echo "bench: bpftrace could not be installed; the ring buffer rows will have ebpf-mcp only" >&2
 fi
 exec node bench/bench.mjs "$@"

@@ -29,6 +29,7 @@
 #define PERF_PAGES        64            /* perf buffer pages per CPU (256 KiB) */
 #define REPLY_RESERVE     (16 * 1024)   /* reply envelope + the fields around events */
 #define MAP_ID_SCAN       65536         /* programs walked looking for the struct's BTF */
+#define RING_BATCH        8192          /* ring records per wake-up: the loop keeps time and answers */
 
 struct field {
 	bool on;
@@ -122,7 +123,8 @@ static void write_event(struct stream *st, struct jw *w, int cpu, const void *da
 }
 
 /* One record. Once the stream has decided to stop, what is still in the
- * buffer is consumed and counted as dropped, so the report is complete. */
+ * batch being consumed (at most RING_BATCH records, or one pass over each
+ * perf buffer) is consumed and counted as dropped, so the report is complete. */
 static int on_record(struct stream *st, int cpu, const void *data, size_t size)
 {
 	if (st->ev.stop) {
@@ -158,10 +160,13 @@ static void pb_lost(void *ctx, int cpu, __u64 cnt)
 	((struct stream *)ctx)->lost += cnt;
 }
 
+/* A bounded batch: ring_buffer__consume keeps going for as long as a
+ * producer keeps up with it, past duration_ms and the call deadline, with
+ * every other request waiting. A perf buffer pass is bounded by its size. */
 static void consume(struct stream *st)
 {
 	if (st->rb)
-		ring_buffer__consume(st->rb);
+		ring_buffer__consume_n(st->rb, RING_BATCH);
 	else
 		perf_buffer__consume(st->pb);
 }
@@ -368,7 +373,8 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 		st->pb = perf_buffer__new(st->fd, PERF_PAGES, pb_cb, pb_lost, st, NULL);
 	if (!st->rb && !st->pb)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
-	/* the reply holds the events twice (text + structuredContent) */
+	/* the reply holds the events twice (structuredContent + its escaped
+	 * text copy): the list keeps the sum of both under 2 * cap */
 	if (evlist__init(&st->ev, (ctx->srv->resp_cap - REPLY_RESERVE) / 2, st->max_events))
 		return tool__fail_errno(ctx, -ENOMEM, "event buffers");
 	return 0;

@@ -1,8 +1,9 @@
 // stream_events against this kernel: a test object writes records into a
 // ring buffer and a perf event array on every getppid() of the trigger
 // fixture; its own counters (read with bpftool) are the witness of what was
-// written. While a stream runs the server keeps answering; a cancel stops it
-// at once with no reply; progress arrives in order.
+// written. While a stream runs the server keeps answering (also under a
+// flood it cannot keep up with); a cancel stops it at once with no reply;
+// progress arrives in order; a full reply still fits response_bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { load, counts, TRIGGER, sleep } from '../lib/kern.mjs';
 
 ensureMounts();
 const ARGS = ['--profile', 'full', '--object-dir', path.join(BUILD, 'bpf')];
+const PRODUCER = path.join(BUILD, 'test/tools/ring_producer');
 
 async function setup(s, burst = 1) {
   const o = await load(s, 'stream');
@@ -193,5 +195,70 @@ test('the jobs cap refuses one stream more than it allows, naming the limit', as
     assert.equal(c.structuredContent.error.context.limit, 'jobs');
     assert.equal((await a).stopped_by, 'duration');
     assert.equal((await b).stopped_by, 'duration');
+  });
+});
+
+// The benchmark's object: one {pid, tid, comm, seq} record per close_range()
+// of ring_producer, its `counters` [0] reserved, [1] ring full.
+async function setupRing(s) {
+  const o = await load(s, 'bench_ring');
+  await s.ok('attach_program', { program_id: o.prog.emit, type: 'tracepoint', target: 'syscalls/sys_enter_close_range' });
+  return o;
+}
+
+// (The text copy escapes every quote of the events: ~20 % more than the raw
+// copy, more than the reply's fixed reserve once response_bytes is large.)
+test('a reply filled to response_bytes fits it: the escaped text copy is counted', async () => {
+  await withServer([...ARGS, '--limit', 'response_bytes=512K'], async (s) => {
+    const o = await setupRing(s);
+    sh(`${PRODUCER} 5000 0`);   // all 5000 wait in the ring before the stream starts
+    assert.deepEqual([...counts(o.map.counters)], [[0, 5000], [1, 0]]);
+    const r = await s.ok('stream_events', { handle: o.handle, map: 'events', struct: 'ring_event', max_events: 5000, duration_ms: 3000 });
+    assert.equal(r.stopped_by, 'response_bytes');
+    assert.ok(r.count > 1000 && r.count < 5000, `count ${r.count}`);
+    assert.equal(r.count + r.dropped.full, 5000, 'the rest of the batch is consumed and counted');
+    assert.deepEqual(r.events.map((e) => e.data.seq), [...Array(r.count).keys()]);
+  });
+});
+
+test('a flood faster than decoding: duration_ms still ends the stream, and ping is answered meanwhile', async () => {
+  const big = ['--limit', 'response_bytes=64M', '--limit', 'stream_events=10000000', '--limit', 'events_per_second=10000000'];
+  await withServer([...ARGS, ...big], async (s) => {
+    const o = await setupRing(s);
+    const prod = spawn(PRODUCER, ['1000000000', '0', '4']);   // flat out for 4 s
+    const exited = new Promise((res) => prod.on('exit', res));
+    try {
+      await sleep(300);
+      const before = counts(o.map.counters);
+      assert.ok(before.get(1) > 0, 'the ring (8 MiB) is full: the producer outruns an absent reader');
+      // the reply's first bytes on stdout, timed here: parsing a reply of
+      // many MiB in the test harness takes longer than the stream itself
+      let replyAt = null, armed = false;
+      const onData = () => { if (armed && replyAt === null) replyAt = performance.now(); };
+      s.proc.stdout.on('data', onData);
+      const t0 = performance.now();
+      // short: a reply of what 50 ms decode stays a few MiB (filling
+      // response_bytes takes several times as long)
+      const call = s.ok('stream_events', { map_id: o.map.events, struct: 'ring_event', max_events: 10000000, duration_ms: 50 });
+      await sleep(20);
+      const p0 = performance.now();
+      assert.deepEqual((await s.request('ping', {})).result, {});
+      const pingMs = performance.now() - p0;
+      armed = true;   // the next stdout bytes are the stream's reply
+      const r = await call;
+      s.proc.stdout.off('data', onData);
+      const ms = replyAt - t0;
+      const after = counts(o.map.counters);
+      assert.equal(r.stopped_by, 'duration');
+      assert.ok(ms < 500, `the 50 ms stream's reply began after ${ms.toFixed(0)} ms`);
+      assert.ok(pingMs < 250, `ping during the stream took ${pingMs.toFixed(0)} ms`);
+      assert.ok(r.count > 0 && r.count <= after.get(0), `count ${r.count}`);
+      assert.ok(after.get(1) > before.get(1), 'the producer kept outrunning the stream');
+      const seqs = r.events.map((e) => e.data.seq);
+      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], 'records in order, none twice');
+    } finally {
+      prod.kill();
+      await exited;
+    }
   });
 });
