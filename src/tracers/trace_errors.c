@@ -76,7 +76,7 @@ static uint64_t ring_dropped(struct tracer *t)
 	return ((struct trace_errors_bpf *)t->skel)->bss->samples_dropped;
 }
 
-static const struct tracer_ops ops = { .event = sample, .report = report, .ring_dropped = ring_dropped };
+static const struct tracer_ops ops = { .max_events_default = 100, .event = sample, .report = report, .ring_dropped = ring_dropped };
 
 static int run_trace_errors(struct tool_ctx *ctx)
 {

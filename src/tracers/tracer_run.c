@@ -124,7 +124,8 @@ static int read_opts(struct tool_ctx *ctx, struct tracer *t)
 	o->pid = (uint32_t)tool__arg_int(ctx, "pid", 0);
 	o->tid = (uint32_t)tool__arg_int(ctx, "tid", 0);
 	o->duration_ms = (uint64_t)tool__arg_int(ctx, "duration_ms", TRACER_DURATION_DEFAULT_MS);
-	o->max_events = (uint64_t)tool__arg_int(ctx, "max_events", 1000);
+	int64_t dflt = t->ops->max_events_default ? (int64_t)t->ops->max_events_default : 1000;
+	o->max_events = (uint64_t)tool__arg_int(ctx, "max_events", dflt);
 	o->limit = (uint64_t)tool__arg_int(ctx, "limit", 20);
 	if (comm)
 		strncpy(o->comm, comm, sizeof(o->comm) - 1);   /* the schema caps it at 15 */
@@ -234,7 +235,14 @@ const char *tracer__syscall_name(long nr)
 
 const char *tracer__errno_name(long err)
 {
+	/* Kernel-internal codes (include/linux/errno.h, not UAPI): a syscall
+	 * interrupted by a signal exits with one of these, and the exit
+	 * tracepoint sees it before the restart or the conversion to EINTR. */
+	static const char *const internal[] = { "ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND",
+						"ENOIOCTLCMD", "ERESTART_RESTARTBLOCK" };
 	size_t n = sizeof(abi_errno_names) / sizeof(abi_errno_names[0]);
+	if (err >= 512 && err < 512 + (long)(sizeof(internal) / sizeof(internal[0])))
+		return internal[err - 512];
 	return err > 0 && (size_t)err < n ? abi_errno_names[err] : NULL;
 }
 
@@ -326,7 +334,10 @@ int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
 				  "no cgroup v2 hierarchy is mounted; give `cgroup` as an absolute path");
 	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
 	if (stat(full, &st) || statfs(full, &fs)) {
-		tool__fail_errno(ctx, -errno, "cgroup %s", full);
+		if (errno == ENOENT || errno == ENOTDIR)
+			tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_CGROUP", true, "no cgroup directory %s", full);
+		else
+			tool__fail_errno(ctx, -errno, "cgroup %s", full);
 		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
 		return -1;
 	}

@@ -39,6 +39,8 @@ struct tracer_opts {
 struct tracer;
 
 struct tracer_ops {
+	/* max_events when the call gives none (its inputSchema's default); 0: 1000 */
+	uint64_t max_events_default;
 	/* One ring record: write it as an event object on w (never NULL), or
 	 * return 1 to leave it out (it is counted as skipped). */
 	int (*event)(struct tracer *t, struct jw *w, const void *data, size_t size);

@@ -364,7 +364,7 @@ test('filters: a comm nothing has counts nothing; a cgroup keeps only its own pr
     }
 
     const e = (await s.call('profile_cpu', { cgroup: `${root}/no-such-cgroup-xyz` })).structuredContent.error;
-    assert.equal(e.code, 'ENOENT');
+    assert.deepEqual([e.code, e.category, e.context.pointer], ['NO_SUCH_CGROUP', 'validation', '/cgroup']);
     assert.match(e.message, /no-such-cgroup-xyz/);
     const f = (await s.call('profile_cpu', { cgroup: '/proc' })).structuredContent.error;
     assert.equal(f.code, 'NOT_A_CGROUP');
