@@ -13,22 +13,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync,
+  chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Server, withServer, BUILD, ROOT, ensureMounts, sh } from '../lib/mcp.mjs';
+import { exited, track, reap, startWorkload, schedstat, sleeping, straceWindow, tally, WORKLOAD, LINE_TIMEOUT_MS } from '../lib/workload.mjs';
 import { bpftool, cgroup2Mount, fails, sleep } from '../lib/kern.mjs';
 
 ensureMounts();
 
-const WORKLOAD = path.join(BUILD, 'test/tools/workload');
 const PYTHON = '/usr/bin/python3';   // glibc: open() is the openat syscall
 const ERRNO = os.constants.errno;
 const NR = Object.fromEntries([...readFileSync(`/usr/include/${sh('gcc -print-multiarch').trim()}/asm/unistd_64.h`, 'utf8')
   .matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
-const LINE_TIMEOUT_MS = 20000;
 const TEST = { timeout: 60000 };   // a hang fails the test, not the run
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'runq_latency', 'block_io_latency'];
 
@@ -175,101 +174,6 @@ function assertHist(h, what) {
 
 // ---- workloads --------------------------------------------------------------
 
-// Lines of a child's stdout, awaited one at a time.
-class Lines {
-  constructor(stream) {
-    this.queue = [];
-    this.waiters = [];
-    this.ended = false;
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) this.queue.push(buf.slice(0, nl));
-      this.waiters.splice(0).forEach((w) => w());
-    });
-    stream.on('end', () => { this.ended = true; this.waiters.splice(0).forEach((w) => w()); });
-  }
-
-  async next(what) {
-    const deadline = Date.now() + LINE_TIMEOUT_MS;
-    while (!this.queue.length) {
-      if (this.ended) throw new Error(`${what}: output ended`);
-      if (Date.now() > deadline) throw new Error(`${what}: timeout`);
-      await new Promise((res) => { this.waiters.push(res); setTimeout(res, 100); });
-    }
-    return this.queue.shift();
-  }
-}
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
-    : new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-}
-
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-async function reap() {
-  for (const c of [...children]) { c.kill('SIGKILL'); await exited(c); }
-}
-
-// workload -w MODE ARGS (optionally under a wrapper such as strace): its pid
-// from its "ready PID" line; go() runs the work, finish() lets it exit.
-async function startWorkload(args, wrap = []) {
-  const argv = [...wrap, WORKLOAD, '-w', ...args];
-  const child = track(spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
-  const lines = new Lines(child.stdout);
-  const ready = (await lines.next(args[0])).split(' ');
-  assert.equal(ready[0], 'ready');
-  return {
-    pid: Number(ready[1]),
-    async go() {
-      child.stdin.write('go\n');
-      assert.equal(await lines.next(args[0]), 'done 0');
-    },
-    async finish() {
-      child.stdin.end();
-      return exited(child);
-    },
-  };
-}
-
-// strace -o lines between the workload's "go" read and its "done" write.
-function straceWindow(file) {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const from = lines.findIndex((l) => l.includes('read(0, "go\\n"'));
-  const to = lines.findIndex((l) => l.includes('"done 0\\n"'));
-  assert.ok(from >= 0 && to > from, `strace window in ${file}`);
-  return lines.slice(from + 1, to);
-}
-
-function tally(list, keyOf) {
-  const m = {};
-  for (const x of list) m[keyOf(x)] = (m[keyOf(x)] ?? 0) + 1;
-  return m;
-}
-
-// /proc/<pid>/schedstat: time on CPU, time waiting on a run queue (ns), times run.
-function schedstat(pid) {
-  const [run, wait, slices] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-  return { run, wait, slices };
-}
-
-// Until the process sleeps (state S in /proc/<pid>/stat).
-async function sleeping(pid) {
-  for (let i = 0; i < 200; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('S')) return;
-    await sleep(10);
-  }
-  throw new Error(`${pid} does not sleep`);
-}
-
 // ---- trace_errors -------------------------------------------------------------
 
 test('trace_errors: failures per process, syscall and errno equal strace\'s; pid, comm and cgroup filters; samples and their cap', TEST, async (t) => {
@@ -380,7 +284,15 @@ test('trace_exec: filename, argv, parent, uid and the exit status or signal of k
     const t0 = Date.now();
     const plain = spawnSync(WORKLOAD, ['exit', '7', 'alpha', 'two words', ''], {});
     const shell = spawnSync('/bin/sh', ['-c', 'exit 7'], {});
-    const nobody = spawnSync(WORKLOAD, ['exit', '3'], { uid: 65534, gid: 65534 });
+    // uid 65534 cannot reach into a checkout under a private directory (mktemp -d
+    // makes it 0700), so it runs a copy from a directory it can read
+    const pub = mkdtempSync('/tmp/t-mcp-pub-');
+    chmodSync(pub, 0o755);
+    copyFileSync(WORKLOAD, path.join(pub, 'workload'));
+    chmodSync(path.join(pub, 'workload'), 0o755);
+    const nobody = spawnSync(path.join(pub, 'workload'), ['exit', '3'], { uid: 65534, gid: 65534 });
+    rmSync(pub, { recursive: true });
+    assert.equal(nobody.error, undefined, `uid 65534 could not run the workload: ${nobody.error}`);
     // a process killed by a signal; its argv also read back from /proc
     const spin = track(spawn(WORKLOAD, ['spin', '20000'], { stdio: 'ignore' }));
     await sleep(200);

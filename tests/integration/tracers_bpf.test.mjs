@@ -11,59 +11,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { BUILD, ensureMounts, sh } from '../lib/mcp.mjs';
+import { Lines, exited, track, reap, startWorkload, runWorkload, schedstat, sleeping, straceWindow, tally, WORKLOAD } from '../lib/workload.mjs';
 
 const SMOKE = path.join(BUILD, 'test/tools/tracer_smoke');
-const WORKLOAD = path.join(BUILD, 'test/tools/workload');
 const ERRNO = os.constants.errno;
 const NR = Object.fromEntries([...readFileSync(`/usr/include/${sh('gcc -print-multiarch').trim()}/asm/unistd_64.h`, 'utf8')
   .matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
-const LINE_TIMEOUT_MS = 20000;
 
 ensureMounts();
-
-// Lines of a child's stdout, awaited one at a time.
-class Lines {
-  constructor(stream) {
-    this.queue = [];
-    this.waiters = [];
-    this.ended = false;
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) this.queue.push(buf.slice(0, nl));
-      this.waiters.splice(0).forEach((w) => w());
-    });
-    stream.on('end', () => { this.ended = true; this.waiters.splice(0).forEach((w) => w()); });
-  }
-
-  async next(what) {
-    const deadline = Date.now() + LINE_TIMEOUT_MS;
-    while (!this.queue.length) {
-      if (this.ended) throw new Error(`${what}: output ended`);
-      if (Date.now() > deadline) throw new Error(`${what}: timeout`);
-      await new Promise((res) => { this.waiters.push(res); setTimeout(res, 100); });
-    }
-    return this.queue.shift();
-  }
-}
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
-    : new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-}
-
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-// Whatever a failed test left running.
-async function reap() {
-  for (const c of [...children]) { c.kill('SIGKILL'); await exited(c); }
-}
 
 // A tracer, loaded and attached once it says so; stop() returns its JSON.
 async function startTracer(name, args = []) {
@@ -82,65 +37,6 @@ async function startTracer(name, args = []) {
       return out;
     },
   };
-}
-
-// workload -w MODE ARGS (optionally under a wrapper such as strace): its pid
-// comes from its own "ready PID" line; go() starts the work and waits for
-// "done"; finish() lets it exit.
-async function startWorkload(args, wrap = []) {
-  const argv = [...wrap, WORKLOAD, '-w', ...args];
-  const child = track(spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
-  const lines = new Lines(child.stdout);
-  const ready = (await lines.next(args[0])).split(' ');
-  assert.equal(ready[0], 'ready');
-  return {
-    pid: Number(ready[1]),
-    async go() {
-      child.stdin.write('go\n');
-      assert.equal(await lines.next(args[0]), 'done 0');
-    },
-    async finish() {
-      child.stdin.end();
-      return exited(child);
-    },
-  };
-}
-
-function runWorkload(args) {
-  const r = spawnSync(WORKLOAD, args, { encoding: 'utf8' });
-  return { pid: r.pid, status: r.status, signal: r.signal };
-}
-
-// /proc/<pid>/schedstat: time on CPU, time waiting on a run queue (ns), times run.
-function schedstat(pid) {
-  const [run, wait, slices] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-  return { run, wait, slices };
-}
-
-// Until the process sleeps (state S in /proc/<pid>/stat).
-async function sleeping(pid) {
-  for (let i = 0; i < 200; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('S')) return;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`${pid} does not sleep`);
-}
-
-// strace -o lines between the workload's "go" read and its "done" write:
-// the window in which the tracer was attached.
-function straceWindow(file) {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const from = lines.findIndex((l) => l.includes('read(0, "go\\n"'));
-  const to = lines.findIndex((l) => l.includes('"done 0\\n"'));
-  assert.ok(from >= 0 && to > from, `strace window in ${file}`);
-  return lines.slice(from + 1, to);
-}
-
-function tally(list, keyOf) {
-  const m = {};
-  for (const x of list) m[keyOf(x)] = (m[keyOf(x)] ?? 0) + 1;
-  return m;
 }
 
 test('trace_errors: failures per (pid, syscall, errno) equal strace\'s; the pid filter holds', async (t) => {
