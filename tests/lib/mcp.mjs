@@ -14,10 +14,19 @@ export const BUILD = process.env.EBPF_MCP_BUILD || path.join(ROOT, 'build');
 export class Server {
   // wrap: a command prefix the server is exec'd under (e.g. unshare for a
   // private mount namespace); the binary and its arguments follow it.
-  constructor(args = [], { validate = true, wrap = [] } = {}) {
+  // transport: talk to a server that is already running elsewhere (a qemu
+  // guest's port, an ssh session) instead: { input, output, exited, end }
+  // with input writable, output readable, exited a promise of { code, sig }.
+  constructor(args = [], { validate = true, wrap = [], transport } = {}) {
     const argv = validate ? ['--validate-output', ...args] : args;
-    const [cmd, ...pre] = [...wrap, BIN];
-    this.proc = spawn(cmd, [...pre, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (transport) {
+      this.proc = { stdin: transport.input, stdout: transport.output, end: transport.end };
+      this.exited = transport.exited;
+    } else {
+      const [cmd, ...pre] = [...wrap, BIN];
+      this.proc = spawn(cmd, [...pre, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.exited = new Promise((res) => this.proc.on('exit', (code, sig) => res({ code, sig })));
+    }
     this.pending = new Map();
     this.lines = [];          // every stdout line, parsed
     this.notifications = [];
@@ -34,8 +43,7 @@ export class Server {
         this.onLine(line);
       }
     });
-    this.proc.stderr.on('data', (d) => { this.stderr += d; });
-    this.exited = new Promise((res) => this.proc.on('exit', (code, sig) => res({ code, sig })));
+    this.proc.stderr?.on('data', (d) => { this.stderr += d; });
     this.waiters = [];
   }
 
@@ -99,7 +107,8 @@ export class Server {
   }
 
   async close() {
-    this.proc.stdin.end();
+    if (this.proc.end) this.proc.end();
+    else this.proc.stdin.end();
     return this.exited;
   }
 }
