@@ -4,6 +4,7 @@
 #               libraries, compile schemas and BPF objects, link bin/ebpf-mcp
 #   make test   every test: unit, transcripts, hostile input, kernel, SDK client
 #   make bench  side-by-side benchmarks (not part of the tests)
+#   make initramfs   a rescue initramfs: the binary as /init (initramfs/)
 #
 # Quiet unless V=1.
 
@@ -18,6 +19,7 @@ BUILD      := build
 DEPS_STAMP := $(BUILD)/.deps.ok
 
 include vendor/vendor.mk
+include initramfs/initramfs.mk
 
 CC         := musl-gcc
 HOSTCC     := gcc
@@ -145,7 +147,7 @@ $(BUILD)/test/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(VENDOR_LIBS)
 
 unit: $(UNIT_BINS)
 
-test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
+test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS) guest
 	$(Q)tests/run.sh
 
 bench: bin/ebpf-mcp $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)

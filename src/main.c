@@ -13,6 +13,7 @@
 #include "mcp/server.h"
 #include "mem/heap.h"
 #include "sys/audit.h"
+#include "sys/init.h"
 
 static void usage(FILE *f)
 {
@@ -21,6 +22,10 @@ static void usage(FILE *f)
 		"       ebpf-mcp tools [--format table|json] [options]\n"
 		"       ebpf-mcp call TOOL [JSON | key=value ...] [--format table|json] [options]\n"
 		"Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC).\n"
+		"As an initramfs's /init (PID 1) it mounts proc, sysfs, devtmpfs, bpffs, tracefs and\n"
+		"debugfs, loads /lib/modules/*.ko, serves on the port named by mcp_port= on the kernel\n"
+		"command line (a virtio serial port's name, default ebpf-mcp, or a tty such as ttyS1)\n"
+		"and powers off when the client leaves; options go after `--` on the command line.\n"
 		"`tools` lists the tools on offer; `call` runs one (as an MCP client would) and prints\n"
 		"its result: JSON (default) or --format table. key=value values that are JSON\n"
 		"(numbers, true, [..], {..}) are taken as such, anything else as a string.\n"
@@ -252,6 +257,12 @@ int main(int argc, char **argv)
 	char **opts = cli ? calloc((size_t)argc + 1, sizeof(char *)) : argv;
 	char **words = cli ? calloc((size_t)argc + 1, sizeof(char *)) : NULL;
 	int n_opts = 0, n_words = 0, rc;
+	if (init__is_init(argv[0])) {
+		/* every way out of main, --help included, then powers off */
+		atexit(init__poweroff);
+		if (init__setup())
+			return 1;
+	}
 	if (cli && (!opts || !words))
 		return 1;
 	rc = cli ? split_cli(argc, argv, opts, &n_opts, words, &n_words, &table) : 0;

@@ -56,7 +56,7 @@ fi
 # Files inside one suite run one at a time: integration tests load and list
 # kernel objects, and parallel files would see each other's.
 count() { grep -E "^# $1 [0-9]+$" "$LOG" | tail -n 1 | awk '{print $3}'; }
-for suite in integration transcripts hostile client; do
+for suite in integration guest transcripts hostile client; do
 	files=(tests/"$suite"/*.test.mjs)
 	((${#files[@]})) || continue
 	banner "node: tests/$suite (${#files[@]} files)"
