@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test, in order: the C unit tests, then the Node suites (kernel
-# integration, golden transcripts, hostile input, SDK client). Called by `make test` after
+# integration, the qemu guest, golden transcripts, hostile input, SDK client). Called by `make test` after
 # the binary, the unit test binaries and the test BPF objects are built.
 #
 # It mounts nothing itself (the tests that need bpffs/tracefs do that), shows
