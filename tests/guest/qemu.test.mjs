@@ -9,7 +9,7 @@ import { readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, BUILD, ROOT } from '../lib/mcp.mjs';
-import { bootGuest, GUEST, GUEST_RELEASE } from '../lib/guest.mjs';
+import { bootGuest, startGuest, GUEST, GUEST_RELEASE } from '../lib/guest.mjs';
 import { smoke, SMOKE_CHECKS } from '../lib/smoke.mjs';
 
 let g;
@@ -129,6 +129,21 @@ test('a serial line (ttyS1) carries MCP too, set raw by init', async (t) => {
       assert.doesNotThrow(() => JSON.parse(l), `not an MCP line (echo?): ${l.slice(0, 200)}`);
     assert.ok(!s.portText().includes('\r'), 'no CR added to output (ONLCR is off)');
     assert.match(s.console(), /serving MCP on \/dev\/ttyS1 \(ttyS1\)/);
+  } finally {
+    await s.kill();
+  }
+});
+
+test('a bad mcp_port is named on the console, and the guest powers off', async () => {
+  const s = await startGuest({ port: 'no/such' });
+  try {
+    let timer;
+    const r = await Promise.race([s.exited, new Promise((res) => { timer = setTimeout(() => res('timeout'), 120000); })]);
+    clearTimeout(timer);
+    assert.deepEqual(r, { code: 0, sig: null }, 'qemu exits by itself: no panic, no hang');
+    assert.match(s.console(), /mcp_port=no\/such: a port name is letters, digits, '-' and '_', under 64 bytes/);
+    assert.match(s.console(), /reboot: Power down/);
+    assert.equal(s.portText(), '', 'nothing was written to the port');
   } finally {
     await s.kill();
   }

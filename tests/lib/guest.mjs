@@ -40,8 +40,11 @@ async function untilServing(guest, exited) {
   }
 }
 
-// args: server options, passed after `--` on the kernel command line.
-export async function bootGuest({ args = [], port = PORT_NAME, memMiB = 768 } = {}) {
+// args: server options, passed after `--` on the kernel command line;
+// port: mcp_port= for the guest (a tty name puts the channel on that UART;
+// any other name still gets the virtio port named PORT_NAME); append: more
+// kernel command-line words.
+export async function startGuest({ args = [], port = PORT_NAME, append = [], memMiB = 768 } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ebpf-mcp-guest-'));
   const sock = path.join(dir, 'mcp.sock');
   const consoleLog = path.join(dir, 'console.log');
@@ -53,8 +56,8 @@ export async function bootGuest({ args = [], port = PORT_NAME, memMiB = 768 } = 
     '-accel', 'tcg', '-m', String(memMiB), '-smp', '1', '-nodefaults', '-no-user-config',
     '-display', 'none', '-no-reboot',
     '-kernel', path.join(GUEST, 'vmlinux'), '-initrd', path.join(GUEST, 'initramfs.cpio'),
-    '-append', ['console=ttyS0', 'panic=-1', `mcp_port=${port}`, '--', ...args].join(' '),
-    '-serial', `file:${consoleLog}`, ...channel(port, sock),
+    '-append', ['console=ttyS0', 'panic=-1', `mcp_port=${port}`, ...append, '--', ...args].join(' '),
+    '-serial', `file:${consoleLog}`, ...channel(port.startsWith('tty') ? port : PORT_NAME, sock),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let qemuErr = '';
   qemu.stderr.on('data', (d) => { qemuErr += d; });
@@ -66,7 +69,7 @@ export async function bootGuest({ args = [], port = PORT_NAME, memMiB = 768 } = 
   conn.on('data', (d) => raw.push(String(d)));
   const server = new Server([], { transport: { input: conn, output: conn, exited, end: () => conn.end() } });
   const guest = {
-    server, qemu, exited, t0, dir,
+    server, qemu, exited, t0, dir, port, listener,
     console: () => { try { return readFileSync(consoleLog, 'utf8'); } catch { return ''; } },
     portText: () => raw.join(''),
     async kill() {
@@ -76,8 +79,15 @@ export async function bootGuest({ args = [], port = PORT_NAME, memMiB = 768 } = 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return guest;
+}
+
+// startGuest, then initialize: resolves once the guest has answered.
+export async function bootGuest(opts) {
+  const guest = await startGuest(opts);
+  const { server, exited, t0 } = guest;
   try {
-    if (port.startsWith('tty')) await untilServing(guest, exited);
+    if (guest.port.startsWith('tty')) await untilServing(guest, exited);
     const init = await server.request('initialize', {
       protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'tests', version: '1' },
     }, { timeoutMs: BOOT_TIMEOUT_MS });
@@ -85,9 +95,10 @@ export async function bootGuest({ args = [], port = PORT_NAME, memMiB = 768 } = 
     guest.init = init;
     server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   } catch (e) {
+    const text = guest.console();
     await guest.kill();
-    throw new Error(`${e.message}\nguest console:\n${guest.console().slice(-3000)}`);
+    throw new Error(`${e.message}\nguest console:\n${text.slice(-3000)}`);
   }
-  listener.close();
+  guest.listener.close();
   return guest;
 }
