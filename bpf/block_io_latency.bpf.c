@@ -86,7 +86,7 @@ int BPF_PROG(block_io_latency_complete, struct request *rq, int error, unsigned 
 	struct block_io_latency_hist *h = hist_of(&k);
 	if (!h)
 		return 0;
-	__sync_fetch_and_add(&h->slots[hist_slot(delta)], 1);
+	hist_add(h->slots, delta);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, delta);
 	__sync_fetch_and_add(&h->bytes, bytes);

@@ -93,7 +93,7 @@ int BPF_PROG(runq_latency_switch, bool preempt, struct task_struct *prev, struct
 	struct runq_latency_hist *h = hist_of(next);
 	if (!h)
 		return 0;
-	__sync_fetch_and_add(&h->slots[hist_slot(delta)], 1);
+	hist_add(h->slots, delta);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, delta);
 	if (delta > h->max_ns)

@@ -87,6 +87,6 @@ int BPF_PROG(syscall_stats_exit, struct pt_regs___core *regs, long ret)
 
 	struct syscall_stats_hist *h = bpf_map_lookup_elem(&hists, &key.nr);
 	if (h)
-		__sync_fetch_and_add(&h->slots[hist_slot(delta)], 1);
+		hist_add(h->slots, delta);
 	return 0;
 }

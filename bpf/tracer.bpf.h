@@ -39,6 +39,18 @@ static __always_inline __u32 hist_slot(__u64 v)
 	return s < TRACER_HIST_SLOTS ? s : TRACER_HIST_SLOTS - 1;
 }
 
+/* Counts v in a log2 histogram. The slot's bound is checked again on the
+ * very register that indexes the array, hidden from the compiler's range
+ * knowledge: a 6.1 verifier loses a bound carried through a register copy
+ * and rejects the access as unbounded. */
+static __always_inline void hist_add(__u64 *slots, __u64 v)
+{
+	__u64 s = hist_slot(v);
+	asm volatile("" : "+r"(s));
+	if (s < TRACER_HIST_SLOTS)
+		__sync_fetch_and_add(&slots[s], 1);
+}
+
 /* A negative syscall return that is an errno, as a positive number; 0 if not. */
 static __always_inline __s32 errno_of(long ret)
 {

@@ -21,6 +21,7 @@
 #include "../kern/bpfcode.h"
 #include "../kern/policy.h"
 #include "../kern/session.h"
+#include "../kern/vlog.h"
 #include "../mcp/server.h"
 #include "../sys/caps.h"
 #include "tool.h"
@@ -189,7 +190,6 @@ static int check_caps(struct tool_ctx *ctx, struct bpf_object *obj, uint64_t *by
 	return 0;
 }
 
-#define LOG_TAIL_IN_ERROR (64 * 1024)   /* verifier log kept in an error's context */
 
 /* Per-program verifier log buffers of verifier_log_bytes. At level 0 libbpf
  * asks for a log only when a load fails (then at level 1); at any other
@@ -223,21 +223,6 @@ static void free_logs(struct loaded *l)
 		free(l->logs[i]);
 		free(l->tails[i]);
 	}
-}
-
-/* A log filling its buffer was cut by the kernel (which kept the tail). */
-static bool log_full(const char *log)
-{
-	return strlen(log) + 1 >= limits[LIM_VERIFIER_LOG_BYTES];
-}
-
-/* Where the shown part of a log starts: its last keep bytes, from a line
- * start when anything before was dropped (by us or by the kernel). */
-static size_t tail_from(const char *log, size_t len, size_t keep, bool cut)
-{
-	size_t from = len > keep ? len - keep : 0;
-	const char *nl = from || cut ? memchr(log + from, '\n', len - from) : NULL;
-	return nl && (size_t)(nl + 1 - log) < len ? (size_t)(nl + 1 - log) : from;
 }
 
 /* EPERM without a verifier log, although the capabilities were checked: the
@@ -276,18 +261,7 @@ static int fail_load(struct tool_ctx *ctx, struct loaded *l, int rc)
 		return fail_refused(ctx, l->obj);
 	if (!bad)
 		return tool__fail_errno(ctx, rc, "loading the object");
-	size_t n = strlen(log);
-	bool cut = n > LOG_TAIL_IN_ERROR || log_full(log) || rc == -ENOSPC;
-	size_t from = tail_from(log, n, LOG_TAIL_IN_ERROR, cut);
-	tool__fail(ctx, ERR_KERNEL, "VERIFIER_REJECTED", true,
-		   "the verifier rejected program '%s' (%s); its log's last lines say why",
-		   bpf_program__name(bad), rc == -ENOSPC ? "its log was longer than verifier_log_bytes" : strerror(-rc));
-	jw__kstr(&ctx->err->ctx, "program", bpf_program__name(bad));
-	jw__kint(&ctx->err->ctx, "errno", -rc);
-	jw__key(&ctx->err->ctx, "verifier_log");
-	jw__strn(&ctx->err->ctx, log + from, n - from);
-	jw__kbool(&ctx->err->ctx, "verifier_log_cut", cut);
-	return -1;
+	return vlog__reject(ctx, NULL, bpf_program__name(bad), log, rc);
 }
 
 /* The verifier's closing statistics (printed at every log level; time and
@@ -388,8 +362,8 @@ static int join_logs(struct tool_ctx *ctx, struct loaded *l, struct log_text *t)
 		if (!log || !log[0])
 			continue;
 		size_t len = strlen(log);
-		bool cut = l->log_cut || log_full(log);
-		size_t from = tail_from(log, len, share, cut);
+		bool cut = l->log_cut || vlog__full(log);
+		size_t from = vlog__tail_from(log, len, share, cut);
 		t->cut |= cut || from > 0;
 		t->len += (size_t)snprintf(t->text + t->len, cap - t->len, "-- program %.255s --\n", bpf_program__name(p));
 		memcpy(t->text + t->len, log + from, len - from);

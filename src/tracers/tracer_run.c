@@ -14,6 +14,7 @@
 #include "../sys/sysfs.h"
 #include "abi_names.h"
 #include "tracer_run.h"
+#include "../kern/vlog.h"
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
 #define RING_BATCH 8192                  /* records per wake-up: the loop keeps time and answers */
@@ -179,11 +180,42 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 	return -1;
 }
 
+/* A tracer is CO-RE: one object for every kernel. A kernel whose verifier
+ * still refuses a program gets the verifier's own words, not a bare errno
+ * (EACCES would read as a missing capability). libbpf retries a failed
+ * load with a log into the program's buffer; programs that load leave
+ * theirs empty, so the one with text is the one refused. */
+static int load(struct tool_ctx *ctx, struct tracer *t)
+{
+	size_t cap = limits[LIM_VERIFIER_LOG_BYTES];
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, *t->sk->obj) {
+		char *log = arena__alloc(ctx->scratch, cap);
+		if (!log)
+			break;   /* no buffer: the error is the bare errno */
+		log[0] = 0;
+		bpf_program__set_log_buf(p, log, cap);
+	}
+	int err = bpf_object__load_skeleton(t->sk);
+	if (!err)
+		return 0;
+	bpf_object__for_each_program(p, *t->sk->obj) {
+		size_t n = 0;
+		const char *log = bpf_program__log_buf(p, &n);
+		if (log && n && log[0]) {
+			char owner[64];
+			snprintf(owner, sizeof(owner), "the %s tracer", t->name);
+			return vlog__reject(ctx, owner, bpf_program__name(p), log, err);
+		}
+	}
+	return tool__fail_errno(ctx, err, "loading the %s tracer into the kernel", t->name);
+}
+
 static int load_attach(struct tool_ctx *ctx, struct tracer *t)
 {
-	int err = bpf_object__load_skeleton(t->sk);
+	int err = load(ctx, t);
 	if (err)
-		return tool__fail_errno(ctx, err, "loading the %s tracer into the kernel", t->name);
+		return err;
 	if (check_tracefs(ctx, t))
 		return -1;
 	err = bpf_object__attach_skeleton(t->sk);

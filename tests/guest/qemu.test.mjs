@@ -75,6 +75,36 @@ async function count(mapId) {
   return e?.value ?? 0;
 }
 
+// Each tracer's CO-RE object loads and attaches on 6.1 (the host runs them on
+// 6.18). trace_errors is also shown a guest event: three lookups of a map id
+// that does not exist make three failing bpf() calls in pid 1.
+const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats',
+  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp'];
+
+test('all eight tracers run on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
+  for (const name of TRACERS) {
+    const token = `t-${name}`;
+    const pending = g.server.request('tools/call', {
+      name, arguments: { duration_ms: 1500 }, _meta: { progressToken: token },
+    }, { timeoutMs: 120000 });
+    if (name === 'trace_errors') {
+      while (!g.server.notifications.some((n) => n.params?.progressToken === token))
+        await new Promise((res) => setTimeout(res, 20));
+      for (let i = 0; i < 3; i++) {
+        const r = await g.server.call('map_lookup', { map_id: 4000000000, keys: [1] });
+        assert.equal(r.structuredContent.error.code, 'NO_SUCH_MAP');
+      }
+    }
+    const { result, error } = await pending;
+    assert.ok(!error && !result.isError, `${name}: ${JSON.stringify(error ?? result.structuredContent)}`);
+    assert.equal(result.structuredContent.tracer, name);
+    if (name === 'trace_errors') {
+      const rows = result.structuredContent.errors.filter((e) => e.pid === 1 && e.syscall === 'bpf');
+      assert.deepEqual(rows.map((e) => [e.errno, e.count]), [['ENOENT', 3]]);
+    }
+  }
+});
+
 test('kernel console output never reaches the MCP port', async () => {
   const text = g.portText();
   const lines = text.split('\n').filter((l) => l.length);
