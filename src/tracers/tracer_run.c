@@ -182,8 +182,14 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 static int load_attach(struct tool_ctx *ctx, struct tracer *t)
 {
 	int err = bpf_object__load_skeleton(t->sk);
-	if (err)
+	if (err) {
+		/* libbpf says only ESRCH when a CO-RE tracer finds no kernel BTF */
+		char why[64];
+		snprintf(why, sizeof(why), "the %s tracer", t->name);
+		if (tool__need_btf(ctx, why))
+			return -1;
 		return tool__fail_errno(ctx, err, "loading the %s tracer into the kernel", t->name);
+	}
 	if (check_tracefs(ctx, t))
 		return -1;
 	err = bpf_object__attach_skeleton(t->sk);
