@@ -107,8 +107,8 @@ int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why)
 	if (caps__has(cap) || caps__has(CAP_SYS_ADMIN))
 		return 0;
 	tool__fail(ctx, ERR_PERMISSION, "MISSING_CAPABILITY", false,
-		   "%s needs %s (or CAP_SYS_ADMIN), which this server does not hold; run it with that capability",
-		   why, caps__name(cap));
+		   "%s needs %s%s, which this server does not hold; run it with that capability",
+		   why, caps__name(cap), cap == CAP_SYS_ADMIN ? "" : " (or CAP_SYS_ADMIN)");
 	jw__kstr(&ctx->err->ctx, "capability", caps__name(cap));
 	return -1;
 }
