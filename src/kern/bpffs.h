@@ -38,7 +38,7 @@ struct bpffs_walk {
 };
 
 /* 0; -E2BIG when more than scan_max entries were visited; -ENOMEM when the
- * arena is full; -errno when the mount table cannot be read. */
+ * arena is full. Without /proc only a bpffs at /sys/fs/bpf is found. */
 int bpffs__walk(struct bpffs_walk *bw);
 
 #endif

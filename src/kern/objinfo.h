@@ -35,7 +35,9 @@ int64_t objinfo__boot_to_real_ns(void);
 /* Fills oi for fd of kind k (one syscall; two for links that carry a name).
  * 0 or -errno. */
 int objinfo__get(int fd, enum obj_kind k, struct obj_info *oi);
-/* Which kind of BPF object fd is (from its anon inode name). 0 or -EINVAL. */
+/* Which kind of BPF object fd is (from its anon inode name, read through
+ * /proc/self/fd). 0, -EINVAL for no BPF object, or -ENOENT without /proc:
+ * the kernel has no other way to tell the kind of a pinned object's fd. */
 int objinfo__kind_of_fd(int fd, enum obj_kind *k);
 uint32_t objinfo__id(const struct obj_info *oi);
 /* The object's name (programs, maps, BTF); NULL for links, which have none. */

@@ -5,13 +5,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-bool caps__has(unsigned cap)
+uint64_t caps__effective(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	if (cap >= 32 * _LINUX_CAPABILITY_U32S_3 || syscall(SYS_capget, &h, d))
-		return false;
-	return d[cap / 32].effective & (1u << (cap % 32));
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+bool caps__has(unsigned cap)
+{
+	return cap < 64 && (caps__effective() >> cap & 1);
 }
 
 const char *caps__name(unsigned cap)

@@ -4,6 +4,7 @@
 #define EBPF_MCP_CAPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <linux/capability.h>
 
@@ -14,6 +15,9 @@
 #define CAP_BPF 39
 #endif
 
+/* The effective set, bit n for capability n (capget(2), so no /proc is
+ * needed); 0 if unreadable. */
+uint64_t caps__effective(void);
 /* Whether capability cap is in the effective set (false if unreadable). */
 bool caps__has(unsigned cap);
 /* "CAP_BPF", "CAP_SYS_ADMIN", ... for the few the tools check. */

@@ -1,4 +1,9 @@
-/* Bounded readers for /proc, /sys and the mount table. */
+/* Bounded readers for /proc, /sys and the mount table.
+ *
+ * The mount table is /proc/self/mounts. In a root without /proc (a scratch
+ * container, a chroot with only /sys mounted) the well-known mount points
+ * are checked by filesystem magic instead, so tracefs, bpffs and cgroup2
+ * are still found where the tools look for them. */
 #include "sysfs.h"
 
 #include <errno.h>
@@ -7,9 +12,65 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
+
 #define SYSFS_LINE_BYTES 4096   /* one /proc/self/mounts line */
+
+/* Where the tools look for each filesystem; without /proc these are the
+ * only mounts that can be found (by statfs). The first entry of a type is
+ * its usual place. */
+static const struct sysfs_known_mount known[] = {
+	{ "sysfs", "/sys", "mount -t sysfs sysfs /sys", SYSFS_MAGIC },
+	{ "proc", "/proc", "mount -t proc proc /proc", PROC_SUPER_MAGIC },
+	{ "tracefs", "/sys/kernel/tracing", "mount -t tracefs tracefs /sys/kernel/tracing", TRACEFS_MAGIC },
+	{ "tracefs", "/sys/kernel/debug/tracing", NULL, TRACEFS_MAGIC },   /* automounted in debugfs */
+	{ "debugfs", "/sys/kernel/debug", "mount -t debugfs debugfs /sys/kernel/debug", DEBUGFS_MAGIC },
+	{ "bpf", "/sys/fs/bpf", "mount -t bpf bpf /sys/fs/bpf", BPF_FS_MAGIC },
+	{ "cgroup2", "/sys/fs/cgroup", "mount -t cgroup2 cgroup2 /sys/fs/cgroup", CGROUP2_SUPER_MAGIC },
+};
+#define N_KNOWN (sizeof(known) / sizeof(known[0]))
+
+const struct sysfs_known_mount *sysfs__known_mount(const char *fstype)
+{
+	for (unsigned k = 0; k < N_KNOWN; k++)
+		if (!strcmp(known[k].fstype, fstype))
+			return &known[k];
+	return NULL;
+}
+
+/* dir is a mount's root: its parent is on another device (or it is "/"). */
+static bool mount_root(const char *dir)
+{
+	char parent[256];
+	struct stat a, b;
+	if (snprintf(parent, sizeof(parent), "%s/..", dir) >= (int)sizeof(parent) || stat(dir, &a) ||
+	    stat(parent, &b))
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+bool sysfs__mounted_at(const char *fstype, const char *dir)
+{
+	struct statfs sf;
+	for (unsigned k = 0; k < N_KNOWN; k++)
+		if (!strcmp(known[k].fstype, fstype))
+			return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == known[k].magic &&
+			       mount_root(dir);
+	return false;
+}
+
+/* The mount-table walk without a mount table: the usual places, by magic. */
+static int each_known(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg)
+{
+	int rc = 0;
+	for (unsigned k = 0; !rc && k < N_KNOWN; k++)
+		if (!strcmp(known[k].fstype, fstype) && sysfs__mounted_at(fstype, known[k].dir))
+			rc = fn(known[k].dir, arg);
+	return rc;
+}
 
 int sysfs__read(const char *path, char *buf, size_t cap, size_t *len)
 {
@@ -61,29 +122,6 @@ int sysfs__read_int(const char *path, int64_t *v)
 	return 0;
 }
 
-int sysfs__mount_point(const char *fstype, char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char line[SYSFS_LINE_BYTES];
-	int rc = -ENOENT;
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *dev = strtok(line, " "), *dir = strtok(NULL, " "), *type = strtok(NULL, " ");
-		if (!dev || !dir || !type || strcmp(type, fstype))
-			continue;
-		if (strlen(dir) >= cap) {
-			rc = -ENAMETOOLONG;
-			continue;
-		}
-		strcpy(out, dir);
-		rc = 0;
-		break;
-	}
-	fclose(f);
-	return rc;
-}
-
 /* /proc/self/mounts writes space, tab, newline and backslash as \ooo. */
 static void unescape_octal(char *s)
 {
@@ -106,7 +144,7 @@ int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg),
 	char line[SYSFS_LINE_BYTES];
 	int rc = 0;
 	if (!f)
-		return -errno;
+		return each_known(fstype, fn, arg);
 	while (!rc && fgets(line, sizeof(line), f)) {
 		char *save, *dev = strtok_r(line, " ", &save), *dir = strtok_r(NULL, " ", &save);
 		char *type = strtok_r(NULL, " ", &save);
@@ -119,13 +157,54 @@ int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg),
 	return rc;
 }
 
-bool sysfs__fs_supported(const char *fstype)
+struct first_mount {
+	char *out;
+	size_t cap;
+	int rc;
+};
+
+static int take_first(const char *dir, void *arg)
+{
+	struct first_mount *m = arg;
+	if (strlen(dir) >= m->cap) {
+		m->rc = -ENAMETOOLONG;
+		return 0;
+	}
+	strcpy(m->out, dir);
+	m->rc = 0;
+	return 1;
+}
+
+int sysfs__mount_point(const char *fstype, char *out, size_t cap)
+{
+	struct first_mount m = { out, cap, -ENOENT };
+	int r = sysfs__each_mount(fstype, take_first, &m);
+	return r < 0 ? r : m.rc;
+}
+
+static int found(const char *dir, void *arg)
+{
+	(void)dir, (void)arg;
+	return 1;
+}
+
+int sysfs__fs_supported(const char *fstype)
 {
 	char buf[4096], want[64];
-	if (sysfs__read("/proc/filesystems", buf, sizeof(buf), NULL) && !buf[0])
-		return false;
+	int r = sysfs__read("/proc/filesystems", buf, sizeof(buf), NULL);
 	snprintf(want, sizeof(want), "\t%s\n", fstype);
-	return strstr(buf, want) != NULL;
+	if (!r || r == -EFBIG)
+		return strstr(buf, want) != NULL;
+	/* No /proc: a type that is mounted is known; and the kernel makes an
+	 * empty directory in sysfs for each of tracefs, debugfs, bpf and
+	 * cgroup2 when it registers the type (sysfs_create_mount_point). */
+	if (sysfs__each_mount(fstype, found, NULL) == 1)
+		return 1;
+	const struct sysfs_known_mount *k = sysfs__known_mount(fstype);
+	struct stat st;
+	if (!k || strncmp(k->dir, "/sys/", 5) || !sysfs__mounted_at("sysfs", "/sys"))
+		return -ENOENT;
+	return stat(k->dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static bool has_events(const char *dir)

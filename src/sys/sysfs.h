@@ -16,10 +16,29 @@ int sysfs__read_int(const char *path, int64_t *v);
 int sysfs__mount_point(const char *fstype, char *out, size_t cap);
 /* Calls fn(dir, arg) for every mount of fstype in mount-table order until fn
  * returns nonzero, which is then returned. Octal escapes in the table (\040
- * for a space) are decoded. 0, fn's value, or -errno. */
+ * for a space) are decoded. When /proc/self/mounts cannot be opened (no
+ * /proc), the known mount points of fstype that hold it are visited
+ * instead. 0 or fn's value. */
 int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg);
-/* Whether the running kernel knows fstype (/proc/filesystems). */
-bool sysfs__fs_supported(const char *fstype);
+/* Whether the running kernel knows fstype: 1 or 0 from /proc/filesystems;
+ * without /proc, 1 when it is mounted or the kernel's mount-point directory
+ * for it is in sysfs, 0 when sysfs is mounted and that directory is not
+ * there, -ENOENT when nothing tells. */
+int sysfs__fs_supported(const char *fstype);
+
+/* A filesystem's usual place, and the command that mounts it there. */
+struct sysfs_known_mount {
+	const char *fstype;
+	const char *dir;
+	const char *command;
+	unsigned long magic;       /* statfs f_type */
+};
+/* The usual place of sysfs, proc, tracefs, debugfs, bpf or cgroup2; NULL
+ * for another type. */
+const struct sysfs_known_mount *sysfs__known_mount(const char *fstype);
+/* Whether dir is the root of a mount of fstype (a type sysfs__known_mount
+ * knows; checked with statfs, so it works without /proc). */
+bool sysfs__mounted_at(const char *fstype, const char *dir);
 /* The tracefs root holding "events/": /sys/kernel/tracing, or the debugfs
  * path. -ENOENT when neither is mounted. */
 int sysfs__tracefs_dir(char *out, size_t cap);

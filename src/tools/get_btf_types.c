@@ -100,15 +100,15 @@ static int open_fail(struct tool_ctx *ctx, const struct query *q, int r, uint64_
 		jw__kstr(&ctx->err->ctx, "pointer", "/btf_id");
 		return -1;
 	}
-	if (!q->module && !q->btf_id && r == -ENOENT)
-		return tool__fail(ctx, ERR_KERNEL, "NO_VMLINUX_BTF", false,
-				  "this kernel exposes no " BTF_SYSFS_DIR "/vmlinux (built without "
-				  "CONFIG_DEBUG_INFO_BTF): there are no kernel types to show");
 	return fail_nomem(ctx, r, refused_before, what);
 }
 
 static int open_source(struct tool_ctx *ctx, const struct query *q, struct btf_view *v)
 {
+	/* vmlinux and module BTF are read from sysfs: say so when it is not
+	 * mounted, rather than that the module or the kernel has no BTF */
+	if (!q->btf_id && tool__need_btf(ctx, "get_btf_types (vmlinux or module BTF)"))
+		return -1;
 	uint64_t refused = heap_refusals();
 	int r = q->module ? btf_cache__module(q->module, v)
 		: q->btf_id ? btf_cache__by_id(q->btf_id, v) : btf_cache__vmlinux(v);

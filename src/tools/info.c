@@ -10,6 +10,7 @@
 
 #include "../mcp/server.h"
 #include "../mem/heap.h"
+#include "../sys/caps.h"
 #include "../sys/sysfs.h"
 #include "tool.h"
 
@@ -39,10 +40,15 @@ static const char *status_field(const char *status, const char *key)
 	return NULL;
 }
 
-static uint64_t status_kib(const char *status, const char *key)
+/* A "Key: N kB" line of /proc/self/status in bytes; null without /proc. */
+static void kstatus_kib(struct jw *w, const char *name, const char *status, const char *key)
 {
-	const char *v = status_field(status, key);
-	return v ? strtoull(v, NULL, 10) * 1024 : 0;
+	const char *v = status ? status_field(status, key) : NULL;
+	jw__key(w, name);
+	if (v)
+		jw__uint(w, strtoull(v, NULL, 10) * 1024);
+	else
+		jw__null(w);
 }
 
 static void write_server(struct tool_ctx *ctx)
@@ -82,6 +88,17 @@ static void write_kernel(struct jw *w)
 	jw__obj_end(w);
 }
 
+/* Why vmlinux BTF is absent and what to do, for the btf.hint member. */
+static const char *btf_hint(void)
+{
+	if (!sysfs__mounted_at("sysfs", "/sys"))
+		return "sysfs is not mounted at /sys, so /sys/kernel/btf/vmlinux is absent: mount it "
+		       "(mount -t sysfs sysfs /sys; in a container: -v /sys:/sys:ro); get_btf_types and the "
+		       "CO-RE tracers need it";
+	return "this kernel exposes no /sys/kernel/btf/vmlinux (built without CONFIG_DEBUG_INFO_BTF): "
+	       "get_btf_types and the CO-RE tracers cannot run on it";
+}
+
 static void write_btf(struct jw *w)
 {
 	struct stat st;
@@ -100,17 +117,30 @@ static void write_btf(struct jw *w)
 	jw__kbool(w, "vmlinux", have);
 	jw__kint(w, "vmlinux_bytes", have ? st.st_size : 0);
 	jw__kuint(w, "modules_with_btf", mods);
+	jw__key(w, "hint");
+	if (have)
+		jw__null(w);
+	else
+		jw__str(w, btf_hint());
 	jw__obj_end(w);
 }
 
 static void write_fs(struct jw *w)
 {
-	static const char *const fs[][2] = { { "bpffs", "bpf" }, { "tracefs", "tracefs" }, { "debugfs", "debugfs" } };
+	/* key, fstype, what needs it */
+	static const char *const fs[][3] = {
+		{ "sysfs", "sysfs", "vmlinux BTF (get_btf_types, CO-RE tracers), the CPU list, the mount points below" },
+		{ "proc", "proc", "kallsyms (list_kernel_functions, stack symbols), process maps, the sysctls here" },
+		{ "tracefs", "tracefs", "tracepoints (list_tracepoints, trace_open, trace_tcp, attach by name)" },
+		{ "debugfs", "debugfs", "tracefs under /sys/kernel/debug/tracing (older setups)" },
+		{ "bpffs", "bpf", "pins (pin_object, the pins inspect_state lists)" },
+	};
 	jw__key(w, "filesystems");
 	jw__obj(w);
-	for (unsigned k = 0; k < 3; k++) {
+	for (unsigned k = 0; k < sizeof(fs) / sizeof(fs[0]); k++) {
 		char mp[256];
 		bool m = sysfs__mount_point(fs[k][1], mp, sizeof(mp)) == 0;
+		int sup = sysfs__fs_supported(fs[k][1]);
 		jw__key(w, fs[k][0]);
 		jw__obj(w);
 		jw__kbool(w, "mounted", m);
@@ -119,16 +149,25 @@ static void write_fs(struct jw *w)
 			jw__str(w, mp);
 		else
 			jw__null(w);
-		jw__kbool(w, "supported", sysfs__fs_supported(fs[k][1]));
+		jw__key(w, "supported");
+		if (sup < 0)
+			jw__null(w);
+		else
+			jw__bool(w, sup);
+		jw__kstr(w, "needed_for", fs[k][2]);
+		jw__key(w, "fix");
+		if (m)
+			jw__null(w);
+		else
+			jw__str(w, sysfs__known_mount(fs[k][1])->command);
 		jw__obj_end(w);
 	}
 	jw__obj_end(w);
 }
 
-static void write_caps(struct jw *w, const char *status)
+static void write_caps(struct jw *w)
 {
-	const char *v = status_field(status, "CapEff");
-	uint64_t eff = v ? strtoull(v, NULL, 16) : 0;
+	uint64_t eff = caps__effective();
 	jw__key(w, "capabilities");
 	jw__obj(w);
 	jw__key(w, "effective");
@@ -204,8 +243,8 @@ static void write_limits_mem(struct jw *w, const char *status)
 	jw__kuint(w, "heap_mapped_bytes", hs.mapped);
 	jw__kuint(w, "heap_peak_bytes", hs.peak);
 	jw__kuint(w, "heap_refusals", hs.failures);
-	jw__kuint(w, "rss_bytes", status_kib(status, "VmRSS"));
-	jw__kuint(w, "rss_peak_bytes", status_kib(status, "VmHWM"));
+	kstatus_kib(w, "rss_bytes", status, "VmRSS");
+	kstatus_kib(w, "rss_peak_bytes", status, "VmHWM");
 	jw__obj_end(w);
 }
 
@@ -214,16 +253,18 @@ static int run_info(struct tool_ctx *ctx)
 	char *status = arena__alloc(ctx->scratch, INFO_STATUS_BYTES);
 	if (!status)
 		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory for /proc/self/status");
+	/* Without /proc (a scratch container) info still answers: the memory
+	 * figures that only /proc/self/status holds are null. */
 	int r = sysfs__read("/proc/self/status", status, INFO_STATUS_BYTES, NULL);
 	if (r && r != -EFBIG)
-		return tool__fail_errno(ctx, r, "reading /proc/self/status");
+		status = NULL;
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	write_server(ctx);
 	write_kernel(w);
 	write_btf(w);
 	write_fs(w);
-	write_caps(w, status);
+	write_caps(w);
 	write_security(w);
 	write_limits_mem(w, status);
 	jw__obj_end(w);

@@ -4,6 +4,7 @@
  * only when it is listed (or a name/id filter needs it) and closed at once. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "../kern/bpffs.h"
 #include "../kern/objinfo.h"
 #include "../kern/session.h"
+#include "../sys/caps.h"
 #include "../sys/sysfs.h"
 #include "tool.h"
 
@@ -78,6 +80,11 @@ static int visit(struct tool_ctx *ctx, enum obj_kind k, uint32_t id, const struc
 
 static int fail_walk(struct tool_ctx *ctx, enum obj_kind k, int err)
 {
+	char why[48];
+	snprintf(why, sizeof(why), "listing %s by id", kind_key[k]);
+	/* the kernel's id walk wants CAP_SYS_ADMIN itself; CAP_BPF is not enough */
+	if (err == -EPERM && tool__need_cap(ctx, CAP_SYS_ADMIN, why))
+		return -1;
 	tool__fail_errno(ctx, err, "listing %s", kind_key[k]);
 	jw__kstr(&ctx->err->ctx, "kind", kind_arg[k]);
 	return -1;
@@ -169,7 +176,11 @@ static void write_pin(struct jw *w, const struct bpffs_entry *e, const struct ob
 		jw__strn(w, target, n > 0 ? (size_t)n : 0);
 	} else {
 		jw__kstr(w, "kind", "other");
-		if (err) {
+		if (err == ENOENT && !sysfs__mounted_at("proc", "/proc")) {
+			/* bpf_obj_get() worked: the kind is what needs /proc */
+			jw__kstr(w, "error", "ENOENT: what a pin holds is read from /proc/self/fd, and proc is not "
+				 "mounted at /proc (mount -t proc proc /proc)");
+		} else if (err) {
 			jw__key(w, "error");
 			jw__strf(w, "%s: %s", tool__errno_code(err), strerror(err));
 		}

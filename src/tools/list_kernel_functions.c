@@ -221,8 +221,11 @@ static int kf_scan(struct tool_ctx *ctx, const struct kf_query *q, struct kf_pag
 {
 	char line[KF_LINE_BYTES];
 	FILE *f = kf_open(ctx, "/proc/kallsyms");
+	int open_err = f ? 0 : errno;
+	if (!f && tool__need_mount(ctx, "proc", "list_kernel_functions (/proc/kallsyms)"))
+		return -1;
 	if (!f)
-		return tool__fail_errno(ctx, -errno, "opening /proc/kallsyms");
+		return tool__fail_errno(ctx, -open_err, "opening /proc/kallsyms");
 	int r, rc = 0;
 	uint64_t lines = 0;
 	while (!rc && (r = kf_getline(f, line)) > 0) {
@@ -344,8 +347,9 @@ static int kf_mark_btf(struct tool_ctx *ctx, struct kf_page *p)
 			return tool__fail_errno(ctx, -e, "loading vmlinux BTF");
 		for (size_t i = 0; i < p->n; i++)
 			p->v[i].btf = KF_UNKNOWN;
-		kf_note(ctx, p, "btf is null: vmlinux BTF cannot be loaded (%s); the kernel needs CONFIG_DEBUG_INFO_BTF",
-			strerror(e));
+		kf_note(ctx, p, "btf is null: vmlinux BTF cannot be loaded (%s); %s", strerror(e),
+			sysfs__mounted_at("sysfs", "/sys") ? "the kernel needs CONFIG_DEBUG_INFO_BTF"
+			: "sysfs is not mounted at /sys (mount -t sysfs sysfs /sys)");
 		return 0;
 	}
 	kf_btf_walk(p, vml, 1, btf__type_cnt(vml), -1);

@@ -53,7 +53,14 @@ static int open_by_pin(struct tool_ctx *ctx, const char *path, bool write)
 		return -1;
 	}
 	enum obj_kind k;
-	if (objinfo__kind_of_fd(fd, &k) || k != OBJ_MAP) {
+	int r = objinfo__kind_of_fd(fd, &k);
+	if (r && r != -EINVAL) {
+		close(fd);
+		if (tool__need_mount(ctx, "proc", "opening a pin by path (what it holds is read from /proc/self/fd)"))
+			return -1;
+		return tool__fail_errno(ctx, r, "reading what %s holds", path);
+	}
+	if (r || k != OBJ_MAP) {
 		close(fd);
 		tool__fail(ctx, ERR_VALIDATION, "NOT_A_MAP", true, "%s is pinned, but it is not a map", path);
 		jw__kstr(&ctx->err->ctx, "pointer", "/pin_path");

@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../mcp/server.h"
 #include "../sys/caps.h"
+#include "../sys/sysfs.h"
 
 const char *tool__cat_name(enum err_cat c)
 {
@@ -105,9 +107,53 @@ int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why)
 	if (caps__has(cap) || caps__has(CAP_SYS_ADMIN))
 		return 0;
 	tool__fail(ctx, ERR_PERMISSION, "MISSING_CAPABILITY", false,
-		   "%s needs %s (or CAP_SYS_ADMIN), which this server does not hold; run it with that capability",
-		   why, caps__name(cap));
+		   "%s needs %s%s, which this server does not hold; run it with that capability",
+		   why, caps__name(cap), cap == CAP_SYS_ADMIN ? "" : " (or CAP_SYS_ADMIN)");
 	jw__kstr(&ctx->err->ctx, "capability", caps__name(cap));
+	return -1;
+}
+
+/* The context every missing-filesystem error carries: what, where, the fix. */
+static int missing_ctx(struct tool_ctx *ctx, const char *fstype, const char *path, const char *fix)
+{
+	jw__kstr(&ctx->err->ctx, "missing", fstype);
+	jw__kstr(&ctx->err->ctx, "path", path);
+	jw__kstr(&ctx->err->ctx, "fix", fix);
+	return -1;
+}
+
+int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why)
+{
+	const struct sysfs_known_mount *k = sysfs__known_mount(fstype);
+	char code[32];
+	size_t n;
+	if (!k || sysfs__mounted_at(fstype, k->dir))
+		return 0;
+	for (n = 0; fstype[n] && n < sizeof(code) - sizeof("_MISSING"); n++)
+		code[n] = (char)(fstype[n] >= 'a' && fstype[n] <= 'z' ? fstype[n] - 32 : fstype[n]);
+	strcpy(code + n, "_MISSING");
+	tool__fail(ctx, ERR_RESOURCE, code, true,
+		   "%s needs %s mounted at %s, and it is not: mount it (%s; in a container, mount or bind it "
+		   "when starting the container) and call again", why, fstype, k->dir, k->command);
+	return missing_ctx(ctx, fstype, k->dir, k->command);
+}
+
+int tool__need_btf(struct tool_ctx *ctx, const char *why)
+{
+	struct stat st;
+	const char *cmd = sysfs__known_mount("sysfs")->command;
+	if (!stat(BTF_VMLINUX_PATH, &st))
+		return 0;
+	if (!sysfs__mounted_at("sysfs", "/sys")) {
+		tool__fail(ctx, ERR_RESOURCE, "BTF_MISSING", true,
+			   "%s needs the kernel's BTF at " BTF_VMLINUX_PATH ", and sysfs is not mounted at /sys: "
+			   "mount it (%s; in a container, -v /sys:/sys:ro) and call again", why, cmd);
+		return missing_ctx(ctx, "sysfs", BTF_VMLINUX_PATH, cmd);
+	}
+	tool__fail(ctx, ERR_KERNEL, "NO_VMLINUX_BTF", false,
+		   "%s needs the kernel's BTF, and this kernel exposes no " BTF_VMLINUX_PATH
+		   " (built without CONFIG_DEBUG_INFO_BTF)", why);
+	jw__kstr(&ctx->err->ctx, "path", BTF_VMLINUX_PATH);
 	return -1;
 }
 

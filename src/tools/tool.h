@@ -119,6 +119,16 @@ const char *tool__cat_name(enum err_cat c);
 /* Needs capability `cap` (or CAP_SYS_ADMIN, which implies the BPF ones):
  * 0, or a permission/MISSING_CAPABILITY error naming it and `why`. */
 int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why);
+/* Needs fstype ("sysfs", "proc", "tracefs", "bpf", ...) mounted at its usual
+ * place: 0, or a resource error "<FSTYPE>_MISSING" naming `why`, the place
+ * and the mount command (context: missing, path, fix). 0 for a type
+ * sysfs__known_mount does not know. */
+int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why);
+/* Needs the kernel's vmlinux BTF: 0; a resource BTF_MISSING error when
+ * sysfs is not mounted at /sys (naming the mount command); or a kernel
+ * NO_VMLINUX_BTF error when the kernel has none. */
+#define BTF_VMLINUX_PATH "/sys/kernel/btf/vmlinux"
+int tool__need_btf(struct tool_ctx *ctx, const char *why);
 
 /* ---- arguments (already validated against inputSchema) ---------------- */
 

@@ -104,6 +104,9 @@ static int run_unpin_object(struct tool_ctx *ctx)
 	close(fd);
 	if (rc && owned)
 		k = mk;    /* /proc unreadable: our own record says what it is */
+	else if (rc == -ENOENT &&
+		 tool__need_mount(ctx, "proc", "unpinning another session's pin (what it holds is read from /proc/self/fd)"))
+		return -1;
 	else if (rc)
 		return tool__fail_errno(ctx, rc, "telling what '%s' holds (/proc/self/fd)", path);
 	if (!owned && !ctx->srv->opt.allow_foreign)

@@ -72,6 +72,8 @@ static int open_events(struct tracer *t, struct tool_ctx *ctx)
 		.sample_freq = ev->freq,
 	};
 	int cpus = libbpf_num_possible_cpus();
+	if (cpus < 0 && tool__need_mount(ctx, "sysfs", "profile_cpu (the CPU list in /sys/devices/system/cpu)"))
+		return -1;
 	if (cpus < 0)
 		return tool__fail_errno(ctx, cpus, "counting the possible CPUs");
 	if (cpus > PROFILE_CPU_CPUS_MAX)

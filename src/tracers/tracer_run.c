@@ -199,14 +199,16 @@ static int load(struct tool_ctx *ctx, struct tracer *t)
 	int err = bpf_object__load_skeleton(t->sk);
 	if (!err)
 		return 0;
+	/* libbpf says only ESRCH when a CO-RE tracer finds no kernel BTF */
+	char owner[64];
+	snprintf(owner, sizeof(owner), "the %s tracer", t->name);
+	if (tool__need_btf(ctx, owner))
+		return -1;
 	bpf_object__for_each_program(p, *t->sk->obj) {
 		size_t n = 0;
 		const char *log = bpf_program__log_buf(p, &n);
-		if (log && n && log[0]) {
-			char owner[64];
-			snprintf(owner, sizeof(owner), "the %s tracer", t->name);
+		if (log && n && log[0])
 			return vlog__reject(ctx, owner, bpf_program__name(p), log, err);
-		}
 	}
 	return tool__fail_errno(ctx, err, "loading the %s tracer into the kernel", t->name);
 }
