@@ -29,6 +29,13 @@ export function spawnServer(cmd, args, { env = process.env, cwd } = {}) {
   return { proc, server, exited };
 }
 
+// initialize, or fail at once (with its stderr) if the process exits first.
+export function initOrExit({ server, exited }) {
+  return Promise.race([server.init(), exited.then((e) => {
+    throw new Error(`exited before initialize (${JSON.stringify(e)}): ${server.stderr}`);
+  })]);
+}
+
 // pid -> ppid for every process now, from /proc/<pid>/stat (the comm field
 // may hold spaces and parentheses: the ppid follows the last ')').
 export function processTable() {
