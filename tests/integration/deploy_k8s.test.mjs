@@ -24,7 +24,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -32,7 +32,8 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { BIN, ensureMounts } from '../lib/mcp.mjs';
 import { smoke, SMOKE_CHECKS } from '../lib/smoke.mjs';
-import { DEPLOY, readJson, spawnServer, initOrExit } from '../lib/deploy.mjs';
+import { DEPLOY, readJson, spawnServer, initOrExit, waitFor } from '../lib/deploy.mjs';
+import { OBJ_DIR, load, fails, progExists } from '../lib/kern.mjs';
 
 const IMAGE_BIN = '/ebpf-mcp';         // the Dockerfile's COPY destination and ENTRYPOINT
 const MODELS = { Namespace, DaemonSet };
@@ -227,6 +228,43 @@ test('the capabilities bound the profile: --profile full in this container has n
     await r.server.close();
     r.cleanup();
   }
+});
+
+// The full profile's variant: tracing programs load and attach with the
+// manifest's capabilities; networking program types need NET_ADMIN.
+test('full profile: tracepoint programs need only BPF + PERFMON, xdp/tc/cgroup programs NET_ADMIN', async () => {
+  const { sc } = manifest();
+  for (const o of ['attach_trace', 'attach_net'])
+    assert.ok(existsSync(path.join(OBJ_DIR, `${o}.bpf.o`)), `${o}.bpf.o: build the test BPF objects (make test)`);
+  const full = [IMAGE_BIN, '--profile', 'full', '--object-dir', OBJ_DIR];
+  const ids = [];
+  for (const net of [false, true]) {
+    const r = container(full, { caps: net ? [...sc.capabilities.add, 'NET_ADMIN'] : sc.capabilities.add });
+    try {
+      await initOrExit(r);
+      const s = r.server;
+      if (!net) {
+        const t = await load(s, 'attach_trace');
+        ids.push(t.prog.count_tp);
+        assert.ok(progExists(t.prog.count_tp), 'bpftool: the tracepoint program is loaded');
+        const l = await s.ok('attach_program', { program_id: t.prog.count_tp, type: 'tracepoint',
+          target: 'syscalls/sys_enter_getppid' });
+        assert.ok(l.link_id > 0);
+        const e = await fails(s, 'load_program', { path: path.join(OBJ_DIR, 'attach_net.bpf.o') });
+        assert.equal(e.category, 'permission');
+        assert.equal(e.context.capability, 'CAP_NET_ADMIN', JSON.stringify(e));
+      } else {
+        const n = await load(s, 'attach_net');
+        ids.push(n.prog.count_xdp);
+        assert.ok(progExists(n.prog.count_xdp), 'bpftool: the xdp program is loaded');
+      }
+    } finally {
+      await r.server.close();
+      r.cleanup();
+    }
+  }
+  // (the kernel frees a program after its last reference, asynchronously)
+  for (const id of ids) await waitFor(`program ${id} released when the session ended`, () => !progExists(id));
 });
 
 // kallsyms_show_value(): addresses are shown with CAP_SYSLOG when
