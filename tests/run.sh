@@ -44,7 +44,8 @@ for bin in "${units[@]}"; do
 done
 
 # ---- 2. the SDK and ajv for the Node suites (pinned in tests/package.json) -----
-if [[ ! -f tests/node_modules/@modelcontextprotocol/sdk/package.json ]]; then
+# Again whenever the lock file is newer than what npm last installed.
+if [[ ! -f tests/node_modules/.package-lock.json || tests/package-lock.json -nt tests/node_modules/.package-lock.json ]]; then
 	banner "npm ci (tests/)"
 	if ! (cd tests && npm ci --no-audit --no-fund); then
 		echo "run.sh: npm ci failed; the SDK client suite cannot run"
