@@ -207,18 +207,26 @@ int sysfs__fs_supported(const char *fstype)
 	return stat(k->dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A tracefs root whose events/ this process may not enter (tracefs is
+ * mode 0700 root) is remembered: not mounted and not allowed are told apart. */
+static bool tracefs_denied;
+
 static bool has_events(const char *dir)
 {
 	char p[512];
 	struct stat st;
 	snprintf(p, sizeof(p), "%s/events", dir);
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	tracefs_denied |= errno == EACCES;
+	return false;
 }
 
 int sysfs__tracefs_dir(char *out, size_t cap)
 {
 	static const char *const cands[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char mp[256];
+	tracefs_denied = false;
 	/* A tracefs mounted somewhere else counts too (e.g. an initramfs). */
 	if (!sysfs__mount_point("tracefs", mp, sizeof(mp)) && has_events(mp) && strlen(mp) < cap) {
 		strcpy(out, mp);
@@ -229,5 +237,5 @@ int sysfs__tracefs_dir(char *out, size_t cap)
 			strcpy(out, cands[k]);
 			return 0;
 		}
-	return -ENOENT;
+	return tracefs_denied ? -EACCES : -ENOENT;
 }

@@ -40,7 +40,8 @@ const struct sysfs_known_mount *sysfs__known_mount(const char *fstype);
  * knows; checked with statfs, so it works without /proc). */
 bool sysfs__mounted_at(const char *fstype, const char *dir);
 /* The tracefs root holding "events/": /sys/kernel/tracing, or the debugfs
- * path. -ENOENT when neither is mounted. */
+ * path. -ENOENT when neither is mounted, -EACCES when one is but this
+ * process may not read it. */
 int sysfs__tracefs_dir(char *out, size_t cap);
 
 #endif

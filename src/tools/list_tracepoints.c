@@ -311,7 +311,13 @@ static int tp_fail_no_tracefs(struct tool_ctx *ctx)
 static int run_list_tracepoints(struct tool_ctx *ctx)
 {
 	char root[LIMIT_PATH_BYTES];
-	if (sysfs__tracefs_dir(root, sizeof(root)))
+	int rc = sysfs__tracefs_dir(root, sizeof(root));
+	if (rc == -EACCES)
+		return tool__tracefs_denied(ctx, "list_tracepoints");
+	/* tracefs mounts on a directory of sysfs: that comes first */
+	if (rc && tool__need_mount(ctx, "sysfs", "list_tracepoints"))
+		return -1;
+	if (rc)
 		return tp_fail_no_tracefs(ctx);
 	uint64_t limit, offset;
 	if (tool__page_args(ctx, 100, &limit, &offset))

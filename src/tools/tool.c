@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "../mcp/server.h"
@@ -136,6 +137,14 @@ int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why)
 		   "%s needs %s mounted at %s, and it is not: mount it (%s; in a container, mount or bind it "
 		   "when starting the container) and call again", why, fstype, k->dir, k->command);
 	return missing_ctx(ctx, fstype, k->dir, k->command);
+}
+
+int tool__tracefs_denied(struct tool_ctx *ctx, const char *why)
+{
+	tool__fail(ctx, ERR_PERMISSION, "TRACEFS_DENIED", false,
+		   "%s reads tracefs, which is mounted but not readable by this process (uid %u; tracefs is "
+		   "mode 0700 root): run as uid 0, or add CAP_DAC_READ_SEARCH", why, (unsigned)geteuid());
+	return -1;
 }
 
 int tool__need_btf(struct tool_ctx *ctx, const char *why)

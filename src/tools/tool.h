@@ -124,6 +124,9 @@ int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why);
  * and the mount command (context: missing, path, fix). 0 for a type
  * sysfs__known_mount does not know. */
 int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why);
+/* tracefs is mounted but this process may not read it: a permission error
+ * TRACEFS_DENIED naming what helps (root, or CAP_DAC_READ_SEARCH). -1. */
+int tool__tracefs_denied(struct tool_ctx *ctx, const char *why);
 /* Needs the kernel's vmlinux BTF: 0; a resource BTF_MISSING error when
  * sysfs is not mounted at /sys (naming the mount command); or a kernel
  * NO_VMLINUX_BTF error when the kernel has none. */

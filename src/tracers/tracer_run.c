@@ -169,9 +169,13 @@ int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t)
 static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 {
 	struct stat st;
-	if (!t->needs_tracefs || !stat("/sys/kernel/tracing/events", &st) ||
-	    !stat("/sys/kernel/debug/tracing/events", &st))
+	if (!t->needs_tracefs || !stat("/sys/kernel/tracing/events", &st))
 		return 0;
+	bool denied = errno == EACCES;
+	if (!stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (denied || errno == EACCES)
+		return tool__tracefs_denied(ctx, t->name);
 	tool__fail(ctx, ERR_KERNEL, "TRACEFS_MISSING", false,
 		   "%s attaches syscall/sock tracepoints, which needs tracefs at /sys/kernel/tracing "
 		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",

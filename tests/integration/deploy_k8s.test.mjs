@@ -320,10 +320,14 @@ test('a non-root user with the same capabilities cannot read tracefs (why runAsU
   assert.equal(st.mode & 0o077, 0, 'tracefs is closed to group and others on this host');
   await inContainer({ uid: 65534 }, async (s, pid) => {
     assert.equal(hex(status(pid).CapEff), mask(manifest().sc.capabilities.add), 'the capabilities are held');
+    // The error says what is wrong (not "mount tracefs") and what helps.
     const r = await s.call('list_tracepoints', { category: 'syscalls', pattern: 'sys_enter_openat' });
     assert.equal(r.isError, true, 'tracepoints are out of reach');
+    assert.equal(r.structuredContent.error.code, 'TRACEFS_DENIED');
+    assert.match(r.structuredContent.error.message, /uid 65534.*CAP_DAC_READ_SEARCH/);
     const t = await s.call('trace_open', { duration_ms: 200 });
     assert.equal(t.isError, true, `and so are the tracers: ${JSON.stringify(t.structuredContent)}`);
+    assert.equal(t.structuredContent.error.code, 'TRACEFS_DENIED');
   });
   // The control: the same user, allowed to read any file, gets both.
   await inContainer({ uid: 65534, caps: [...manifest().sc.capabilities.add, 'DAC_READ_SEARCH'] }, async (s) => {
