@@ -285,7 +285,8 @@ test('optional capabilities, each for the one gain kubernetes.md names', async (
     const r = await s.call('inspect_state', {});
     assert.equal(r.isError, true);
     assert.equal(r.structuredContent.error.category, 'permission');
-    assert.equal(r.structuredContent.error.context.errno, 1);
+    assert.equal(r.structuredContent.error.code, 'MISSING_CAPABILITY');
+    assert.equal(r.structuredContent.error.context.capability, 'CAP_SYS_ADMIN', 'names the one that helps');
   });
   await inContainer({ caps: [...base, 'SYS_ADMIN'] }, async (s) => { await s.ok('inspect_state', {}); });
   // SYSLOG: kernel addresses (list_kernel_functions, profile_cpu kernel frames).
