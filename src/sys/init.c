@@ -23,11 +23,15 @@
 #define INIT_NAME_MAX 64    /* mcp_port= value and module file names */
 #define INIT_POLL_MS  50    /* between looks for the port's device */
 
+/* One write per line: the kernel's own console output can land between
+ * separate writes. */
 static void say(const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "ebpf-mcp init: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
+	char line[512], text[448];
+	snprintf(text, sizeof(text), fmt, a, b);
+	int n = snprintf(line, sizeof(line), "ebpf-mcp init: %s\n", text);
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		return;   /* no console: nothing else to tell */
 }
 
 bool init__is_init(const char *argv0)

@@ -34,7 +34,7 @@ async function untilServing(guest, exited) {
   let done = false;
   exited.then(() => { done = true; });
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
-  while (!/ebpf-mcp init: serving MCP/.test(guest.console())) {
+  while (!/ebpf-mcp init: serving MCP/.test(guest.userConsole())) {
     if (done || Date.now() > deadline) throw new Error('init never said it serves');
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -71,6 +71,9 @@ export async function startGuest({ args = [], port = PORT_NAME, append = [], mem
   const guest = {
     server, qemu, exited, t0, dir, port, listener,
     console: () => { try { return readFileSync(consoleLog, 'utf8'); } catch { return ''; } },
+    // What init and the server said, without the kernel's lines: printk can
+    // land in the middle of a line userspace writes to the same UART.
+    userConsole: () => guest.console().replace(/\[\s*\d+\.\d+\] [^\n]*\n/g, ''),
     portText: () => raw.join(''),
     async kill() {
       qemu.kill('SIGKILL');
