@@ -17,17 +17,13 @@
 
 #include "cli.h"
 #include "json/json.h"
+#include "mcp/server.h"
 
 #define CLI_REQ_ID        2                 /* the request whose reply we print */
 #define CLI_CELL_BYTES    (64 * 1024)       /* one table cell, unescaped */
 #define CLI_COLUMNS       32                /* table columns at most */
 #define CLI_KEY_BYTES     256               /* one key=value key */
 #define CLI_REQUEST_BYTES (1024 * 1024)     /* the tools/call line */
-
-bool cli__is_command(const char *arg)
-{
-	return arg && (!strcmp(arg, "tools") || !strcmp(arg, "call"));
-}
 
 /* A key=value word as a member: JSON values (numbers, true, [..], {..},
  * "..") as they are, anything else as a string. */
@@ -73,7 +69,7 @@ static int build_args(struct jw *w, int n, char **words)
 }
 
 /* Writes the session's requests into fd. */
-static int write_requests(int fd, int n, char **words)
+static int write_requests(int fd, bool list, int n, char **words)
 {
 	static char buf[CLI_REQUEST_BYTES];
 	size_t head = (size_t)snprintf(buf, sizeof(buf), "%s\n%s\n",
@@ -86,15 +82,15 @@ static int write_requests(int fd, int n, char **words)
 	jw__obj(&r);
 	jw__kstr(&r, "jsonrpc", "2.0");
 	jw__kint(&r, "id", CLI_REQ_ID);
-	if (!strcmp(words[0], "tools")) {
+	if (list) {
 		jw__kstr(&r, "method", "tools/list");
 	} else {
 		jw__kstr(&r, "method", "tools/call");
 		jw__key(&r, "params");
 		jw__obj(&r);
-		jw__kstr(&r, "name", words[1]);
+		jw__kstr(&r, "name", words[0]);
 		jw__key(&r, "arguments");
-		if (build_args(&r, n - 2, words + 2))
+		if (build_args(&r, n - 1, words + 1))
 			return -1;
 		jw__obj_end(&r);
 	}
@@ -222,7 +218,7 @@ static int tool_error(const struct jdoc *d, int sc, const char *tool)
 }
 
 /* Acts on our request's reply (one JSON line). */
-static int print_reply(const struct jdoc *d, char **words, bool table)
+static int print_reply(const struct jdoc *d, bool list, const char *tool, bool table)
 {
 	int err = jdoc__get(d, 0, "error"), res = jdoc__get(d, 0, "result");
 	if (err >= 0) {
@@ -233,7 +229,7 @@ static int print_reply(const struct jdoc *d, char **words, bool table)
 		fputc('\n', stderr);
 		return code == -32602 || code == -32601 ? CLI_USAGE : CLI_INTERNAL;
 	}
-	if (!strcmp(words[0], "tools")) {
+	if (list) {
 		if (table)
 			put_tools(d, jdoc__get(d, res, "tools"), stdout);
 		else
@@ -242,9 +238,9 @@ static int print_reply(const struct jdoc *d, char **words, bool table)
 	}
 	int sc = jdoc__get(d, res, "structuredContent");
 	if (jdoc__is_true(d, jdoc__get(d, res, "isError")))
-		return tool_error(d, sc, words[1]);
+		return tool_error(d, sc, tool);
 	if (sc < 0)
-		return fprintf(stderr, "ebpf-mcp: %s: the reply has no structuredContent\n", words[1]), CLI_INTERNAL;
+		return fprintf(stderr, "ebpf-mcp: %s: the reply has no structuredContent\n", tool), CLI_INTERNAL;
 	if (table)
 		put_readable(d, sc, stdout);
 	else
@@ -253,7 +249,7 @@ static int print_reply(const struct jdoc *d, char **words, bool table)
 }
 
 /* The reply line with our id among the server's output lines. */
-static int find_reply(char *out, size_t len, char **words, bool table)
+static int find_reply(char *out, size_t len, bool list, const char *tool, bool table)
 {
 	char want[32];
 	int wl = snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%d,", CLI_REQ_ID);
@@ -271,7 +267,7 @@ static int find_reply(char *out, size_t len, char **words, bool table)
 		struct json_perr perr;
 		int rc = CLI_INTERNAL;
 		if (toks && !jdoc__parse(&d, line, (size_t)(nl - line), toks, (unsigned)n, 4096, &perr))
-			rc = print_reply(&d, words, table);
+			rc = print_reply(&d, list, tool, table);
 		else
 			fprintf(stderr, "ebpf-mcp: cannot read the server's reply\n");
 		free(toks);
@@ -294,28 +290,23 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
-int cli__run(const struct server_opts *o, int n, char **words, bool table)
+int cli__run(const struct config *c, int n, char **words)
 {
-	static struct server srv;
-	if (!strcmp(words[0], "call") && n < 2)
+	bool list = c->mode == MODE_TOOLS;
+	if (!list && n < 1)
 		return fprintf(stderr, "ebpf-mcp: call needs a tool name (ebpf-mcp tools lists them)\n"), CLI_USAGE;
-	if (!strcmp(words[0], "tools") && n > 1)
+	if (list && n > 0)
 		return fprintf(stderr, "ebpf-mcp: tools takes no arguments\n"), CLI_USAGE;
 	int in = memfd_create("ebpf-mcp-cli-in", MFD_CLOEXEC), out = memfd_create("ebpf-mcp-cli-out", MFD_CLOEXEC);
 	int rc = CLI_INTERNAL;
 	if (in < 0 || out < 0) {
 		fprintf(stderr, "ebpf-mcp: memfd_create: %s\n", strerror(errno));
-	} else if (write_requests(in, n, words)) {
+	} else if (write_requests(in, list, n, words)) {
 		rc = CLI_USAGE;
-	} else if (server__init(&srv, o, in, out)) {
-		fprintf(stderr, "ebpf-mcp: cannot reserve the request/response buffers\n");
-	} else {
-		server__run(&srv);
-		server__release(&srv);
-		server__fini(&srv);
+	} else if (!server__run_stdio(c, in, out, "cli")) {
 		char *buf = NULL;
 		size_t len;
-		rc = read_all(out, &buf, &len) ? CLI_INTERNAL : find_reply(buf, len, words, table);
+		rc = read_all(out, &buf, &len) ? CLI_INTERNAL : find_reply(buf, len, list, list ? NULL : words[0], c->table);
 		free(buf);
 	}
 	if (in >= 0)

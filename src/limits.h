@@ -27,10 +27,10 @@
 	X(PIN_WALK_DEPTH,   "pin_walk_depth",   8,            1,          64,           "directory depth walked under bpffs by inspect_state") \
 	X(LOG_LINE_BYTES,   "log_line_bytes",   1024,         128,        65536,        "one notifications/message text") \
 	X(TOOLS_PAGE,       "tools_page",       100,          1,          1000,         "tools per tools/list page (cursor for the rest)") \
-	X(PROGRAMS,         "programs",         64,           1,          1024,         "BPF programs this session may hold loaded at once") \
-	X(MAPS,             "maps",             64,           1,          1024,         "BPF maps this session may hold at once") \
-	X(LINKS,            "links",            64,           1,          1024,         "attachments (links) this session may hold at once") \
-	X(MAP_MEMORY_BYTES, "map_memory_bytes", 256 * MIB,    64 * KIB,   16384 * MIB,  "sum of (key+value) x max_entries over this session's maps") \
+	X(PROGRAMS,         "programs",         64,           1,          1024,         "BPF programs one session may hold loaded at once") \
+	X(MAPS,             "maps",             64,           1,          1024,         "BPF maps one session may hold at once") \
+	X(LINKS,            "links",            64,           1,          1024,         "attachments (links) one session may hold at once") \
+	X(MAP_MEMORY_BYTES, "map_memory_bytes", 256 * MIB,    64 * KIB,   16384 * MIB,  "sum of (key+value) x max_entries over one session's maps") \
 	X(VERIFIER_LOG_BYTES, "verifier_log_bytes", 64 * KIB, 4 * KIB,    16 * MIB,     "verifier log kept per program; its tail is kept when cut") \
 	X(OBJECT_BYTES,     "object_bytes",     16 * MIB,     4 * KIB,    256 * MIB,    "one ELF object file or inline base64 object, decoded") \
 	X(PROG_INSNS,       "prog_insns",       131072,       1,          1000000,      "instructions one program may have (checked before load)") \
@@ -38,7 +38,13 @@
 	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
 	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)") \
 	X(STREAM_EVENTS,    "stream_events",    100000,       1,          10000000,     "events one stream_events call may return (its max_events maximum)") \
-	X(EVENTS_PER_SECOND, "events_per_second", 1000000,    100,        10000000,     "events a stream decodes per second; more are consumed and counted as dropped")
+	X(EVENTS_PER_SECOND, "events_per_second", 1000000,    100,        10000000,     "events a stream decodes per second; more are consumed and counted as dropped") \
+	X(PROGRAMS_TOTAL,   "programs_total",   256,          1,          16384,        "BPF programs all sessions together may hold loaded") \
+	X(MAPS_TOTAL,       "maps_total",       256,          1,          16384,        "BPF maps all sessions together may hold") \
+	X(LINKS_TOTAL,      "links_total",      256,          1,          16384,        "attachments all sessions together may hold") \
+	X(MAP_MEMORY_BYTES_TOTAL, "map_memory_bytes_total", 1024 * MIB, 64 * KIB, 65536 * MIB, "map memory (as map_memory_bytes counts it) of all sessions together") \
+	X(SESSIONS,         "sessions",         64,           1,          4096,         "clients a daemon serves at once (serve); one more is told so and closed") \
+	X(WORKERS,          "workers",          4,            1,          32,           "threads that run tool calls and slow kernel work off the event loop")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

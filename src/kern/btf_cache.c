@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,10 @@ static struct {
 	uint32_t bucket_mask;   /* nbuckets - 1 (a power of two) */
 	bool index_refused;     /* the heap refused it once: scan from then on */
 } cache;
+
+/* vmlinux and its index are made once, by the first caller, under this
+ * lock (calls of several sessions run at once); read-only after. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A raw BTF file: mapped when the kernel allows it, else read by libbpf. */
 static int load_file(const char *path, struct btf *base, struct btf **out)
@@ -83,15 +88,15 @@ static void view_init(struct btf_view *v, struct btf *b, bool owned, const char 
 
 int btf_cache__vmlinux(struct btf_view *v)
 {
-	if (!cache.vmlinux) {
-		int r = load_file(BTF_SYSFS_DIR "/vmlinux", NULL, &cache.vmlinux);
-		if (r) {
-			cache.vmlinux = NULL;
-			return r;
-		}
-	}
-	view_init(v, cache.vmlinux, false, "vmlinux", "vmlinux", 0);
-	return 0;
+	pthread_mutex_lock(&cache_lock);
+	int r = cache.vmlinux ? 0 : load_file(BTF_SYSFS_DIR "/vmlinux", NULL, &cache.vmlinux);
+	if (r)
+		cache.vmlinux = NULL;
+	struct btf *b = cache.vmlinux;
+	pthread_mutex_unlock(&cache_lock);
+	if (!r)
+		view_init(v, b, false, "vmlinux", "vmlinux", 0);
+	return r;
 }
 
 /* A module name is one path component of /sys/kernel/btf. */
@@ -284,9 +289,12 @@ void btf_cache__find_name(const struct btf_view *v, const char *name, uint32_t *
 	*total = 0;
 	if (!*name)
 		return;   /* anonymous types have no name to find */
+	pthread_mutex_lock(&cache_lock);
 	if (b == cache.vmlinux && !cache.ids && !cache.index_refused && index_build(b))
 		cache.index_refused = true;
-	if (b == cache.vmlinux && cache.ids) {
+	bool indexed = b == cache.vmlinux && cache.ids;
+	pthread_mutex_unlock(&cache_lock);
+	if (indexed) {
 		index_find(b, name, ids, cap, total);
 		return;
 	}

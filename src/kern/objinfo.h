@@ -11,7 +11,7 @@
 
 #include "../json/json.h"
 
-enum obj_kind { OBJ_PROG, OBJ_MAP, OBJ_LINK, OBJ_BTF, OBJ__KINDS };
+#include "kinds.h"
 
 #define OBJINFO_MAX_MAP_IDS 64     /* the verifier's MAX_USED_MAPS */
 #define OBJINFO_STR_BYTES   4096   /* a link's tracepoint/function/file name (PATH_MAX) */

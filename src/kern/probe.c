@@ -3,6 +3,7 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,11 @@ struct helper_cache {
 	uint64_t probe_ns[PROBE_MAX_TYPES];
 };
 
+/* Filled once, under the lock, by the first caller (the others wait for
+ * it); read-only after. */
 static struct type_cache caches[2];
 static struct helper_cache helpers;
+static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER, helpers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t mono_ns(void)
 {
@@ -66,6 +70,7 @@ static void probe_one(enum probe_kind k, struct probe_type *p)
 int probe__types(enum probe_kind k, struct probe_types *out, bool *cached)
 {
 	struct type_cache *c = &caches[k == PROBE_MAP];
+	pthread_mutex_lock(&types_lock);
 	*cached = c->done;
 	if (!c->done) {
 		uint64_t t0 = mono_ns();
@@ -84,6 +89,7 @@ int probe__types(enum probe_kind k, struct probe_types *out, bool *cached)
 		c->probe_ns = mono_ns() - t0;
 		c->done = true;
 	}
+	pthread_mutex_unlock(&types_lock);
 	out->types = c->types;
 	out->n = c->n;
 	out->probe_ns = c->probe_ns;
@@ -174,7 +180,9 @@ static int load_helper_names(void)
 
 int probe__helper_names(const struct probe_helper **all, unsigned *n)
 {
+	pthread_mutex_lock(&helpers_lock);
 	int r = load_helper_names();
+	pthread_mutex_unlock(&helpers_lock);
 	if (r)
 		return r;
 	*all = helpers.all;
@@ -219,11 +227,15 @@ int probe__helpers(uint32_t prog_type, struct probe_helpers *out, bool *cached)
 		return -EINVAL;
 	if (pt->supported != 1)
 		return -ENODEV;
+	pthread_mutex_lock(&helpers_lock);
 	int r = load_helper_names();
+	if (!r) {
+		*cached = helpers.usable[prog_type] != NULL;
+		if (!*cached)
+			r = probe_helpers_of(prog_type);
+	}
+	pthread_mutex_unlock(&helpers_lock);
 	if (r)
-		return r;
-	*cached = helpers.usable[prog_type] != NULL;
-	if (!*cached && (r = probe_helpers_of(prog_type)))
 		return r;
 	out->all = helpers.all;
 	out->n = helpers.n;

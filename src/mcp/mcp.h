@@ -1,8 +1,28 @@
-/* Internals shared by the server's files (not a public interface). */
+/* The server's parts, shared by the files of src/mcp (not a public
+ * interface: main, the CLI and init use server.h).
+ *
+ * Threads: the loop thread owns sessions, their input, jobs' watches and
+ * timers, and answers what needs no kernel work (initialize, ping,
+ * tools/list, logging/setLevel, cancellation). tools/call and every step of
+ * a call running over time (a job) run on a worker (core/bio.h). A session
+ * runs one call at a time and answers its requests in order (a job's reply
+ * comes when it ends); each job runs one step at a time. Output from either
+ * thread goes through the session's output buffer, which only the loop
+ * writes to the descriptor.
+ */
 #ifndef EBPF_MCP_MCP_H
 #define EBPF_MCP_MCP_H
 
-#include "server.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../config.h"
+#include "../core/bio.h"
+#include "../core/loop.h"
+#include "../json/json.h"
+#include "../mem/arena.h"
+#include "../tools/tool.h"
 
 enum {
 	MCP_PARSE_ERROR = -32700,
@@ -10,36 +30,210 @@ enum {
 	MCP_METHOD_NOT_FOUND = -32601,
 	MCP_INVALID_PARAMS = -32602,
 	MCP_INTERNAL_ERROR = -32603,
+	MCP_ACCESS_DENIED = -32003,      /* the daemon refuses this peer (no access rule, sessions cap) */
 };
 
-/* The request being answered: its id as raw JSON text (verbatim echo). */
+#define SESSION_OUT_SOFT  (256 * 1024)  /* pending output over which a session reads and starts nothing
+					   more and drops notifications (a client that does not read) */
+#define SESSION_OUT_KEEP  (64 * 1024)   /* an output buffer bigger than this is freed once written */
+#define JOB_SLOTS         16            /* the jobs limit's hard maximum */
+#define JOB_TICK_MS       100           /* progress / tick period */
+
+_Static_assert(JOB_SLOTS >= 16, "the jobs limit allows up to 16");
+
+/* The request being answered: its id as raw JSON text (echoed verbatim). */
 struct mcp_req {
 	const struct jdoc *doc;
 	int params;                 /* token, or -1 */
-	const char *id;             /* raw JSON of the id */
+	const char *id;             /* raw JSON of the id; NULL for a notification */
 	size_t id_len;
 	uint64_t t0_ns;
 };
 
-void mcp__write_line(struct server *s, const char *buf, size_t n);
-/* A JSON-RPC error reply. id NULL means null. If limit_name is set, data
- * carries {limit, value}. */
-void mcp__error(struct server *s, const char *id, size_t id_len, int code, const char *msg,
-		const char *limit_name, uint64_t limit_value);
-/* Starts {"jsonrpc":"2.0","id":ID,"result": in w. */
-void mcp__result_begin(struct server *s, struct jw *w, const struct mcp_req *r);
-/* Closes and sends; a reply too big for response_bytes becomes an error. */
-void mcp__result_end(struct server *s, struct jw *w, const struct mcp_req *r);
-int mcp__level_of(const struct jdoc *d, int tok);
+struct session;
+struct call;
+struct job;
 
-void mcp__tools_list(struct server *s, const struct mcp_req *r);
-/* Answers a call whose handler (or job) returned rc with ctx/out filled;
- * returns NULL on success or the error code sent (for the audit line). */
-const char *mcp__tool_answer(struct server *s, const struct mcp_req *r, struct tool_ctx *ctx, struct jw *out,
-			     int rc);
-/* A fresh error record for a call (one at a time: calls and job steps never
- * overlap). */
-struct tool_err *mcp__tool_err(void);
-void mcp__tools_call(struct server *s, const struct mcp_req *r);
+/* What a worker's tool_ctx.host_data points to, in a call and in a job. */
+struct host_ref {
+	bool cancelled;                  /* under the session's out_lock: the reply is not sent */
+	struct call *call;               /* the call being run, NULL in a job's step */
+};
+
+struct server {
+	const struct config *cfg;
+	struct loop loop;
+	const char *mode;                /* "stdio", "cli", "init", "daemon" */
+	struct session *sessions;        /* live ones */
+	unsigned n_sessions;
+	uint64_t next_session;
+	uint64_t started_ns;
+	/* the loop thread's own buffers: parsing a line, answering on the loop */
+	jsmntok_t *tok;
+	unsigned tok_cap;
+	char *resp;
+	size_t resp_cap;
+	/* the daemon */
+	int listen_fd;
+	bool unlink_socket;              /* we made the socket file (not systemd) */
+	bool stopping;
+	const char *stop_reason;
+	bool stop_when_idle;             /* stdio: the last session's end ends the loop */
+};
+
+/* A worker thread's buffers: a call or job step writes its result here. */
+struct worker {
+	char *sc;                        /* structuredContent */
+	char *resp;                      /* the reply line */
+	size_t cap;                      /* response_bytes + 1 each */
+	struct arena scratch;
+	struct tool_err *err;
+	jsmntok_t *vtok;                 /* --validate-output */
+	unsigned vtok_cap;
+};
+
+enum session_state {
+	SESS_OPEN,       /* reading and answering */
+	SESS_DRAINING,   /* input ended: what was read is answered, then it ends */
+	SESS_CLOSING,    /* the peer is gone or the server stops: nothing more is answered */
+};
+
+struct session {
+	struct server *srv;
+	struct session *prev, *next;
+	uint64_t id;
+	int in_fd, out_fd;               /* equal for a socket */
+	bool own_fds;                    /* close them at the end */
+	bool file_input;                 /* regular-file input (the CLI): jobs run to their end */
+	enum session_state state;
+	const char *end_reason;
+	struct tool_env env;
+	/* input: complete lines are answered in order, one call at a time */
+	char *req;
+	size_t req_cap, req_start, req_end;
+	size_t scan;                     /* lines before this were looked at for cancellations */
+	bool discarding;                 /* skipping the rest of an over-long line */
+	bool eof;
+	/* protocol */
+	bool initialized;
+	char protocol[32];
+	char client_name[64];
+	int log_level;                   /* atomic: workers read it */
+	/* output: appended by the loop and workers, written by the loop */
+	pthread_mutex_t out_lock;
+	char *out;
+	size_t out_off, out_len, out_cap;
+	uint64_t notes_dropped;
+	bool out_broken;
+	/* work */
+	struct call *running;            /* the tools/call on a worker */
+	struct job *jobs[JOB_SLOTS];
+	unsigned n_jobs;                 /* atomic: a worker's defer reads it */
+	struct owned *objs;
+	bool releasing;
+	/* counters (info) */
+	uint64_t n_requests, n_errors, n_tool_calls, started_ns;
+};
+
+/* ---- session.c ------------------------------------------------------------- */
+
+/* A session on in_fd/out_fd for who with profile; NULL (and nothing
+ * watched) when out of memory or descriptors. */
+struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own_fds, const struct identity *who,
+			     enum profile profile, bool allow_foreign);
+/* Appends one message line (any thread). A droppable one (a notification)
+ * is dropped and counted while output is backed up past SESSION_OUT_SOFT. */
+void session__send(struct session *s, const char *line, size_t n, bool droppable);
+/* Writes what is pending (loop thread). */
+void session__flush(struct session *s);
+/* Answers what is buffered as far as it may, adjusts what it watches, and
+ * ends the session when it is done (loop thread; after every change). */
+void session__pump(struct session *s);
+/* Ends the session without answering more: the peer is gone, or the server
+ * stops. */
+void session__close(struct session *s, const char *why);
+/* A log line: stderr by --log-level, the client by logging/setLevel (any
+ * thread; s may be NULL). */
+void session__log(struct session *s, enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The session a worker is running work for (libbpf's messages go there). */
+extern __thread struct session *session__current;
+/* --log-level: what goes to stderr. */
+extern enum log_level session__stderr_level;
+/* Fills the facts `info` shows. */
+void session__facts(const struct session *s, struct tool_facts *f);
+
+/* Replies built on the loop thread (in srv->resp). */
+void session__error(struct session *s, const struct mcp_req *r, int code, const char *msg, const char *limit_name,
+		    uint64_t limit_value);
+void session__result_begin(struct session *s, struct jw *w, const struct mcp_req *r);
+void session__result_end(struct session *s, struct jw *w, const struct mcp_req *r);
+
+/* ---- rpc.c: JSON-RPC text, no I/O ---------------------------------------------- */
+
+void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const char *msg, const char *limit_name,
+		uint64_t limit_value);
+void rpc__result_begin(struct jw *w, const char *id, size_t id_len);
+/* The raw JSON of token tok (strings with their quotes). */
+void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n);
+
+/* ---- methods.c ----------------------------------------------------------------- */
+
+/* One request line (parsed on the loop). While a call runs, only
+ * cancellations are taken (scan_only): true when the line was one. */
+bool methods__line(struct session *s, char *line, size_t len, bool scan_only);
+
+/* ---- call.c: tools/call on a worker ----------------------------------------------- */
+
+void call__start(struct session *s, const struct mcp_req *r);
+/* notifications/cancelled for the running call: its reply is not sent. */
+bool call__cancel(struct session *s, const char *id, size_t id_len);
+void *call__worker_init(unsigned i);
+/* The tools/call result for a call or job step, sent to s; returns NULL on
+ * success or the error code answered (for the audit line). */
+const char *call__answer(struct session *s, struct worker *w, const struct mcp_req *r, struct tool_ctx *ctx,
+			 struct jw *out, int rc);
+/* The context a call or job step runs in, on worker w. */
+void call__ctx(struct tool_ctx *ctx, struct session *s, struct worker *w, struct jw *out);
+extern const struct tool_host call__host;
+/* --validate-output: the workers reserve token arrays (before they start). */
+void call__set_validate(bool on);
+/* A fresh error record on w. */
+struct tool_err *call__err(struct worker *w);
+
+/* ---- job.c: calls running over time ------------------------------------------------ */
+
+struct job_spec {
+	const struct job_ops *ops;
+	void *st;
+	int fds[JOB_MAX_FDS];
+	unsigned n_fds;
+	uint64_t duration_ms;
+};
+
+/* A call's handler deferred: the job starts (loop thread). On failure it is
+ * released and the call answered with an error. */
+void job__install(struct session *s, const struct job_spec *spec, const struct tool *t, const struct mcp_req *r,
+		  const char *token, size_t token_len, uint64_t deadline_ns, const char *js, const jsmntok_t *args);
+bool job__cancel(struct session *s, const char *id, size_t id_len, const char *code);
+/* Stops every job without a reply (the session ends). */
+void job__cancel_all(struct session *s, const char *code);
+unsigned job__busy(const struct session *s);
+/* Releases a job's state on a worker (a tracer's teardown takes hundreds of
+ * milliseconds: never on the loop). */
+void job__release_later(struct server *srv, const struct job_ops *ops, void *st);
+
+/* ---- server.c ------------------------------------------------------------------------ */
+
+int server__init(struct server *srv, const struct config *c, const char *mode);
+void server__fini(struct server *srv);
+/* A session has ended: the server stops when it should. */
+void server__session_gone(struct server *srv);
+/* Checks whether the loop can stop (no session, no background work). */
+void server__maybe_stop(struct server *srv);
+/* Stops accepting, ends every session (their objects are released), and
+ * ends the loop once nothing is left on the workers. */
+void server__stop(struct server *srv, const char *why);
+/* daemon.c: closes the listening socket (and removes its file if made here). */
+void server__stop_listening(struct server *srv);
 
 #endif

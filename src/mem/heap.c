@@ -9,12 +9,15 @@
  * two, carved from HEAP_CHUNK_BYTES chunks and recycled on free lists. Large
  * blocks are their own mappings, so freeing one returns it to the kernel and
  * realloc can grow it with mremap without copying (libbpf grows BTF arrays
- * that way). The server is single-threaded; no locking.
+ * that way). One mutex guards it all: the loop and the workers (core/bio)
+ * allocate concurrently, and a lock held for a few hundred nanoseconds costs
+ * less than per-thread caches would in memory the cap must count.
  */
 #define _GNU_SOURCE
 #include "heap.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,15 +52,20 @@ static struct {
 	struct free_blk *free_list[HEAP_CLASSES];
 } heap;
 
+static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
+#define LOCKED(expr) ({ pthread_mutex_lock(&heap_lock); __typeof__(expr) r_ = (expr); pthread_mutex_unlock(&heap_lock); r_; })
+
 void heap__set_cap(uint64_t bytes) { heap.cap = bytes; }
 
 void heap__stats(struct heap_stats *s)
 {
+	pthread_mutex_lock(&heap_lock);
 	s->cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
 	s->mapped = heap.mapped;
 	s->peak = heap.peak;
 	s->in_use = heap.in_use;
 	s->failures = heap.failures;
+	pthread_mutex_unlock(&heap_lock);
 }
 
 static size_t class_size(unsigned c)
@@ -151,7 +159,7 @@ static void *large_alloc(size_t n)
 	return h + 1;
 }
 
-void *malloc(size_t n)
+static void *heap_malloc(size_t n)
 {
 	if (n == 0)
 		n = 1;
@@ -163,7 +171,7 @@ static struct hdr *hdr_of(void *p) { return (struct hdr *)p - 1; }
 /* A large block's mapping starts on the page holding its header. */
 static char *map_base(struct hdr *h) { return (char *)((uintptr_t)h & ~(uintptr_t)(HEAP_PAGE - 1)); }
 
-void free(void *p)
+static void heap_free(void *p)
 {
 	if (!p)
 		return;
@@ -192,13 +200,13 @@ size_t malloc_usable_size(void *p)
 	return (size_t)(map_base(h) + h->size - (char *)p);
 }
 
-void *calloc(size_t a, size_t b)
+static void *heap_calloc(size_t a, size_t b)
 {
 	if (b && a > SIZE_MAX / b) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = malloc(a * b);
+	void *p = heap_malloc(a * b);
 	if (p && a * b <= HEAP_SMALL_MAX)
 		memset(p, 0, a * b);   /* fresh mappings are zero already */
 	return p;
@@ -228,10 +236,10 @@ static void *large_grow(struct hdr *h, size_t n)
 	return h + 1;
 }
 
-void *realloc(void *p, size_t n)
+static void *heap_realloc(void *p, size_t n)
 {
 	if (!p)
-		return malloc(n);
+		return heap_malloc(n);
 	if (n == 0)
 		n = 1;
 	struct hdr *h = hdr_of(p);
@@ -241,21 +249,21 @@ void *realloc(void *p, size_t n)
 		return large_grow(h, n);
 	if (n <= have && n > have / 2)
 		return p;
-	void *q = malloc(n);
+	void *q = heap_malloc(n);
 	if (!q)
 		return NULL;
 	memcpy(q, p, n < have ? n : have);
-	free(p);
+	heap_free(p);
 	return q;
 }
 
 /* Over-aligned requests are rare (none in libbpf's hot paths): they get a
  * mapping of their own whose data starts one page in, so any alignment up to
  * a page holds. free() finds the mapping by rounding the header down. */
-void *aligned_alloc(size_t align, size_t n)
+static void *heap_aligned(size_t align, size_t n)
 {
 	if (align <= HEAP_ALIGN)
-		return malloc(n);
+		return heap_malloc(n);
 	if (align & (align - 1) || align > HEAP_PAGE) {
 		errno = EINVAL;
 		return NULL;
@@ -279,11 +287,25 @@ int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	void *p = aligned_alloc(align, n);
+	void *p = LOCKED(heap_aligned(align, n));
 	if (!p)
 		return errno ? errno : ENOMEM;
 	*out = p;
 	return 0;
 }
 
-void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }
+void *memalign(size_t align, size_t n) { return LOCKED(heap_aligned(align, n)); }
+
+/* ---- the public malloc family: each call under the lock ------------------ */
+
+void *malloc(size_t n) { return LOCKED(heap_malloc(n)); }
+void *calloc(size_t a, size_t b) { return LOCKED(heap_calloc(a, b)); }
+void *realloc(void *p, size_t n) { return LOCKED(heap_realloc(p, n)); }
+void *aligned_alloc(size_t align, size_t n) { return LOCKED(heap_aligned(align, n)); }
+
+void free(void *p)
+{
+	pthread_mutex_lock(&heap_lock);
+	heap_free(p);
+	pthread_mutex_unlock(&heap_lock);
+}

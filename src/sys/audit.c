@@ -3,16 +3,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../json/json.h"
-#include "../kern/session.h"
+#include "../config.h"
+#include "../kern/owned.h"
 #include "../limits.h"
 
 static int audit_fd = -1;
 static bool audit_own_fd;
-static char line[AUDIT_LINE_BYTES];
+static char line[AUDIT_LINE_BYTES];    /* under lock */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 _Static_assert(AUDIT_LINE_BYTES > 65536 + 8192, "a line holds the largest audit_arg_bytes");
 
@@ -42,7 +45,7 @@ void audit__close(void)
 }
 
 /* "time": RFC 3339 UTC with milliseconds. */
-static void head(struct jw *w, uint64_t session, const char *event)
+static void head(struct jw *w, uint64_t session, const struct identity *who, const char *event)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -55,6 +58,13 @@ static void head(struct jw *w, uint64_t session, const char *event)
 	jw__strf(w, "%.*s.%03ldZ", (int)n, t, ts.tv_nsec / 1000000);
 	jw__kuint(w, "session", session);
 	jw__kstr(w, "event", event);
+	jw__key(w, "peer");
+	jw__obj(w);
+	jw__kuint(w, "uid", who->uid);
+	jw__kuint(w, "gid", who->gid);
+	jw__kint(w, "pid", who->pid);
+	jw__kstr(w, "user", who->user);
+	jw__obj_end(w);
 }
 
 static void emit(struct jw *w)
@@ -67,29 +77,43 @@ static void emit(struct jw *w)
 	(void)rc;     /* a full disk must not stop the server */
 }
 
-void audit__write_objects(struct jw *w, const char *key, bool created)
+static void begin(struct jw *w, uint64_t session, const struct identity *who, const char *event)
 {
-	const struct session_event *ev;
-	unsigned dropped, n = session__journal(&ev, &dropped);
+	pthread_mutex_lock(&lock);
+	jw__init(w, line, sizeof(line) - 1);
+	head(w, session, who, event);
+}
+
+static void end(struct jw *w)
+{
+	emit(w);
+	pthread_mutex_unlock(&lock);
+}
+
+void audit__write_objects(struct jw *w, const struct owned *objs, const char *key, bool created)
+{
+	const struct owned_event *ev = NULL;
+	unsigned dropped = 0, n = objs ? owned__journal(objs, &ev, &dropped) : 0;
 	jw__key(w, key);
 	jw__arr(w);
 	for (unsigned i = 0; i < n; i++) {
 		if (ev[i].created != created)
 			continue;
 		jw__obj(w);
-		jw__kstr(w, "kind", session__kind_name(ev[i].kind));
+		jw__kstr(w, "kind", owned__kind_name(ev[i].kind));
 		jw__kuint(w, "id", ev[i].id);
 		jw__obj_end(w);
 	}
 	jw__arr_end(w);
 }
 
-static void objects(struct jw *w, bool created)
+static void objects(struct jw *w, const struct owned *objs, bool created)
 {
-	const struct session_event *ev;
-	unsigned dropped;
-	session__journal(&ev, &dropped);
-	audit__write_objects(w, created ? "created" : "destroyed", created);
+	const struct owned_event *ev;
+	unsigned dropped = 0;
+	if (objs)
+		owned__journal(objs, &ev, &dropped);
+	audit__write_objects(w, objs, created ? "created" : "destroyed", created);
 	if (dropped && created)
 		jw__kuint(w, "objects_not_listed", dropped);
 }
@@ -99,8 +123,7 @@ void audit__call(const struct audit_call *c)
 	if (audit_fd < 0)
 		return;
 	struct jw w;
-	jw__init(&w, line, sizeof(line) - 1);
-	head(&w, c->session, "tool_call");
+	begin(&w, c->session, c->who, "tool_call");
 	jw__kstr(&w, "tool", c->tool);
 	if (c->args && c->args_len <= limits[LIM_AUDIT_ARG_BYTES]) {
 		jw__key(&w, "arguments");
@@ -118,19 +141,28 @@ void audit__call(const struct audit_call *c)
 	if (!c->ok)
 		jw__kstr(&w, "error_code", c->code);
 	jw__kuint(&w, "duration_us", c->duration_ns / 1000);
-	objects(&w, true);
-	objects(&w, false);
-	emit(&w);
+	objects(&w, c->objs, true);
+	objects(&w, c->objs, false);
+	end(&w);
 }
 
-void audit__shutdown(uint64_t session, const char *why, unsigned programs, unsigned maps,
-		     unsigned links)
+void audit__event(uint64_t session, const struct identity *who, const char *event, const char *detail)
 {
 	if (audit_fd < 0)
 		return;
 	struct jw w;
-	jw__init(&w, line, sizeof(line) - 1);
-	head(&w, session, "shutdown");
+	begin(&w, session, who, event);
+	jw__kstr(&w, "detail", detail);
+	end(&w);
+}
+
+void audit__shutdown(uint64_t session, const struct identity *who, const char *why, unsigned programs,
+		     unsigned maps, unsigned links, const struct owned *objs)
+{
+	if (audit_fd < 0)
+		return;
+	struct jw w;
+	begin(&w, session, who, "shutdown");
 	jw__kstr(&w, "reason", why);
 	jw__key(&w, "released");
 	jw__obj(&w);
@@ -140,17 +172,17 @@ void audit__shutdown(uint64_t session, const char *why, unsigned programs, unsig
 	jw__obj_end(&w);
 	jw__key(&w, "pinned");
 	jw__arr(&w);
-	enum session_kind k;
+	enum obj_kind k;
 	uint32_t id;
 	const char *p;
 	unsigned i = 0, cut = 0;
-	for (; (p = session__pin_at(i, &k, &id)); i++) {
+	for (; objs && (p = owned__pin_at(objs, i, &k, &id)); i++) {
 		if (w.len > sizeof(line) - LIMIT_PATH_BYTES - 256) {
 			cut++;
 			continue;   /* counted below rather than overflowing the line */
 		}
 		jw__obj(&w);
-		jw__kstr(&w, "kind", session__kind_name(k));
+		jw__kstr(&w, "kind", owned__kind_name(k));
 		jw__kuint(&w, "id", id);
 		jw__kstr(&w, "path", p);
 		jw__obj_end(&w);
@@ -158,5 +190,5 @@ void audit__shutdown(uint64_t session, const char *why, unsigned programs, unsig
 	jw__arr_end(&w);
 	if (cut)
 		jw__kuint(&w, "pins_not_listed", cut);
-	emit(&w);
+	end(&w);
 }

@@ -209,7 +209,7 @@ int sysfs__fs_supported(const char *fstype)
 
 /* A tracefs root whose events/ this process may not enter (tracefs is
  * mode 0700 root) is remembered: not mounted and not allowed are told apart. */
-static bool tracefs_denied;
+static __thread bool tracefs_denied;   /* per thread: set and read within one call */
 
 static bool has_events(const char *dir)
 {

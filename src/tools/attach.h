@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../kern/session.h"
+#include "../kern/owned.h"
 #include "tool.h"
 
 struct bpf_program;
@@ -30,8 +30,9 @@ struct attach_req {
 	struct bpf_link *link;
 	int link_fd;                  /* -1 when none */
 	bool is_tc;
-	struct session_tc tc;
+	struct owned_tc tc;
 	const char *note;             /* static text, or NULL */
+	int result_fd;                /* the link's fd once attached (-1 for a tc filter) */
 };
 
 /* Fails MISSING_TARGET for a field the attach type needs. */
@@ -60,6 +61,6 @@ int attach__xdp(struct attach_req *r);
 int attach__tc(struct attach_req *r);
 int attach__cgroup(struct attach_req *r);
 /* Removes a clsact filter attach__tc made (registration failed). */
-void attach__tc_undo(const struct session_tc *tc);
+void attach__tc_undo(const struct owned_tc *tc);
 
 #endif

@@ -142,7 +142,7 @@ static bool kernel_has_tcx(void)
 	return found;
 }
 
-void attach__tc_undo(const struct session_tc *tc)
+void attach__tc_undo(const struct owned_tc *tc)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tc->ifindex,
 		    .attach_point = tc->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
@@ -163,7 +163,7 @@ static int attach_clsact(struct attach_req *r, int ifindex, const char *ifname, 
 		return attach__kernel(r, rc, "interface", "adding a clsact %s filter on %s", egress ? "egress" : "ingress",
 				      ifname);
 	r->is_tc = true;
-	r->tc = (struct session_tc){ .ifindex = ifindex, .egress = egress, .handle = o.handle, .priority = o.priority };
+	r->tc = (struct owned_tc){ .ifindex = ifindex, .egress = egress, .handle = o.handle, .priority = o.priority };
 	jw__kuint(&r->det, "handle", o.handle);
 	jw__kuint(&r->det, "priority", o.priority);
 	r->note = created ? "a clsact filter has no kernel link: link_id is local to this session, and the filter "

@@ -132,7 +132,7 @@ bool attach__name_ok(const char *s, const char *extra)
 
 static int find_program(struct attach_req *r, uint32_t *handle)
 {
-	r->prog = session__program(r->prog_id, handle);
+	r->prog = owned__program(r->ctx->objs, r->prog_id, handle);
 	if (r->prog)
 		return 0;
 	int fd = bpf_prog_get_fd_by_id(r->prog_id);
@@ -231,11 +231,11 @@ static int register_result(struct attach_req *r, uint32_t *link_id)
 {
 	int rc;
 	if (r->link)
-		rc = session__add_link(r->link, r->prog_id, link_id);
+		rc = owned__add_link(r->ctx->objs, r->link, r->prog_id, link_id);
 	else if (r->link_fd >= 0)
-		rc = session__add_link_fd(r->link_fd, r->prog_id, link_id);
+		rc = owned__add_link_fd(r->ctx->objs, r->link_fd, r->prog_id, link_id);
 	else
-		rc = session__add_tc(&r->tc, r->prog_id, link_id);
+		rc = owned__add_tc(r->ctx->objs, &r->tc, r->prog_id, link_id);
 	if (rc)
 		undo(r);
 	if (rc == -EOPNOTSUPP)
@@ -297,6 +297,22 @@ static int need_cap(struct tool_ctx *ctx, const struct attach_kind *k)
 	return tool__need_cap(ctx, net ? CAP_NET_ADMIN : CAP_PERFMON, why);
 }
 
+/* Attaches and registers the link; -1 with nothing held on failure. */
+static int attach(struct attach_req *r, const struct attach_kind *k, uint32_t *link_id)
+{
+	struct tool_ctx *ctx = r->ctx;
+	if (k->run(r))
+		return -1;
+	jw__obj_end(&r->det);
+	if (r->det.overflow) {
+		undo(r);
+		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attached_to did not fit %llu bytes; the "
+				  "attachment was undone", (unsigned long long)ATTACH_DETAIL_BYTES);
+	}
+	r->result_fd = link_fd_of(r);
+	return register_result(r, link_id);
+}
+
 static int run_attach_program(struct tool_ctx *ctx)
 {
 	struct attach_req r = { .ctx = ctx, .link_fd = -1 };
@@ -311,22 +327,14 @@ static int run_attach_program(struct tool_ctx *ctx)
 	jw__obj(&r.det);
 	if (need_cap(ctx, k) || find_program(&r, &handle) || kernel_offers(&r, k) || check_prog_type(&r, k))
 		return -1;
-	if (session__count(SESSION_LINK) >= limits[LIM_LINKS])
-		return tool__fail_limit(ctx, LIM_LINKS, "this session holds %u links, the links cap; detach_link one "
-					"or start the server with a higher --limit links=N", session__count(SESSION_LINK));
-	if (k->run(&r))
+	static const struct owned_need one_link = { .links = 1 };
+	if (tool__admit(ctx, &one_link))
 		return -1;
-	jw__obj_end(&r.det);
-	if (r.det.overflow) {
-		undo(&r);
-		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attached_to did not fit %llu bytes; the "
-				  "attachment was undone", (unsigned long long)ATTACH_DETAIL_BYTES);
-	}
-	int fd = link_fd_of(&r);
-	if (register_result(&r, &link_id))
-		return -1;
-	write_result(&r, link_id, handle, fd);
-	return 0;
+	int rc = attach(&r, k, &link_id);
+	owned__unadmit(&one_link);
+	if (!rc)
+		write_result(&r, link_id, handle, r.result_fd);
+	return rc;
 }
 
 const struct tool tool_attach_program = {

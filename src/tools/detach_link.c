@@ -12,8 +12,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../kern/session.h"
-#include "../mcp/server.h"
+#include "../kern/owned.h"
+#include "../core/clock.h"
 #include "tool.h"
 
 static const char *link_type(int fd)
@@ -27,7 +27,7 @@ static const char *link_type(int fd)
 
 static bool link_exists(uint32_t id)
 {
-	int fd = id < SESSION_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -1;
+	int fd = id < OWNED_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -1;
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -35,16 +35,16 @@ static bool link_exists(uint32_t id)
 }
 
 /* Pins this session made of link id. */
-static unsigned write_pins(struct jw *w, uint32_t id)
+static unsigned write_pins(struct jw *w, const struct owned *objs, uint32_t id)
 {
-	enum session_kind k;
+	enum obj_kind k;
 	uint32_t pid;
 	const char *p;
 	unsigned n = 0;
 	jw__key(w, "pinned");
 	jw__arr(w);
-	for (unsigned i = 0; (p = session__pin_at(i, &k, &pid)); i++)
-		if (k == SESSION_LINK && pid == id) {
+	for (unsigned i = 0; (p = owned__pin_at(objs, i, &k, &pid)); i++)
+		if (k == OBJ_LINK && pid == id) {
 			jw__str(w, p);
 			n++;
 		}
@@ -57,7 +57,7 @@ static int detach_own(struct tool_ctx *ctx, uint32_t id, int fd, uint32_t prog_i
 	struct jw *w = ctx->out;
 	const char *type = link_type(fd);
 	bool forced = fd >= 0 && !bpf_link_detach(fd);
-	session__destroy_link(id);
+	owned__destroy_link(ctx->objs, id);
 	bool exists = link_exists(id);
 	jw__obj(w);
 	jw__kuint(w, "link_id", id);
@@ -67,7 +67,7 @@ static int detach_own(struct tool_ctx *ctx, uint32_t id, int fd, uint32_t prog_i
 	jw__kuint(w, "program_id", prog_id);
 	jw__kbool(w, "forced", forced);
 	jw__kbool(w, "still_exists", exists);
-	unsigned pins = write_pins(w, id);
+	unsigned pins = write_pins(w, ctx->objs, id);
 	if (fd < 0)
 		jw__kstr(w, "note", "the clsact filter running it was deleted, or was already gone; the clsact qdisc stays");
 	else if (exists && forced)
@@ -117,20 +117,20 @@ static int run_detach_link(struct tool_ctx *ctx)
 {
 	uint32_t id = (uint32_t)tool__arg_int(ctx, "link_id", 0), prog_id = 0;
 	int fd = -1;
-	if (!session__link(id, &fd, &prog_id))
+	if (!owned__link(ctx->objs, id, &fd, &prog_id))
 		return detach_own(ctx, id, fd, prog_id);
-	int lfd = id < SESSION_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -ENOENT;
-	int rc = lfd < 0 ? (id < SESSION_LOCAL_LINK_MIN ? -errno : -ENOENT) : 0;
+	int lfd = id < OWNED_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -ENOENT;
+	int rc = lfd < 0 ? (id < OWNED_LOCAL_LINK_MIN ? -errno : -ENOENT) : 0;
 	if (rc == -ENOENT) {
 		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_LINK", true, "no link with id %u exists%s; attach_program "
 			   "returns link ids, inspect_state lists the kernel's links", id,
-			   id >= SESSION_LOCAL_LINK_MIN ? " in this session (ids from 2147483648 up are clsact filters)" : "");
+			   id >= OWNED_LOCAL_LINK_MIN ? " in this session (ids from 2147483648 up are clsact filters)" : "");
 		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
 		return -1;
 	}
 	if (rc)
 		return tool__fail_errno(ctx, rc, "opening link %u", id);
-	if (!ctx->srv->opt.allow_foreign) {
+	if (!ctx->env->allow_foreign) {
 		close(lfd);
 		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "link %u was not created by this session; only links "
 			   "attach_program made here can be detached (start the server with --allow-foreign to detach "

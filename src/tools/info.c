@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../mcp/server.h"
+#include "../core/clock.h"
 #include "../mem/heap.h"
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
@@ -51,27 +51,49 @@ static void kstatus_kib(struct jw *w, const char *name, const char *status, cons
 		jw__null(w);
 }
 
+static void write_caller(struct jw *w, const struct tool_env *env)
+{
+	jw__key(w, "caller");
+	jw__obj(w);
+	jw__kuint(w, "uid", env->who.uid);
+	jw__kuint(w, "gid", env->who.gid);
+	jw__key(w, "pid");
+	if (env->who.pid > 0)
+		jw__int(w, env->who.pid);
+	else
+		jw__null(w);
+	jw__kstr(w, "user", env->who.user);
+	jw__kstr(w, "profile", config__profile_name(env->profile));
+	jw__kbool(w, "allow_foreign", env->allow_foreign);
+	jw__obj_end(w);
+}
+
 static void write_server(struct tool_ctx *ctx)
 {
-	struct server *s = ctx->srv;
+	const struct tool_facts *f = ctx->facts;
 	struct jw *w = ctx->out;
 	jw__key(w, "server");
 	jw__obj(w);
 	jw__kstr(w, "name", "ebpf-mcp");
 	jw__kstr(w, "version", EBPF_MCP_VERSION);
-	jw__kstr(w, "protocol_version", s->protocol);
-	jw__kstr(w, "profile", server__profile_name(s->opt.profile));
+	jw__kstr(w, "mode", f->mode);
+	jw__kstr(w, "protocol_version", f->protocol);
+	jw__kstr(w, "profile", config__profile_name(ctx->env->profile));
 	jw__key(w, "tools");
 	jw__arr(w);
 	for (unsigned k = 0; k < tool_count; k++)
-		if (server__tool_allowed(s, tool_table[k]))
+		if (tool__allowed(ctx->env, tool_table[k]))
 			jw__str(w, tool_table[k]->name);
 	jw__arr_end(w);
 	jw__kint(w, "pid", getpid());
-	jw__kuint(w, "uptime_ms", (now_ns() - s->started_ns) / 1000000);
-	jw__kuint(w, "requests", s->n_requests);
-	jw__kuint(w, "tool_calls", s->n_tool_calls);
-	jw__kuint(w, "errors", s->n_errors);
+	jw__kuint(w, "uptime_ms", (now_ns() - f->started_ns) / 1000000);
+	jw__kuint(w, "session", f->session_id);
+	jw__kuint(w, "sessions", f->sessions);
+	jw__kuint(w, "workers", f->workers);
+	jw__kuint(w, "requests", f->requests);
+	jw__kuint(w, "tool_calls", f->tool_calls);
+	jw__kuint(w, "errors", f->errors);
+	write_caller(w, ctx->env);
 	jw__obj_end(w);
 }
 

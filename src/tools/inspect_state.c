@@ -12,7 +12,7 @@
 
 #include "../kern/bpffs.h"
 #include "../kern/objinfo.h"
-#include "../kern/session.h"
+#include "../kern/owned.h"
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
 #include "tool.h"
@@ -21,9 +21,9 @@ enum { K_PIN = OBJ__KINDS, K__N };
 
 
 /* inspect_state's kinds, the session's kinds and the object kinds line up. */
-_Static_assert((int)SESSION_PROG == (int)OBJ_PROG && (int)SESSION_MAP == (int)OBJ_MAP &&
-	       (int)SESSION_LINK == (int)OBJ_LINK && (int)SESSION_BTF == (int)OBJ_BTF &&
-	       (int)SESSION__KINDS == (int)OBJ__KINDS, "kind enums agree");
+_Static_assert((int)OBJ_PROG == (int)OBJ_PROG && (int)OBJ_MAP == (int)OBJ_MAP &&
+	       (int)OBJ_LINK == (int)OBJ_LINK && (int)OBJ_BTF == (int)OBJ_BTF &&
+	       (int)OBJ__KINDS == (int)OBJ__KINDS, "kind enums agree");
 
 static const char *const kind_arg[K__N] = { "program", "map", "link", "btf", "pin" };
 static const char *const kind_key[K__N] = { "programs", "maps", "links", "btf", "pins" };
@@ -38,12 +38,12 @@ static int map_fd_by_id(__u32 id)
 static const struct {
 	int (*next)(__u32 start, __u32 *next);
 	int (*fd_by_id)(__u32 id);
-	enum session_kind own;
+	enum obj_kind own;
 } ops[OBJ__KINDS] = {
-	[OBJ_PROG] = { bpf_prog_get_next_id, bpf_prog_get_fd_by_id, SESSION_PROG },
-	[OBJ_MAP] = { bpf_map_get_next_id, map_fd_by_id, SESSION_MAP },
-	[OBJ_LINK] = { bpf_link_get_next_id, bpf_link_get_fd_by_id, SESSION_LINK },
-	[OBJ_BTF] = { bpf_btf_get_next_id, bpf_btf_get_fd_by_id, SESSION_BTF },
+	[OBJ_PROG] = { bpf_prog_get_next_id, bpf_prog_get_fd_by_id, OBJ_PROG },
+	[OBJ_MAP] = { bpf_map_get_next_id, map_fd_by_id, OBJ_MAP },
+	[OBJ_LINK] = { bpf_link_get_next_id, bpf_link_get_fd_by_id, OBJ_LINK },
+	[OBJ_BTF] = { bpf_btf_get_next_id, bpf_btf_get_fd_by_id, OBJ_BTF },
 };
 
 struct query {
@@ -71,7 +71,7 @@ static int visit(struct tool_ctx *ctx, enum obj_kind k, uint32_t id, const struc
 	int r = objinfo__get(fd, k, q->oi);
 	if (!r && name_matches(q, q->oi)) {
 		if (emit)
-			objinfo__write(ctx->out, fd, q->oi, q->boot_to_real_ns, session__owns(ops[k].own, id));
+			objinfo__write(ctx->out, fd, q->oi, q->boot_to_real_ns, owned__owns(ctx->objs, ops[k].own, id));
 		r = 1;
 	}
 	close(fd);
@@ -263,7 +263,7 @@ static unsigned parse_kinds(struct tool_ctx *ctx)
 	return mask;
 }
 
-static void write_session(struct jw *w)
+static void write_session(struct jw *w, const struct owned *objs)
 {
 	int64_t stats;
 	jw__key(w, "bpf_stats_enabled");
@@ -273,8 +273,8 @@ static void write_session(struct jw *w)
 		jw__bool(w, stats != 0);
 	jw__key(w, "owned");
 	jw__obj(w);
-	for (unsigned k = 0; k < SESSION__KINDS; k++)
-		jw__kuint(w, kind_key[k], session__count((enum session_kind)k));
+	for (unsigned k = 0; k < OBJ__KINDS; k++)
+		jw__kuint(w, kind_key[k], owned__count(objs, (enum obj_kind)k));
 	jw__obj_end(w);
 }
 
@@ -298,7 +298,7 @@ static int run_inspect_state(struct tool_ctx *ctx)
 			return -1;
 	if (kinds >> K_PIN & 1 && list_pins(ctx, &q))
 		return -1;
-	write_session(w);
+	write_session(w, ctx->objs);
 	jw__obj_end(w);
 	return 0;
 }

@@ -20,9 +20,9 @@
 #include "../json/base64.h"
 #include "../kern/bpfcode.h"
 #include "../kern/policy.h"
-#include "../kern/session.h"
+#include "../kern/owned.h"
 #include "../kern/vlog.h"
-#include "../mcp/server.h"
+#include "../core/clock.h"
 #include "../sys/caps.h"
 #include "tool.h"
 
@@ -48,7 +48,7 @@ static int fail_path(struct tool_ctx *ctx, int rc, const char *arg, const char *
 		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", true,
 			   "%s '%s' is not inside an allowed directory (%u configured); start the server with "
 			   "--object-dir DIR or pass the object inline as base64 `data`", arg, path,
-			   ctx->srv->opt.n_object_dirs);
+			   ctx->env->cfg->n_object_dirs);
 	else if (rc == -EFBIG)
 		tool__fail_limit(ctx, LIM_OBJECT_BYTES, "%s '%s' is larger than object_bytes", arg, path);
 	else if (rc == -EISDIR || rc == -EINVAL)
@@ -64,7 +64,7 @@ static int read_file(struct tool_ctx *ctx, const char *path, struct loaded *l)
 {
 	char real[LIMIT_PATH_BYTES];
 	size_t size;
-	const struct server_opts *o = &ctx->srv->opt;
+	const struct config *o = ctx->env->cfg;
 	int rc = paths__file_under(path, o->object_dirs, o->n_object_dirs, limits[LIM_OBJECT_BYTES], real, &size);
 	if (rc)
 		return fail_path(ctx, rc, "path", path);
@@ -163,33 +163,24 @@ static uint64_t map_bytes(const struct bpf_map *m)
 	return per * bpf_map__max_entries(m);
 }
 
-/* programs / maps / map_memory_bytes, before the kernel is asked. */
-static int check_caps(struct tool_ctx *ctx, struct bpf_object *obj, uint64_t *bytes)
+/* What the object would hold: programs, maps and their memory, admitted
+ * against this session's caps and all sessions' totals before the kernel
+ * is asked (released with owned__unadmit once registered or refused). */
+static int admit(struct tool_ctx *ctx, struct bpf_object *obj, struct owned_need *need)
 {
-	unsigned progs = 0, maps = 0;
 	struct bpf_program *p;
 	struct bpf_map *m;
-	*bytes = 0;
+	*need = (struct owned_need){ 0 };
 	bpf_object__for_each_program(p, obj)
-		progs += bpf_program__autoload(p);
+		need->programs += bpf_program__autoload(p);
 	bpf_object__for_each_map(m, obj) {
 		if (!bpf_map__autocreate(m))
 			continue;
-		maps++;
-		*bytes += map_bytes(m);
+		need->maps++;
+		need->map_bytes += map_bytes(m);
 	}
-	if (session__count(SESSION_PROG) + progs > limits[LIM_PROGRAMS])
-		return tool__fail_limit(ctx, LIM_PROGRAMS, "loading %u more programs would exceed programs (%u held); "
-					"unload_program some first", progs, session__count(SESSION_PROG));
-	if (session__count(SESSION_MAP) + maps > limits[LIM_MAPS])
-		return tool__fail_limit(ctx, LIM_MAPS, "creating %u more maps would exceed maps (%u held); "
-					"unload_program some first", maps, session__count(SESSION_MAP));
-	if (session__map_bytes() + *bytes > limits[LIM_MAP_MEMORY_BYTES])
-		return tool__fail_limit(ctx, LIM_MAP_MEMORY_BYTES, "the object's maps need %llu bytes and %llu are held",
-					(unsigned long long)*bytes, (unsigned long long)session__map_bytes());
-	return 0;
+	return tool__admit(ctx, need);
 }
-
 
 /* Per-program verifier log buffers of verifier_log_bytes. At level 0 libbpf
  * asks for a log only when a load fails (then at level 1); at any other
@@ -398,7 +389,7 @@ static void write_report(struct tool_ctx *ctx, struct loaded *l, uint32_t handle
 			write_map(w, m);
 	jw__arr_end(w);
 	jw__key(w, "policy");
-	policy__write(w, &ctx->srv->opt.policy, &l->policy);
+	policy__write(w, &ctx->env->cfg->policy, &l->policy);
 	if (log->text) {
 		jw__key(w, "verifier_log");
 		jw__strn(w, log->text, log->len);
@@ -412,7 +403,7 @@ static int open_object(struct tool_ctx *ctx, struct loaded *l)
 	char btf_real[LIMIT_PATH_BYTES];
 	const char *btf = tool__arg_str(ctx, "btf_path");
 	if (btf) {
-		const struct server_opts *o = &ctx->srv->opt;
+		const struct config *o = ctx->env->cfg;
 		const char *dirs[PATHS_MAX_DIRS + 1] = { "/sys/kernel/btf" };
 		size_t size;
 		memcpy(dirs + 1, o->object_dirs, o->n_object_dirs * sizeof(dirs[0]));
@@ -520,7 +511,7 @@ static int fail_policy(struct tool_ctx *ctx, const struct policy_report *r)
 
 static int check_policy(struct tool_ctx *ctx, struct loaded *l)
 {
-	int rc = policy__check(&ctx->srv->opt.policy, l->bytes, l->len, l->obj, limits[LIM_PROG_INSNS], ctx->scratch,
+	int rc = policy__check(&ctx->env->cfg->policy, l->bytes, l->len, l->obj, limits[LIM_PROG_INSNS], ctx->scratch,
 			       &l->policy);
 	if (rc == -ENOENT)
 		return tool__fail(ctx, ERR_KERNEL, "POLICY_NO_BTF", false,
@@ -584,7 +575,7 @@ static int run_load_program(struct tool_ctx *ctx)
 	struct loaded l = { .verify_only = tool__arg_bool(ctx, "verify_only", false),
 			    .log_level = (unsigned)tool__arg_int(ctx, "log_level", 0) };
 	struct log_text log = { 0 };
-	uint64_t bytes = 0;
+	struct owned_need need = { 0 };
 	uint32_t handle = 0;
 	int rc = tool__need_cap(ctx, CAP_BPF, "loading BPF programs");
 	if (!rc)
@@ -595,14 +586,15 @@ static int run_load_program(struct tool_ctx *ctx)
 		rc = check_policy(ctx, &l);
 	if (!rc)
 		rc = check_prog_caps(ctx, l.obj);
-	if (!rc && !l.verify_only)
-		rc = check_caps(ctx, l.obj, &bytes);
+	bool admitted = !rc && !l.verify_only && !(rc = admit(ctx, l.obj, &need));
 	if (!rc)
 		rc = load_object(ctx, &l);
 	if (!rc)
 		rc = join_logs(ctx, &l, &log);
-	if (!rc && !l.verify_only && (rc = session__add_object(l.obj, bytes, &handle)))
+	if (!rc && !l.verify_only && (rc = owned__add_object(ctx->objs, l.obj, need.map_bytes, &handle)))
 		rc = tool__fail_errno(ctx, rc, "registering the object");
+	if (admitted)
+		owned__unadmit(&need);
 	if (!rc)
 		write_report(ctx, &l, handle, &log);
 	if (rc || l.verify_only)

@@ -13,8 +13,8 @@
 #include "../kern/btf_fmt.h"
 #include "../kern/btf_json.h"
 #include "../kern/objinfo.h"
-#include "../kern/session.h"
-#include "../mcp/server.h"
+#include "../kern/owned.h"
+#include "../core/clock.h"
 
 static bool is_percpu(uint32_t type)
 {
@@ -134,6 +134,7 @@ int map_ref__open(struct tool_ctx *ctx, struct map_ref *m, bool write)
 	m->stride = ((size_t)m->info.value_size + 7) & ~(size_t)7;
 	m->value_bytes = m->percpu ? m->stride * m->ncpus : m->info.value_size;
 	pick_encodings(ctx, m);
+	m->owned = owned__owns(ctx->objs, OBJ_MAP, m->info.id);
 	return 0;
 }
 
@@ -147,11 +148,11 @@ void map_ref__close(struct map_ref *m)
 
 int map_ref__may_write(struct tool_ctx *ctx, const struct map_ref *m)
 {
-	if (session__owns(SESSION_MAP, m->info.id) || ctx->srv->opt.allow_foreign)
+	if (m->owned || ctx->env->allow_foreign)
 		return 0;
 	tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", false,
 		   "map %u (%s) was not created by this session; writing maps the session does not own needs "
-		   "the server started with --allow-foreign (and --profile full)", m->info.id, m->info.name);
+		   "--allow-foreign (for the daemon: a +foreign access rule) and the full profile", m->info.id, m->info.name);
 	jw__kuint(&ctx->err->ctx, "map_id", m->info.id);
 	return -1;
 }
@@ -176,7 +177,7 @@ void map_ref__write_info(struct jw *w, const struct map_ref *m)
 	jw__kuint(w, "max_entries", m->info.max_entries);
 	jw__kuint(w, "flags", m->info.map_flags);
 	jw__kuint(w, "btf_id", m->info.btf_id);
-	jw__kbool(w, "owned", session__owns(SESSION_MAP, m->info.id));
+	jw__kbool(w, "owned", m->owned);
 	jw__kbool(w, "percpu", m->percpu);
 	if (m->percpu)
 		jw__kuint(w, "cpus", m->ncpus);

@@ -32,6 +32,7 @@ struct map_ref {
 	unsigned ncpus;
 	size_t stride;                 /* one CPU's value: value_size rounded up to 8 */
 	size_t value_bytes;            /* what a lookup fills: value_size or stride x ncpus */
+	bool owned;                    /* this session created it */
 };
 
 /* Opens the map named by the map_id or pin_path argument (exactly one),

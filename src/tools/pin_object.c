@@ -11,13 +11,13 @@
 
 #include <bpf/bpf.h>
 
-#include "../kern/session.h"
-#include "../mcp/server.h"
+#include "../kern/owned.h"
+#include "../core/clock.h"
 #include "tool.h"
 
 static void ctx_pin_dirs(struct tool_ctx *ctx)
 {
-	const struct server_opts *o = &ctx->srv->opt;
+	const struct config *o = ctx->env->cfg;
 	jw__key(&ctx->err->ctx, "pin_dirs");
 	jw__arr(&ctx->err->ctx);
 	for (unsigned i = 0; i < o->n_pin_dirs; i++)
@@ -27,7 +27,7 @@ static void ctx_pin_dirs(struct tool_ctx *ctx)
 
 static int fail_path(struct tool_ctx *ctx, int rc, const char *path)
 {
-	if (!ctx->srv->opt.n_pin_dirs)
+	if (!ctx->env->cfg->n_pin_dirs)
 		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", false, "pinning is off: the server was started "
 			   "without --pin-dir; start it with --pin-dir DIR (a directory on bpffs) to pin objects");
 	else if (rc == -EACCES)
@@ -50,20 +50,20 @@ static int fail_path(struct tool_ctx *ctx, int rc, const char *path)
 
 static const struct {
 	const char *name;
-	enum session_kind kind;
+	enum obj_kind kind;
 	int (*get_fd)(__u32 id);
 } kinds[] = {
-	{ "program", SESSION_PROG, bpf_prog_get_fd_by_id },
-	{ "map", SESSION_MAP, bpf_map_get_fd_by_id },
-	{ "link", SESSION_LINK, bpf_link_get_fd_by_id },
+	{ "program", OBJ_PROG, bpf_prog_get_fd_by_id },
+	{ "map", OBJ_MAP, bpf_map_get_fd_by_id },
+	{ "link", OBJ_LINK, bpf_link_get_fd_by_id },
 };
 
 /* An fd for the object, after the ownership check. */
 static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owned)
 {
 	const char *kn = kinds[k].name;
-	*owned = session__owns(kinds[k].kind, id);
-	if (kinds[k].kind == SESSION_LINK && id >= SESSION_LOCAL_LINK_MIN) {
+	*owned = owned__owns(ctx->objs, kinds[k].kind, id);
+	if (kinds[k].kind == OBJ_LINK && id >= OWNED_LOCAL_LINK_MIN) {
 		tool__fail(ctx, ERR_VALIDATION, "NOT_PINNABLE", true, "link %u is a tc clsact filter, which has no kernel "
 			   "link object to pin; attach with tc mode tcx to get a pinnable link", id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/id");
@@ -78,7 +78,7 @@ static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owne
 	}
 	if (fd < 0)
 		return tool__fail_errno(ctx, -errno, "opening %s %u", kn, id);
-	if (!*owned && !ctx->srv->opt.allow_foreign) {
+	if (!*owned && !ctx->env->allow_foreign) {
 		close(fd);
 		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "%s %u was not created by this session; only its own "
 			   "objects can be pinned (start the server with --allow-foreign to pin others)", kn, id);
@@ -96,7 +96,7 @@ static int run_pin_object(struct tool_ctx *ctx)
 	while (k < 2 && strcmp(kinds[k].name, kind))
 		k++;
 	char real[LIMIT_PATH_BYTES];
-	const struct server_opts *o = &ctx->srv->opt;
+	const struct config *o = ctx->env->cfg;
 	int rc = paths__new_under(path, o->pin_dirs, o->n_pin_dirs, real);
 	if (rc || !o->n_pin_dirs)
 		return fail_path(ctx, rc, path);
@@ -120,7 +120,7 @@ static int run_pin_object(struct tool_ctx *ctx)
 	}
 	if (rc)
 		return tool__fail_errno(ctx, rc, "pinning %s %u at '%s'", kinds[k].name, id, real);
-	if ((rc = session__add_pin(kinds[k].kind, id, real))) {
+	if ((rc = owned__add_pin(ctx->objs, kinds[k].kind, id, real))) {
 		unlink(real);   /* an unrecorded pin would escape the shutdown report */
 		return tool__fail_errno(ctx, rc, "recording the pin (it was removed again)");
 	}

@@ -21,8 +21,8 @@
 
 #include "../kern/btf_cache.h"
 #include "../kern/btf_json.h"
-#include "../kern/session.h"
-#include "../mcp/server.h"
+#include "../kern/owned.h"
+#include "../core/clock.h"
 #include "evlist.h"
 #include "tool.h"
 
@@ -243,7 +243,7 @@ static int open_map(struct tool_ctx *ctx, struct stream *st)
 	} else if (pin) {
 		st->fd = bpf_obj_get(pin);
 	} else {
-		struct bpf_object *obj = session__object((uint32_t)tool__arg_int(ctx, "handle", 0));
+		struct bpf_object *obj = owned__object(ctx->objs, (uint32_t)tool__arg_int(ctx, "handle", 0));
 		struct bpf_map *m = obj ? bpf_object__find_map_by_name(obj, name) : NULL;
 		if (!m)
 			return tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_MAP", true,
@@ -375,7 +375,7 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
 	/* the reply holds the events twice (structuredContent + its escaped
 	 * text copy): the list keeps the sum of both under 2 * cap */
-	if (evlist__init(&st->ev, (ctx->srv->resp_cap - REPLY_RESERVE) / 2, st->max_events))
+	if (evlist__init(&st->ev, (ctx->env->reply_bytes - REPLY_RESERVE) / 2, st->max_events))
 		return tool__fail_errno(ctx, -ENOMEM, "event buffers");
 	return 0;
 }

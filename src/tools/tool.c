@@ -8,7 +8,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "../mcp/server.h"
+#include "../core/clock.h"
+#include "../kern/owned.h"
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
 
@@ -182,6 +183,56 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 	jw__kstr(&ctx->err->ctx, "limit", n);
 	jw__kuint(&ctx->err->ctx, "value", limits[lim]);
 	jw__kuint(&ctx->err->ctx, "max", limit_defs[lim].max);
+	return -1;
+}
+
+bool tool__allowed(const struct tool_env *env, const struct tool *t)
+{
+	const struct config *c = env->cfg;
+	if (t->min_profile > env->profile)
+		return false;
+	for (unsigned k = 0; k < c->n_deny; k++)
+		if (!strcmp(c->deny[k], t->name))
+			return false;
+	if (!c->n_allow)
+		return true;
+	for (unsigned k = 0; k < c->n_allow; k++)
+		if (!strcmp(c->allow[k], t->name))
+			return true;
+	return false;
+}
+
+int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
+		uint64_t duration_ms)
+{
+	return ctx->host->defer(ctx, ops, st, fds, n_fds, duration_ms);
+}
+
+void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message)
+{
+	if (ctx->progress_token)
+		ctx->host->progress(ctx, progress, total, message);
+}
+
+int tool__admit(struct tool_ctx *ctx, const struct owned_need *need)
+{
+	enum limit_id hit;
+	uint64_t held;
+	if (!owned__admit(ctx->objs, need, &hit, &held))
+		return 0;
+	uint64_t want = hit == LIM_PROGRAMS || hit == LIM_PROGRAMS_TOTAL ? need->programs
+			: hit == LIM_MAPS || hit == LIM_MAPS_TOTAL	 ? need->maps
+			: hit == LIM_LINKS || hit == LIM_LINKS_TOTAL	 ? need->links
+									 : need->map_bytes;
+	bool total = hit == LIM_PROGRAMS_TOTAL || hit == LIM_MAPS_TOTAL || hit == LIM_LINKS_TOTAL ||
+		     hit == LIM_MAP_MEMORY_BYTES_TOTAL;
+	tool__fail_limit(ctx, hit, "this call needs %llu more against %s (%llu), and %s %llu: %s",
+			 (unsigned long long)want, limit_defs[hit].name, (unsigned long long)limits[hit],
+			 total ? "all sessions together hold" : "this session holds", (unsigned long long)held,
+			 total ? "wait for other sessions to release theirs, or raise the total on the server"
+			       : "unload_program or detach_link what this session no longer needs");
+	jw__kuint(&ctx->err->ctx, "held", held);
+	jw__kuint(&ctx->err->ctx, "needed", want);
 	return -1;
 }
 

@@ -11,11 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../config.h"
 #include "../json/json.h"
 #include "../mem/arena.h"
 #include "schemas_gen.h"
-
-enum profile { PROFILE_READONLY = 0, PROFILE_OBSERVE = 1, PROFILE_FULL = 2 };
 
 enum err_cat { ERR_VALIDATION, ERR_PERMISSION, ERR_RESOURCE, ERR_KERNEL, ERR_INTERNAL };
 
@@ -29,17 +28,53 @@ struct tool_err {
 	char ctx_buf[LIMIT_ERROR_CTX_BYTES];
 };
 
-struct server;
+/* What a call may know about where it runs: the options in force, this
+ * session's profile and caller, and the reply budget. */
+struct tool_env {
+	const struct config *cfg;      /* server-wide options: dirs, policy, tool lists */
+	enum profile profile;          /* this session's (its access rule, or --profile) */
+	bool allow_foreign;            /* may act on objects other sessions made */
+	struct identity who;           /* the caller */
+	size_t reply_bytes;            /* one reply line at most (response_bytes + 1) */
+};
+
+/* What `info` reports of the server and this session, taken when the call
+ * was dispatched. */
+struct tool_facts {
+	const char *mode;              /* "stdio", "daemon", "cli", "init" */
+	const char *protocol;          /* negotiated revision, "" before initialize */
+	uint64_t session_id, started_ns;
+	uint64_t requests, tool_calls, errors;   /* this session's */
+	unsigned sessions;             /* live sessions in this process */
+	unsigned workers;
+};
+
+struct tool_ctx;
+struct job_ops;
+
+/* The server's side of a call, given to every handler (tools never see the
+ * server itself). */
+struct tool_host {
+	int (*defer)(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
+		     uint64_t duration_ms);
+	void (*progress)(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message);
+};
+
+struct owned;
 
 struct tool_ctx {
-	struct server *srv;
+	const struct tool_env *env;
+	const struct tool_host *host;
+	void *host_data;               /* the call or job the host answers for */
+	const struct tool_facts *facts;
+	struct owned *objs;            /* this session's kernel objects */
 	const struct jdoc *doc;
 	int args;                      /* token of the arguments object, or -1 */
 	struct jw *out;                /* structuredContent goes here */
 	struct arena *scratch;         /* per-request memory */
 	struct tool_err *err;
 	uint64_t deadline_ns;          /* CLOCK_MONOTONIC; call_ms from the start */
-	int job;                       /* job slot while running as a job, else -1 */
+	bool is_job;                   /* a step of a call running over time */
 	const struct tool *tool;
 	const char *req_id;            /* raw JSON of the request id */
 	size_t req_id_len;
@@ -90,7 +125,10 @@ int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const
  * total 0 means unknown. */
 void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message);
 /* Whether the call that owns ctx is a job (handlers shared by both paths). */
-bool tool__is_job(const struct tool_ctx *ctx);
+static inline bool tool__is_job(const struct tool_ctx *ctx)
+{
+	return ctx->is_job;
+}
 
 struct tool {
 	const char *name;
@@ -98,6 +136,10 @@ struct tool {
 	tool_fn run;
 	enum profile min_profile;
 };
+
+/* Whether env's session may see and call t (its profile, --allow-tools and
+ * --deny-tools). */
+bool tool__allowed(const struct tool_env *env, const struct tool *t);
 
 /* ---- failing ---------------------------------------------------------- */
 
@@ -115,6 +157,13 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 const char *tool__errno_code(int err);
 const char *tool__cat_name(enum err_cat c);
+
+struct owned_need;
+/* Admits what a call is about to create against this session's caps and
+ * all sessions' totals (owned__admit): 0 with it reserved (the caller
+ * releases it with owned__unadmit), or -1 with resource/LIMIT_<cap> naming
+ * the cap, what is held and what the call needs. */
+int tool__admit(struct tool_ctx *ctx, const struct owned_need *need);
 
 /* Needs capability `cap` (or CAP_SYS_ADMIN, which implies the BPF ones):
  * 0, or a permission/MISSING_CAPABILITY error naming it and `why`. */

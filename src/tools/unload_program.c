@@ -1,14 +1,14 @@
 /* unload_program: close one object this session loaded (and its links). */
 #include <errno.h>
 
-#include "../kern/session.h"
+#include "../kern/owned.h"
 #include "../sys/audit.h"
 #include "tool.h"
 
 static int run_unload_program(struct tool_ctx *ctx)
 {
 	uint32_t handle = (uint32_t)tool__arg_int(ctx, "handle", 0);
-	if (session__close_object(handle)) {
+	if (owned__close_object(ctx->objs, handle)) {
 		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_HANDLE", true,
 			   "no object is loaded under handle %u in this session (see inspect_state for what is owned)",
 			   handle);
@@ -18,16 +18,16 @@ static int run_unload_program(struct tool_ctx *ctx)
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	jw__kuint(w, "handle", handle);
-	audit__write_objects(w, "released", false);   /* what the close destroyed */
+	audit__write_objects(w, ctx->objs, "released", false);   /* what the close destroyed */
 	jw__key(w, "pinned");
 	jw__arr(w);
 	/* pins are by id: report the ones naming an object just released */
-	const struct session_event *ev;
-	unsigned dropped, n = session__journal(&ev, &dropped);
-	enum session_kind k;
+	const struct owned_event *ev;
+	unsigned dropped, n = owned__journal(ctx->objs, &ev, &dropped);
+	enum obj_kind k;
 	uint32_t id;
 	const char *p;
-	for (unsigned i = 0; (p = session__pin_at(i, &k, &id)); i++)
+	for (unsigned i = 0; (p = owned__pin_at(ctx->objs, i, &k, &id)); i++)
 		for (unsigned j = 0; j < n; j++)
 			if (ev[j].kind == k && ev[j].id == id) {
 				jw__str(w, p);

@@ -16,8 +16,8 @@
 
 #include <bpf/bpf.h>
 
-#include "../kern/session.h"
-#include "../mcp/server.h"
+#include "../kern/owned.h"
+#include "../core/clock.h"
 #include "tool.h"
 
 #ifndef BPF_FS_MAGIC
@@ -33,7 +33,7 @@ static int fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, const 
 
 /* What a pinned fd is: the kernel names its file "anon_inode:bpf-prog",
  * "bpf-map" or "bpf_link". */
-static int fd_kind(int fd, enum session_kind *k)
+static int fd_kind(int fd, enum obj_kind *k)
 {
 	char link[64], target[64];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -42,11 +42,11 @@ static int fd_kind(int fd, enum session_kind *k)
 		return -errno;
 	target[n] = 0;
 	if (strstr(target, "bpf-prog"))
-		*k = SESSION_PROG;
+		*k = OBJ_PROG;
 	else if (strstr(target, "bpf-map"))
-		*k = SESSION_MAP;
+		*k = OBJ_MAP;
 	else if (strstr(target, "bpf_link") || strstr(target, "bpf-link"))
-		*k = SESSION_LINK;
+		*k = OBJ_LINK;
 	else
 		return -EINVAL;
 	return 0;
@@ -62,7 +62,7 @@ static uint32_t fd_id(int fd)
 
 static int check_path(struct tool_ctx *ctx, const char *path, char *real)
 {
-	const struct server_opts *o = &ctx->srv->opt;
+	const struct config *o = ctx->env->cfg;
 	struct statfs sf;
 	struct stat st;
 	if (!o->n_pin_dirs)
@@ -93,9 +93,9 @@ static int run_unpin_object(struct tool_ctx *ctx)
 	char real[LIMIT_PATH_BYTES];
 	if (check_path(ctx, path, real))
 		return -1;
-	enum session_kind k = SESSION_PROG, mk = SESSION_PROG;
+	enum obj_kind k = OBJ_PROG, mk = OBJ_PROG;
 	uint32_t id, mid;
-	bool owned = !session__find_pin(real, &mk, &mid);
+	bool owned = !owned__find_pin(ctx->objs, real, &mk, &mid);
 	int fd = bpf_obj_get(real);
 	if (fd < 0)
 		return fail(ctx, ERR_VALIDATION, "NOT_A_PIN", "'%s' does not hold a BPF object", path);
@@ -109,20 +109,20 @@ static int run_unpin_object(struct tool_ctx *ctx)
 		return -1;
 	else if (rc)
 		return tool__fail_errno(ctx, rc, "telling what '%s' holds (/proc/self/fd)", path);
-	if (!owned && !ctx->srv->opt.allow_foreign)
+	if (!owned && !ctx->env->allow_foreign)
 		return fail(ctx, ERR_PERMISSION, "NOT_OWNED", "'%s' was not pinned by this session; only its own pins "
 			    "can be removed (start the server with --allow-foreign to remove others)", path);
 	if (unlink(real))
 		return tool__fail_errno(ctx, -errno, "removing '%s'", real);
-	session__remove_pin(real);
-	int again = k == SESSION_PROG ? bpf_prog_get_fd_by_id(id) : k == SESSION_MAP ? bpf_map_get_fd_by_id(id)
+	owned__remove_pin(ctx->objs, real);
+	int again = k == OBJ_PROG ? bpf_prog_get_fd_by_id(id) : k == OBJ_MAP ? bpf_map_get_fd_by_id(id)
 										    : bpf_link_get_fd_by_id(id);
 	if (again >= 0)
 		close(again);
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	jw__kstr(w, "path", real);
-	jw__kstr(w, "kind", session__kind_name(k));
+	jw__kstr(w, "kind", owned__kind_name(k));
 	jw__kuint(w, "id", id);
 	jw__kbool(w, "owned", owned);
 	jw__kbool(w, "still_exists", again >= 0);

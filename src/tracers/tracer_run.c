@@ -10,7 +10,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 
-#include "../mcp/server.h"
+#include "../core/clock.h"
 #include "../sys/sysfs.h"
 #include "abi_names.h"
 #include "tracer_run.h"
@@ -232,7 +232,7 @@ static int load_attach(struct tool_ctx *ctx, struct tracer *t)
 
 static int open_ring(struct tool_ctx *ctx, struct tracer *t)
 {
-	size_t resp = ctx->srv->resp_cap, reserve = resp / 4;
+	size_t resp = ctx->env->reply_bytes, reserve = resp / 4;
 	if (reserve < REPORT_RESERVE_MIN)
 		reserve = REPORT_RESERVE_MIN;
 	t->rb = ring_buffer__new(bpf_map__fd(t->ring), on_ring, t, NULL);
@@ -415,19 +415,19 @@ void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t 
 	return rows;
 }
 
-static size_t sort_off;   /* qsort has no context argument; calls never overlap */
-
-static int by_u64_desc(const void *a, const void *b)
+/* arg: the byte offset of the key (reports of several sessions sort at
+ * once on different workers, so it travels with the call) */
+static int by_u64_desc(const void *a, const void *b, void *arg)
 {
+	size_t off = *(const size_t *)arg;
 	uint64_t x, y;
-	memcpy(&x, (const char *)a + sort_off, sizeof(x));
-	memcpy(&y, (const char *)b + sort_off, sizeof(y));
+	memcpy(&x, (const char *)a + off, sizeof(x));
+	memcpy(&y, (const char *)b + off, sizeof(y));
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 void tracer__sort_rows(void *rows, size_t n, size_t row_size, size_t off)
 {
-	sort_off = off;
 	if (rows && n > 1)
-		qsort(rows, n, row_size, by_u64_desc);
+		qsort_r(rows, n, row_size, by_u64_desc, &off);
 }

@@ -189,7 +189,7 @@ test('--config FILE sets profile, deny list and limits like the flags do', async
   const s = new Server(['--config', conf], { validate: false });
   const ex = await s.exited;
   assert.equal(ex.code, 2);
-  assert.match(s.stderr, /unknown profile: 'root'/);
+  assert.match(s.stderr, /line 1: --profile takes readonly, observe or full, not 'root'/);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readFileSync, rmSync, rmdirSync,
-  existsSync,
+  existsSync, readdirSync,
 } from 'node:fs';
 import { withServer, sh, ensureMounts, BUILD } from '../lib/mcp.mjs';
 
@@ -78,7 +78,11 @@ function bpfSyscalls(pid) {
   const inst = `/sys/kernel/tracing/instances/ebpf_mcp_load_${process.pid}_${pid}`;
   mkdirSync(inst);
   const ev = `${inst}/events/syscalls/sys_enter_bpf`;
-  writeFileSync(`${ev}/filter`, `common_pid == ${pid}`);
+  // every thread of the server: tool calls run on its worker threads,
+  // which it starts before it reads its first request
+  const tids = readdirSync(`/proc/${pid}/task`);
+  assert.ok(tids.length > 1, 'the server runs worker threads');
+  writeFileSync(`${ev}/filter`, tids.map((t) => `common_pid == ${t}`).join(' || '));
   writeFileSync(`${ev}/enable`, '1');
   return {
     cmds: () => [...readFileSync(`${inst}/trace`, 'utf8').matchAll(/sys_bpf\(cmd: (0x[0-9a-f]+|\d+)/g)].map((m) => Number(m[1])),

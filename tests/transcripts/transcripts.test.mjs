@@ -57,9 +57,14 @@ export function normalise(msg) {
     r.content[0].text = '<json of structuredContent>';
     const sc = r.structuredContent;
     if (sc.server && typeof sc.server === 'object') {   // the `info` tool
-      for (const k of ['pid', 'uptime_ms']) {
+      for (const k of ['pid', 'uptime_ms', 'session']) {
         assert.ok(Number.isInteger(sc.server[k]), `server.${k} is an integer`);
         sc.server[k] = `<${k}>`;
+      }
+      // the caller is whoever runs the test (its parent pid, its user)
+      for (const k of ['pid', 'uid', 'gid', 'user']) {
+        assert.ok(k in sc.server.caller, `server.caller.${k}`);
+        sc.server.caller[k] = `<caller ${k}>`;
       }
       assert.ok(Array.isArray(sc.server.tools));
       sc.server.version = '<version>';

@@ -1,0 +1,331 @@
+/* The JSON-RPC envelope and the method table (on the loop thread). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcp.h"
+
+#include "../core/clock.h"
+#include "../mcp/schema.h"
+
+static const char *const supported_versions[] = {
+	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
+};
+
+static void req_error(struct session *s, const struct mcp_req *r, int code, const char *msg)
+{
+	session__error(s, r, code, msg, NULL, 0);
+}
+
+static void empty_result(struct session *s, const struct mcp_req *r)
+{
+	struct jw w;
+	session__result_begin(s, &w, r);
+	jw__obj(&w);
+	jw__obj_end(&w);
+	session__result_end(s, &w, r);
+}
+
+static const char *negotiate(const struct jdoc *d, int tok)
+{
+	for (unsigned k = 0; k < sizeof(supported_versions) / sizeof(supported_versions[0]); k++)
+		if (jdoc__str_eq(d, tok, supported_versions[k]))
+			return supported_versions[k];
+	return MCP_LATEST_VERSION;   /* the client decides whether to go on */
+}
+
+static void m_initialize(struct session *s, const struct mcp_req *r)
+{
+	const struct jdoc *d = r->doc;
+	int pv = jdoc__get(d, r->params, "protocolVersion");
+	if (!jdoc__is_str(d, pv)) {
+		req_error(s, r, MCP_INVALID_PARAMS, "initialize needs params.protocolVersion (a string)");
+		return;
+	}
+	const char *v = negotiate(d, pv);
+	snprintf(s->protocol, sizeof(s->protocol), "%s", v);
+	int ci = jdoc__get(d, r->params, "clientInfo");
+	int cn = jdoc__get(d, ci, "name");
+	if (jdoc__is_str(d, cn) && jdoc__str(d, cn, s->client_name, sizeof(s->client_name), NULL))
+		snprintf(s->client_name, sizeof(s->client_name), "(name too long)");
+
+	struct jw w;
+	session__result_begin(s, &w, r);
+	jw__obj(&w);
+	jw__kstr(&w, "protocolVersion", v);
+	jw__key(&w, "capabilities");
+	jw__obj(&w);
+	jw__key(&w, "tools");
+	jw__obj(&w);
+	jw__kbool(&w, "listChanged", false);
+	jw__obj_end(&w);
+	jw__key(&w, "logging");
+	jw__obj(&w);
+	jw__obj_end(&w);
+	jw__obj_end(&w);
+	jw__key(&w, "serverInfo");
+	jw__obj(&w);
+	jw__kstr(&w, "name", "ebpf-mcp");
+	jw__kstr(&w, "title", "eBPF for agents and operators");
+	jw__kstr(&w, "version", EBPF_MCP_VERSION);
+	jw__obj_end(&w);
+	jw__kstr(&w, "instructions",
+		 "Inspect and drive eBPF on this host. Start with `info` (kernel, BTF, mounts, "
+		 "capabilities, profile and limits), then the list_* tools and get_btf_types to "
+		 "discover hooks and types, and inspect_state for what is loaded. Every answer "
+		 "comes from the running kernel; errors carry a category, a code and a hint.");
+	jw__obj_end(&w);
+	s->initialized = true;
+	session__result_end(s, &w, r);
+}
+
+static void m_ping(struct session *s, const struct mcp_req *r)
+{
+	empty_result(s, r);
+}
+
+static int level_of(const struct jdoc *d, int tok)
+{
+	for (int k = 0; k < 8; k++)
+		if (jdoc__str_eq(d, tok, config__level_name((enum log_level)k)))
+			return k;
+	return -1;
+}
+
+static void m_set_level(struct session *s, const struct mcp_req *r)
+{
+	int lvl = level_of(r->doc, jdoc__get(r->doc, r->params, "level"));
+	if (lvl < 0) {
+		req_error(s, r, MCP_INVALID_PARAMS,
+			  "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency");
+		return;
+	}
+	__atomic_store_n(&s->log_level, lvl, __ATOMIC_RELAXED);
+	empty_result(s, r);
+}
+
+/* Cursor: the decimal index of the next visible tool, as a string. */
+static int parse_cursor(const struct jdoc *d, int tok, unsigned *start)
+{
+	char buf[16];
+	if (tok < 0 || jdoc__is_null(d, tok)) {
+		*start = 0;
+		return 0;
+	}
+	if (jdoc__str(d, tok, buf, sizeof(buf), NULL) || !buf[0])
+		return -1;
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (*end || v > tool_count)
+		return -1;
+	*start = (unsigned)v;
+	return 0;
+}
+
+static void m_tools_list(struct session *s, const struct mcp_req *r)
+{
+	unsigned start;
+	if (parse_cursor(r->doc, jdoc__get(r->doc, r->params, "cursor"), &start)) {
+		req_error(s, r, MCP_INVALID_PARAMS, "invalid cursor: pass back nextCursor unchanged");
+		return;
+	}
+	struct jw w;
+	session__result_begin(s, &w, r);
+	jw__obj(&w);
+	jw__key(&w, "tools");
+	jw__arr(&w);
+	unsigned i = start, shown = 0;
+	for (; i < tool_count && shown < limits[LIM_TOOLS_PAGE]; i++) {
+		const struct tool *t = tool_table[i];
+		if (!tool__allowed(&s->env, t))
+			continue;
+		const struct sch_tool *st = &sch_tools[t->schema];
+		jw__raw(&w, st->descriptor, st->descriptor_len);
+		shown++;
+	}
+	jw__arr_end(&w);
+	while (i < tool_count && !tool__allowed(&s->env, tool_table[i]))
+		i++;
+	if (i < tool_count) {
+		char cur[16];
+		snprintf(cur, sizeof(cur), "%u", i);
+		jw__kstr(&w, "nextCursor", cur);
+	}
+	jw__obj_end(&w);
+	session__result_end(s, &w, r);
+}
+
+static void n_initialized(struct session *s, const struct mcp_req *r)
+{
+	(void)r;
+	s->initialized = true;
+}
+
+/* Stops the call or job answering the request named; false when none runs. */
+static bool cancel(struct session *s, const struct mcp_req *r, bool quiet)
+{
+	int rid = jdoc__get(r->doc, r->params, "requestId");
+	if (rid < 0 || (!jdoc__is_str(r->doc, rid) && !jdoc__is_num(r->doc, rid)))
+		return false;
+	const char *id;
+	size_t len;
+	rpc__raw(r->doc, rid, &id, &len);
+	if (call__cancel(s, id, len) || job__cancel(s, id, len, "CANCELLED"))
+		return true;
+	if (!quiet)
+		session__log(s, LOG_DEBUG, "cancel for %.*s: no such call running", (int)len, id);
+	return false;
+}
+
+/* A call (or one running over time) stops at once, without a reply (MCP);
+ * any other request has already been answered: nothing to stop. */
+static void n_cancelled(struct session *s, const struct mcp_req *r)
+{
+	cancel(s, r, false);
+}
+
+struct method {
+	const char *name;
+	void (*fn)(struct session *s, const struct mcp_req *r);
+	bool notification;    /* expects no id and gets no reply */
+};
+
+static const struct method methods[] = {
+	{ "initialize", m_initialize, false },
+	{ "ping", m_ping, false },
+	{ "tools/list", m_tools_list, false },
+	{ "tools/call", call__start, false },
+	{ "logging/setLevel", m_set_level, false },
+	{ "notifications/initialized", n_initialized, true },
+	{ "notifications/cancelled", n_cancelled, true },
+};
+
+static const struct method *find_method(const struct jdoc *d, int tok)
+{
+	for (unsigned k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
+		if (jdoc__str_eq(d, tok, methods[k].name))
+			return &methods[k];
+	return NULL;
+}
+
+/* Text that is not JSON is -32700; JSON over a size cap is -32600 (the
+ * request is refused, not unreadable) and data names the cap. */
+static void parse_error(struct session *s, const struct json_perr *e)
+{
+	char msg[256];
+	if (e->kind == JSON_E_TOKENS) {
+		snprintf(msg, sizeof(msg), "request has more than json_tokens (%llu) JSON tokens; "
+			 "raise --limit json_tokens=N (max %llu)", (unsigned long long)limits[LIM_JSON_TOKENS],
+			 (unsigned long long)limit_defs[LIM_JSON_TOKENS].max);
+		session__error(s, NULL, MCP_INVALID_REQUEST, msg, "json_tokens", limits[LIM_JSON_TOKENS]);
+	} else if (e->kind == JSON_E_DEPTH) {
+		snprintf(msg, sizeof(msg), "request nests deeper than json_depth (%llu) at byte %zu",
+			 (unsigned long long)limits[LIM_JSON_DEPTH], e->offset);
+		session__error(s, NULL, MCP_INVALID_REQUEST, msg, "json_depth", limits[LIM_JSON_DEPTH]);
+	} else {
+		snprintf(msg, sizeof(msg), "parse error at byte %zu: %s", e->offset, e->what);
+		session__error(s, NULL, MCP_PARSE_ERROR, msg, NULL, 0);
+	}
+}
+
+/* The id, when it is a string or a number that fits LIMIT_ID_BYTES. */
+static void take_id(const struct jdoc *d, int id, struct mcp_req *r)
+{
+	if (id < 0 || (!jdoc__is_str(d, id) && !jdoc__is_num(d, id)))
+		return;
+	const char *p;
+	size_t n;
+	rpc__raw(d, id, &p, &n);
+	/* the bound counts quotes even for a number: at most 254 bytes inside */
+	if ((size_t)(d->t[id].end - d->t[id].start) + 2 <= LIMIT_ID_BYTES)
+		r->id = p, r->id_len = n;
+}
+
+/* Checks the envelope; returns the method's token or -1 (reply sent when
+ * one is due and !quiet). */
+static int check_envelope(struct session *s, const struct jdoc *d, struct mcp_req *r, bool quiet)
+{
+	const char *why = NULL;
+	int code = MCP_INVALID_REQUEST, id = -1, method = -1;
+	if (jdoc__is_arr(d, 0)) {
+		why = "batches are not supported: send one request per line";
+	} else if (!jdoc__is_obj(d, 0)) {
+		why = "a request must be a JSON object";
+	} else {
+		id = jdoc__get(d, 0, "id");
+		method = jdoc__get(d, 0, "method");
+		take_id(d, id, r);
+		if (id < 0 && method < 0)
+			return -1;   /* a response or junk without id: nothing to answer */
+		if (id >= 0 && !jdoc__is_str(d, id) && !jdoc__is_num(d, id))
+			why = "id must be a string or an integer (not null, a boolean, an array or an object)";
+		else if (id >= 0 && !r->id)
+			why = "id longer than 254 bytes";
+		else if (!jdoc__str_eq(d, jdoc__get(d, 0, "jsonrpc"), "2.0"))
+			why = id >= 0 ? "jsonrpc must be \"2.0\"" : "";
+		else if (!jdoc__is_str(d, method))
+			why = id >= 0 && jdoc__get(d, 0, "result") < 0 && jdoc__get(d, 0, "error") < 0 ? "method must be a string"
+												       : "";
+		else if ((r->params = jdoc__get(d, 0, "params")) >= 0 && !jdoc__is_obj(d, r->params))
+			why = id >= 0 ? "params must be an object" : "", code = MCP_INVALID_PARAMS;
+	}
+	if (!why)
+		return method;
+	bool id_error = !r->id && id >= 0;   /* a bad id is answered with id null */
+	if (!quiet && *why) {
+		if (id_error && !strcmp(why, "id longer than 254 bytes"))
+			session__error(s, NULL, code, why, "id_bytes", LIMIT_ID_BYTES);
+		else
+			session__error(s, id_error ? NULL : r, code, why, NULL, 0);
+	}
+	return -1;
+}
+
+bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
+{
+	struct jdoc d;
+	struct json_perr e;
+	struct mcp_req r = { .doc = &d, .params = -1, .t0_ns = now_ns() };
+	if (len && line[len - 1] == '\r')
+		len--;
+	size_t k = 0;
+	while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
+		k++;
+	if (k == len)
+		return false;          /* blank lines are allowed between messages */
+	if (jdoc__parse(&d, line, len, s->srv->tok, s->srv->tok_cap, (unsigned)limits[LIM_JSON_DEPTH], &e)) {
+		if (!scan_only) {
+			s->n_requests++;
+			parse_error(s, &e);
+		}
+		return false;
+	}
+	int mt = check_envelope(s, &d, &r, scan_only);
+	const struct method *m = mt >= 0 ? find_method(&d, mt) : NULL;
+	if (scan_only) {
+		/* taken early only when it stops something; otherwise it waits
+		 * its turn, so what it says (a debug note) follows earlier
+		 * requests such as logging/setLevel */
+		if (!m || m->fn != n_cancelled || r.id || !cancel(s, &r, true))
+			return false;
+		s->n_requests++;
+		return true;
+	}
+	s->n_requests++;
+	if (mt < 0)
+		return false;
+	if (!r.id) {
+		if (m && m->notification)
+			m->fn(s, &r);
+		return false;          /* notifications are never answered */
+	}
+	if (!m || m->notification) {
+		char msg[160];
+		int n = d.t[mt].end - d.t[mt].start;
+		snprintf(msg, sizeof(msg), "method not found: %.*s", n > 100 ? 100 : n, d.js + d.t[mt].start);
+		req_error(s, &r, MCP_METHOD_NOT_FOUND, msg);
+		return false;
+	}
+	m->fn(s, &r);
+	return false;
+}

@@ -1,0 +1,43 @@
+/* JSON-RPC message text: errors and result envelopes (no I/O). */
+#include "mcp.h"
+
+void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const char *msg, const char *limit_name,
+		uint64_t limit_value)
+{
+	jw__obj(w);
+	jw__kstr(w, "jsonrpc", "2.0");
+	jw__key(w, "id");
+	if (id)
+		jw__raw(w, id, id_len);
+	else
+		jw__null(w);
+	jw__key(w, "error");
+	jw__obj(w);
+	jw__kint(w, "code", code);
+	jw__kstr(w, "message", msg);
+	if (limit_name) {
+		jw__key(w, "data");
+		jw__obj(w);
+		jw__kstr(w, "limit", limit_name);
+		jw__kuint(w, "value", limit_value);
+		jw__obj_end(w);
+	}
+	jw__obj_end(w);
+	jw__obj_end(w);
+}
+
+void rpc__result_begin(struct jw *w, const char *id, size_t id_len)
+{
+	jw__obj(w);
+	jw__kstr(w, "jsonrpc", "2.0");
+	jw__key(w, "id");
+	jw__raw(w, id, id_len);
+	jw__key(w, "result");
+}
+
+void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n)
+{
+	bool str = jdoc__is_str(d, tok);
+	*p = d->js + d->t[tok].start - str;
+	*n = (size_t)(d->t[tok].end - d->t[tok].start) + 2 * str;
+}
