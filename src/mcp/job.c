@@ -36,9 +36,9 @@ int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const
 		fail = tool__fail_limit(ctx, LIM_JOBS, "%u calls are already running over time (streams, tracers); "
 					"wait for one to end or cancel it", job__count(s));
 	else if (n_fds > JOB_MAX_FDS || ctx->req_id_len > sizeof(j->id) || ctx->progress_token_len > sizeof(j->token))
-		fail = tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "job descriptors or ids over their bounds");
+		fail = tool__fail(ctx, ERR_INTERNAL, "job descriptors or ids over their bounds");
 	else if (s->ep < 0)
-		fail = tool__fail(ctx, ERR_INTERNAL, "NO_EVENT_LOOP", false,
+		fail = tool__fail(ctx, ERR_NO_EVENT_LOOP,
 				  "this call runs over time and needs the event loop (stdin as a pipe or socket)");
 	if (fail) {
 		ops->release(st);
@@ -123,9 +123,9 @@ static void end(struct server *s, struct job *j, int rc, enum job_stop why)
 	if (rc >= 0)
 		rc = j->ops->finish(j->st, &ctx, why);
 	else if (!ctx.err->set)
-		tool__fail(&ctx, ERR_INTERNAL, "INTERNAL", false, "%s stopped without a reason", j->tool->name);
+		tool__fail(&ctx, ERR_INTERNAL, "%s stopped without a reason", j->tool->name);
 	if (rc < 0 && !ctx.err->set)
-		tool__fail(&ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", j->tool->name);
+		tool__fail(&ctx, ERR_INTERNAL, "%s failed without a reason", j->tool->name);
 	const char *code = mcp__tool_answer(s, &r, &ctx, &out, rc < 0 ? -1 : 0);
 	audit_end(s, j, code);
 	release(s, j);

@@ -203,7 +203,7 @@ const char *mcp__tool_answer(struct server *s, const struct mcp_req *r, struct t
 	const struct tool *t = ctx->tool;
 	if (rc || err->set) {
 		if (!err->set)
-			tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", t->name);
+			tool__fail(ctx, ERR_INTERNAL, "%s failed without a reason", t->name);
 		send_tool_error(s, r, err);
 		return err->code;
 	}
@@ -258,7 +258,7 @@ static const char *run_call(struct server *s, const struct mcp_req *r, const str
 		ad = &ed, at = 0;   /* missing arguments validate as {} */
 	}
 	if (schema__validate_args(ad, at, sch_tools[t->schema].input, limits[LIM_STRING_BYTES], &se)) {
-		tool__fail(&ctx, ERR_VALIDATION, "SCHEMA", true, "argument %s: %s",
+		tool__fail(&ctx, ERR_SCHEMA, "argument %s: %s",
 			   se.pointer[0] ? se.pointer : "(root)", se.msg);
 		jw__kstr(&err->ctx, "pointer", se.pointer);
 		send_tool_error(s, r, err);

@@ -37,7 +37,7 @@ struct attach_req {
 /* Fails MISSING_TARGET for a field the attach type needs. */
 int attach__missing(struct attach_req *r, const char *field, const char *what);
 /* Fails a bad argument value: validation/code with context.pointer. */
-int attach__bad(struct attach_req *r, const char *field, const char *code, const char *fmt, ...)
+int attach__bad(struct attach_req *r, const char *field, enum err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A kernel refusal: tool__fail_errno plus context.pointer when field. */
 int attach__kernel(struct attach_req *r, int neg_errno, const char *field, const char *fmt, ...)

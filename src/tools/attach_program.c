@@ -71,19 +71,19 @@ static void pointer(struct attach_req *r, const char *field)
 
 int attach__missing(struct attach_req *r, const char *field, const char *what)
 {
-	tool__fail(r->ctx, ERR_VALIDATION, "MISSING_TARGET", true, "type '%s' needs `%s`: %s", r->type, field, what);
+	tool__fail(r->ctx, ERR_MISSING_TARGET, "type '%s' needs `%s`: %s", r->type, field, what);
 	pointer(r, field);
 	return -1;
 }
 
-int attach__bad(struct attach_req *r, const char *field, const char *code, const char *fmt, ...)
+int attach__bad(struct attach_req *r, const char *field, enum err_code code, const char *fmt, ...)
 {
 	char msg[LIMIT_ERROR_MSG_BYTES];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tool__fail(r->ctx, ERR_VALIDATION, code, true, "%s", msg);
+	tool__fail(r->ctx, code, "%s", msg);
 	pointer(r, field);
 	return -1;
 }
@@ -108,7 +108,7 @@ int attach__unsupported(struct attach_req *r, const char *field, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tool__fail(r->ctx, ERR_KERNEL, "ATTACH_UNSUPPORTED", false, "%s", msg);
+	tool__fail(r->ctx, ERR_ATTACH_UNSUPPORTED, "%s", msg);
 	jw__kstr(&r->ctx->err->ctx, "type", r->type);
 	pointer(r, field);
 	return -1;
@@ -138,11 +138,11 @@ static int find_program(struct attach_req *r, uint32_t *handle)
 	int fd = bpf_prog_get_fd_by_id(r->prog_id);
 	if (fd >= 0) {
 		close(fd);
-		tool__fail(r->ctx, ERR_PERMISSION, "NOT_OWNED", true,
+		tool__fail(r->ctx, ERR_NOT_OWNED,
 			   "program %u was not loaded by this session; load it with load_program and attach the id "
 			   "it returns", r->prog_id);
 	} else {
-		tool__fail(r->ctx, ERR_VALIDATION, "NO_SUCH_PROGRAM", true,
+		tool__fail(r->ctx, ERR_NO_SUCH_PROGRAM,
 			   "no program with id %u exists; load one with load_program and use its programs[].id",
 			   r->prog_id);
 	}
@@ -204,7 +204,7 @@ static int check_prog_type(struct attach_req *r, const struct attach_kind *k)
 		ok = false;
 	if (ok)
 		return 0;
-	tool__fail(r->ctx, ERR_VALIDATION, "WRONG_PROGRAM_TYPE", true,
+	tool__fail(r->ctx, ERR_WRONG_PROGRAM_TYPE,
 		   "program %u '%s' is a %s program (section \"%s\"); type '%s' needs %s", r->prog_id,
 		   bpf_program__name(r->prog), have ? have : "unknown", bpf_program__section_name(r->prog), k->name,
 		   k->needs);
@@ -306,7 +306,7 @@ static int run_attach_program(struct tool_ctx *ctx)
 	const struct attach_kind *k = find_kind(r.type);
 	char *det = arena__alloc(ctx->scratch, ATTACH_DETAIL_BYTES);
 	if (!k || !det)
-		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attach type or scratch memory missing");
+		return tool__fail(ctx, ERR_INTERNAL, "attach type or scratch memory missing");
 	jw__init(&r.det, det, ATTACH_DETAIL_BYTES);
 	jw__obj(&r.det);
 	if (need_cap(ctx, k) || find_program(&r, &handle) || kernel_offers(&r, k) || check_prog_type(&r, k))
@@ -319,7 +319,7 @@ static int run_attach_program(struct tool_ctx *ctx)
 	jw__obj_end(&r.det);
 	if (r.det.overflow) {
 		undo(&r);
-		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attached_to did not fit %llu bytes; the "
+		return tool__fail(ctx, ERR_INTERNAL, "attached_to did not fit %llu bytes; the "
 				  "attachment was undone", (unsigned long long)ATTACH_DETAIL_BYTES);
 	}
 	int fd = link_fd_of(&r);

@@ -296,12 +296,18 @@ static void generated_tables(void)
 		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"bogus\",\"code\":\"X\","
 				"\"message\":\"m\",\"recoverable\":false,\"context\":{}}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/category");
-		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EKERNEL\","
 				"\"message\":\"m\",\"recoverable\":false}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/context");
-		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EKERNEL\","
 				"\"message\":\"m\",\"recoverable\":0,\"context\":{}}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/recoverable");
+		/* the code is one of the table's (src/errors.h) */
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+				"\"message\":\"m\",\"recoverable\":false,\"context\":{}}}", &e), -1);
+		CHECK_STR(e.pointer, "/error/code");
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"resource\",\"code\":"
+				"\"LIMIT_RESPONSE_BYTES\",\"message\":\"m\",\"recoverable\":true,\"context\":{}}}", &e), 0);
 		/* arguments must be an object; unknown ones are refused by name */
 		CHECK_INT(run_v(true, t->input, "[]", &e), -1);
 		CHECK_STR(e.pointer, "");
