@@ -3,8 +3,10 @@
  * usage: schemac OUT.c OUT.h ERROR.json TOOL.json...
  *        schemac --errors-md OUT.md
  *
- * Each tool file holds {name, title, description, annotations, inputSchema,
- * outputSchema}. The compiler refuses a file without both schemas, a keyword
+ * Each tool file holds {name, profile, title, description, annotations,
+ * inputSchema, outputSchema}. profile (readonly, observe or full: the least
+ * --profile that offers the tool) goes into the tool table, not into the
+ * descriptor clients see. The compiler refuses a file without both schemas, a keyword
  * the runtime validator does not implement, an input object without an
  * explicit additionalProperties, and annotations missing any hint. Output
  * schemas get the shared error object added (ERROR.json), so an isError
@@ -334,9 +336,22 @@ static int need(const struct jdoc *d, const char *key)
 
 struct tool_out {
 	char *name, *desc;
+	const char *profile;    /* PROFILE_* of tools/tool.h */
 	size_t desc_len;
 	unsigned in, out;
 };
+
+static const char *profile_id(const struct jdoc *d, int v)
+{
+	static const char *const p[][2] = {
+		{ "readonly", "PROFILE_READONLY" }, { "observe", "PROFILE_OBSERVE" }, { "full", "PROFILE_FULL" },
+	};
+	for (unsigned k = 0; k < sizeof(p) / sizeof(p[0]); k++)
+		if (jdoc__str_eq(d, v, p[k][0]))
+			return p[k][1];
+	die("profile must be \"readonly\", \"observe\" or \"full\"");
+	return NULL;
+}
 
 /* The validator node of the error object's `code`: an enum of every code in
  * the table, so a code outside it fails --validate-output. */
@@ -368,6 +383,7 @@ static void compile_tool(const char *path, const struct jdoc *ed, struct tool_ou
 	int ann = need(&d, "annotations");
 	need_hints(&d, ann);
 	to->name = dupstr(&d, need(&d, "name"));
+	to->profile = profile_id(&d, need(&d, "profile"));
 	to->in = compile(&d, in, true);
 	if (nodes[to->in].types != SCH_OBJ)
 		die("inputSchema must be of type object");
@@ -516,7 +532,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nt; i++) {
 		fprintf(c, "\t[SCHEMA_%s] = { \"%s\",\n\t", tools[i].name, tools[i].name);
 		c_string(c, tools[i].desc, tools[i].desc_len);
-		fprintf(c, ",\n\t%zu, %u, %u },\n", tools[i].desc_len, tools[i].in, tools[i].out);
+		fprintf(c, ",\n\t%zu, %u, %u, %s },\n", tools[i].desc_len, tools[i].in, tools[i].out,
+			tools[i].profile);
 	}
 	fprintf(c, "};\nconst unsigned sch_tool_count = %u;\n\n", nt);
 	/* The tool table comes from the same list: a schema whose handler is

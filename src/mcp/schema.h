@@ -48,6 +48,7 @@ struct sch_tool {
 	const char *descriptor;      /* minified tools/list entry */
 	uint32_t descriptor_len;
 	uint16_t input, output;      /* root nodes */
+	uint8_t profile;             /* enum profile: the least that offers the tool */
 };
 
 extern const struct sch_node sch_nodes[];

@@ -11,7 +11,7 @@
 
 bool server__tool_allowed(const struct server *s, const struct tool *t)
 {
-	if (t->min_profile > s->opt.profile)
+	if (sch_tools[t->schema].profile > s->opt.profile)
 		return false;
 	for (unsigned k = 0; k < s->opt.n_deny; k++)
 		if (!strcmp(s->opt.deny[k], t->name))

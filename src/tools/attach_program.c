@@ -333,5 +333,4 @@ const struct tool tool_attach_program = {
 	.name = "attach_program",
 	.schema = SCHEMA_attach_program,
 	.run = run_attach_program,
-	.min_profile = PROFILE_FULL,
 };

@@ -145,5 +145,4 @@ const struct tool tool_detach_link = {
 	.name = "detach_link",
 	.schema = SCHEMA_detach_link,
 	.run = run_detach_link,
-	.min_profile = PROFILE_FULL,
 };

@@ -584,5 +584,4 @@ const struct tool tool_get_btf_types = {
 	.name = "get_btf_types",
 	.schema = SCHEMA_get_btf_types,
 	.run = run_get_btf_types,
-	.min_profile = PROFILE_READONLY,
 };

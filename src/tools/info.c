@@ -262,5 +262,4 @@ const struct tool tool_info = {
 	.name = "info",
 	.schema = SCHEMA_info,
 	.run = run_info,
-	.min_profile = PROFILE_READONLY,
 };

@@ -98,5 +98,4 @@ const struct tool tool_list_bpf_map_types = {
 	.name = "list_bpf_map_types",
 	.schema = SCHEMA_list_bpf_map_types,
 	.run = run_list_bpf_map_types,
-	.min_profile = PROFILE_READONLY,
 };

@@ -155,5 +155,4 @@ const struct tool tool_list_bpf_program_types = {
 	.name = "list_bpf_program_types",
 	.schema = SCHEMA_list_bpf_program_types,
 	.run = run_list_bpf_program_types,
-	.min_profile = PROFILE_READONLY,
 };

@@ -404,5 +404,4 @@ const struct tool tool_list_kernel_functions = {
 	.name = "list_kernel_functions",
 	.schema = SCHEMA_list_kernel_functions,
 	.run = run_list_kernel_functions,
-	.min_profile = PROFILE_READONLY,
 };

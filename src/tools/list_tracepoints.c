@@ -354,5 +354,4 @@ const struct tool tool_list_tracepoints = {
 	.name = "list_tracepoints",
 	.schema = SCHEMA_list_tracepoints,
 	.run = run_list_tracepoints,
-	.min_profile = PROFILE_READONLY,
 };

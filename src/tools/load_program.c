@@ -616,5 +616,4 @@ const struct tool tool_load_program = {
 	.name = "load_program",
 	.schema = SCHEMA_load_program,
 	.run = run_load_program,
-	.min_profile = PROFILE_FULL,
 };

@@ -86,5 +86,4 @@ const struct tool tool_map_delete = {
 	.name = "map_delete",
 	.schema = SCHEMA_map_delete,
 	.run = run_map_delete,
-	.min_profile = PROFILE_FULL,
 };

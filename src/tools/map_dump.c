@@ -425,5 +425,4 @@ const struct tool tool_map_dump = {
 	.name = "map_dump",
 	.schema = SCHEMA_map_dump,
 	.run = run_map_dump,
-	.min_profile = PROFILE_READONLY,
 };

@@ -64,5 +64,4 @@ const struct tool tool_map_lookup = {
 	.name = "map_lookup",
 	.schema = SCHEMA_map_lookup,
 	.run = run_map_lookup,
-	.min_profile = PROFILE_READONLY,
 };

@@ -91,5 +91,4 @@ const struct tool tool_map_update = {
 	.name = "map_update",
 	.schema = SCHEMA_map_update,
 	.run = run_map_update,
-	.min_profile = PROFILE_FULL,
 };

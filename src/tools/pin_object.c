@@ -138,5 +138,4 @@ const struct tool tool_pin_object = {
 	.name = "pin_object",
 	.schema = SCHEMA_pin_object,
 	.run = run_pin_object,
-	.min_profile = PROFILE_FULL,
 };

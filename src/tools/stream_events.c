@@ -412,5 +412,4 @@ const struct tool tool_stream_events = {
 	.name = "stream_events",
 	.schema = SCHEMA_stream_events,
 	.run = run_stream_events,
-	.min_profile = PROFILE_OBSERVE,
 };

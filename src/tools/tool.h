@@ -92,11 +92,12 @@ void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, con
 /* Whether the call that owns ctx is a job (handlers shared by both paths). */
 bool tool__is_job(const struct tool_ctx *ctx);
 
+/* Its hints (in the descriptor) and the least profile that offers it
+ * (sch_tools[schema].profile) come from its schema file. */
 struct tool {
 	const char *name;
 	enum sch_tool_id schema;       /* compile fails if the schema is missing */
 	tool_fn run;
-	enum profile min_profile;
 };
 
 /* ---- failing ---------------------------------------------------------- */

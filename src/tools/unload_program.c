@@ -42,5 +42,4 @@ const struct tool tool_unload_program = {
 	.name = "unload_program",
 	.schema = SCHEMA_unload_program,
 	.run = run_unload_program,
-	.min_profile = PROFILE_FULL,
 };

@@ -134,5 +134,4 @@ const struct tool tool_unpin_object = {
 	.name = "unpin_object",
 	.schema = SCHEMA_unpin_object,
 	.run = run_unpin_object,
-	.min_profile = PROFILE_FULL,
 };

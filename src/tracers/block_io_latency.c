@@ -135,5 +135,4 @@ const struct tool tool_block_io_latency = {
 	.name = "block_io_latency",
 	.schema = SCHEMA_block_io_latency,
 	.run = run_block_io_latency,
-	.min_profile = PROFILE_OBSERVE,
 };

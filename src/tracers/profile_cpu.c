@@ -615,5 +615,4 @@ const struct tool tool_profile_cpu = {
 	.name = "profile_cpu",
 	.schema = SCHEMA_profile_cpu,
 	.run = run_profile_cpu,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -289,6 +289,9 @@ static void generated_tables(void)
 		CHECK(jdoc__is_obj(&d, jdoc__get(&d, 0, "outputSchema")));
 		CHECK(jdoc__is_obj(&d, jdoc__get(&d, 0, "annotations")));
 		CHECK(jdoc__is_str(&d, jdoc__get(&d, 0, "title")));
+		/* the profile is the server's (readonly 0, observe 1, full 2), not the client's */
+		CHECK(t->profile <= 2);
+		CHECK_INT(jdoc__get(&d, 0, "profile"), -1);
 		/* any error result validates against any tool's output schema */
 		struct sch_err e;
 		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EPERM\","
@@ -314,6 +317,10 @@ static void generated_tables(void)
 		CHECK_INT(run_v(true, t->input, "{\"no_such_argument_anywhere\":1}", &e), -1);
 		CHECK_STR(e.pointer, "/no_such_argument_anywhere");
 	}
+	unit_case = "profiles";
+	CHECK_INT(sch_tools[SCHEMA_info].profile, 0);
+	CHECK_INT(sch_tools[SCHEMA_trace_exec].profile, 1);
+	CHECK_INT(sch_tools[SCHEMA_load_program].profile, 2);
 	unit_case = "info";
 	struct sch_err e;
 	CHECK_INT(run_v(true, sch_tools[SCHEMA_info].input, "{}", &e), 0);
