@@ -21,10 +21,10 @@
 #include "../kern/bpfcode.h"
 #include "../kern/policy.h"
 #include "../kern/session.h"
-#include "../kern/vlog.h"
 #include "../mcp/server.h"
 #include "../sys/caps.h"
 #include "tool.h"
+#include "vlog.h"
 
 #define LOAD_MAX_PROGRAMS 256   /* programs in one object */
 #define KERNEL_LOG_STATS  4     /* BPF_LOG_STATS: verification time, stack depth */

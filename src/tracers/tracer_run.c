@@ -12,9 +12,9 @@
 
 #include "../mcp/server.h"
 #include "../sys/sysfs.h"
+#include "../tools/vlog.h"
 #include "abi_names.h"
 #include "tracer_run.h"
-#include "../kern/vlog.h"
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
 #define RING_BATCH 8192                  /* records per wake-up: the loop keeps time and answers */

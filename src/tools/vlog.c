@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../limits.h"
-#include "../tools/tool.h"
+#include "tool.h"
 
 bool vlog__full(const char *log)
 {
