@@ -9,7 +9,6 @@
  * session, which detaches it on detach_link, unload_program or exit.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,73 +60,6 @@ static const struct attach_kind kinds[] = {
 	  "a perf_event program (SEC(\"perf_event\"))" },
 };
 
-/* ---- failing, shared by the attach functions ---------------------------- */
-
-static void pointer(struct attach_req *r, const char *field)
-{
-	jw__key(&r->ctx->err->ctx, "pointer");
-	jw__strf(&r->ctx->err->ctx, "/%s", field);
-}
-
-int attach__missing(struct attach_req *r, const char *field, const char *what)
-{
-	tool__fail(r->ctx, ERR_MISSING_TARGET, "type '%s' needs `%s`: %s", r->type, field, what);
-	pointer(r, field);
-	return -1;
-}
-
-int attach__bad(struct attach_req *r, const char *field, enum err_code code, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail(r->ctx, code, "%s", msg);
-	pointer(r, field);
-	return -1;
-}
-
-int attach__kernel(struct attach_req *r, int neg_errno, const char *field, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES / 2];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail_errno(r->ctx, neg_errno, "%s", msg);
-	if (field)
-		pointer(r, field);
-	return -1;
-}
-
-int attach__unsupported(struct attach_req *r, const char *field, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail(r->ctx, ERR_ATTACH_UNSUPPORTED, "%s", msg);
-	jw__kstr(&r->ctx->err->ctx, "type", r->type);
-	pointer(r, field);
-	return -1;
-}
-
-bool attach__name_ok(const char *s, const char *extra)
-{
-	if (!s[0] || s[0] == '.')
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == '-' || (extra && strchr(extra, c));
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 /* ---- checks before the kernel is asked ----------------------------------- */
 
 static int find_program(struct attach_req *r, uint32_t *handle)
@@ -146,7 +78,7 @@ static int find_program(struct attach_req *r, uint32_t *handle)
 			   "no program with id %u exists; load one with load_program and use its programs[].id",
 			   r->prog_id);
 	}
-	pointer(r, "program_id");
+	attach__pointer(r, "program_id");
 	return -1;
 }
 
@@ -210,7 +142,7 @@ static int check_prog_type(struct attach_req *r, const struct attach_kind *k)
 		   k->needs);
 	jw__kstr(&r->ctx->err->ctx, "program_type", have ? have : "unknown");
 	jw__kstr(&r->ctx->err->ctx, "section", bpf_program__section_name(r->prog));
-	pointer(r, "type");
+	attach__pointer(r, "type");
 	return -1;
 }
 
