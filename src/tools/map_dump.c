@@ -416,7 +416,8 @@ static int run_map_dump(struct tool_ctx *ctx)
 	jw__obj(ctx->out);
 	map_ref__write_info(ctx->out, &m);
 	int r = dump(&pg);
-	jw__obj_end(ctx->out);
+	if (!r)   /* a failure leaves its containers open: its output is dropped */
+		jw__obj_end(ctx->out);
 	map_ref__close(&m);
 	return r ? -1 : 0;
 }
