@@ -57,11 +57,11 @@ $(DEPS_STAMP): vendor/deps.sh
 # It links the error table (src/errors.c): the error schema's `code` is
 # checked against it, and errors.md is written from it.
 $(BUILD)/host/schemac: schemas/schemac.c src/json/reader.c src/json/writer.c src/json/json.h \
-		src/mcp/schema.h src/errors.c src/errors.h src/limits.h $(VENDOR_HDRS)
+		src/mcp/schema.h src/errors.c src/errors.h src/limits.h src/assert.c src/assert.h $(VENDOR_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  HOSTCC   $@"
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -isystem $(VPREFIX)/include -o $@ \
-		schemas/schemac.c src/json/reader.c src/json/writer.c src/errors.c -lm
+		schemas/schemac.c src/json/reader.c src/json/writer.c src/errors.c src/assert.c -lm
 
 $(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(SCHEMAS)
 	$(Q)mkdir -p $(BUILD)/gen

@@ -100,8 +100,7 @@ static void write_error_object(struct jw *w, const struct tool_err *e)
 static void err_reset(struct tool_err *e)
 {
 	e->set = false;
-	jw__init(&e->ctx, e->ctx_buf, sizeof(e->ctx_buf));
-	e->ctx.depth = 1;
+	jw__init_members(&e->ctx, e->ctx_buf, sizeof(e->ctx_buf));
 }
 
 /* Sends the CallToolResult; -1 (nothing sent) if it overflows the reply. */
