@@ -35,6 +35,7 @@ OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/sche
 LIB_OBJS   := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 SCHEMAS    := $(sort $(filter-out schemas/_%,$(wildcard schemas/*.json)))
 GEN_H      := $(BUILD)/gen/schemas_gen.h
+ERRORS_MD  := $(BUILD)/gen/errors.md
 
 # The built-in tracers (bpf/<name>.bpf.c): code that embeds one includes
 # "<name>.skel.h" (generated) and "<name>.h" (bpf/, shared records).
@@ -44,7 +45,7 @@ TRACER_SKELS := $(patsubst %,$(BUILD)/gen/%.skel.h,$(TRACERS))
 TRACER_HDRS  := $(wildcard bpf/*.h)
 
 .PHONY: all deps test unit bench clean distclean tracers
-all: bin/ebpf-mcp tracers
+all: bin/ebpf-mcp tracers $(ERRORS_MD)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): vendor/deps.sh
@@ -53,17 +54,24 @@ $(DEPS_STAMP): vendor/deps.sh
 	$(Q)touch $@
 
 # ---- schemas: compiled at build time by a host tool ------------------------
+# It links the error table (src/errors.c): the error schema's `code` is
+# checked against it, and errors.md is written from it.
 $(BUILD)/host/schemac: schemas/schemac.c src/json/reader.c src/json/writer.c src/json/json.h \
-		src/mcp/schema.h $(VENDOR_HDRS)
+		src/json/schema.h src/errors.c src/errors.h src/limits.h src/assert.c src/assert.h $(VENDOR_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  HOSTCC   $@"
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -isystem $(VPREFIX)/include -o $@ \
-		schemas/schemac.c src/json/reader.c src/json/writer.c -lm
+		schemas/schemac.c src/json/reader.c src/json/writer.c src/errors.c src/assert.c -lm
 
 $(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(SCHEMAS)
 	$(Q)mkdir -p $(BUILD)/gen
 	$(Q)echo "  SCHEMAC  $(words $(SCHEMAS)) tools"
 	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(SCHEMAS)
+
+$(ERRORS_MD): $(BUILD)/host/schemac
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  ERRORS   $@"
+	$(Q)$(BUILD)/host/schemac --errors-md $@
 
 # Syscall and errno names for the tracers, from the UAPI headers.
 ABI_H      := $(BUILD)/gen/abi_names.h

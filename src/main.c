@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	if (init) {
 		/* every way out of main, --help included, then powers off */
 		atexit(init__poweroff);
-		assert__hook = init__poweroff;
+		assert__fail = init__poweroff;
 		if (init__setup())
 			return 1;
 	}

@@ -86,11 +86,15 @@ struct jw {
 	size_t cap, len;
 	unsigned depth;
 	uint64_t has_items;  /* bit d: container at depth d has an element */
+	uint64_t is_obj;     /* bit d: container at depth d is an object (else an array) */
 	bool after_key;
 	bool overflow;       /* sticky */
 };
 
 void jw__init(struct jw *w, char *buf, size_t cap);
+/* A writer of object members only, for text that goes inside an object
+ * written elsewhere: keys may come first, without a leading comma. */
+void jw__init_members(struct jw *w, char *buf, size_t cap);
 void jw__obj(struct jw *w);
 void jw__obj_end(struct jw *w);
 void jw__arr(struct jw *w);

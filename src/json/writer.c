@@ -1,4 +1,9 @@
-/* Bounded JSON writer: separators from a depth bitmask, sticky overflow. */
+/* Bounded JSON writer: separators from a depth bitmask, sticky overflow.
+ *
+ * Brackets are asserted (bpftool's json_writer asserts depth > 0): every
+ * close matches the container it closes, keys go directly into objects,
+ * and nesting stays within LIMIT_WRITER_DEPTH. A bit per depth says which
+ * kind of container is open there, beside the bit that says it has items. */
 #include "json.h"
 
 #include <inttypes.h>
@@ -7,12 +12,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../assert.h"
 
 void jw__init(struct jw *w, char *buf, size_t cap)
 {
 	memset(w, 0, sizeof(*w));
 	w->buf = buf;
 	w->cap = cap;
+}
+
+void jw__init_members(struct jw *w, char *buf, size_t cap)
+{
+	jw__init(w, buf, cap);
+	w->depth = 1;
+	w->is_obj = 1;   /* the object is whoever embeds these members */
+}
+
+/* The innermost open container is an object / an array. */
+static bool in_obj(const struct jw *w)
+{
+	return w->depth && (w->is_obj >> (w->depth - 1) & 1);
+}
+
+static bool in_arr(const struct jw *w)
+{
+	return w->depth && !(w->is_obj >> (w->depth - 1) & 1);
 }
 
 static void put(struct jw *w, const char *s, size_t n)
@@ -46,27 +70,40 @@ static void sep(struct jw *w)
 
 static void open_c(struct jw *w, char c)
 {
+	ASSERT(w->depth < LIMIT_WRITER_DEPTH);
 	sep(w);
 	putc1(w, c);
-	if (w->depth >= LIMIT_WRITER_DEPTH) {
-		w->overflow = true;   /* a programming error; fail closed */
-		return;
-	}
 	w->depth++;
-	w->has_items &= ~(1ull << (w->depth - 1));
+	uint64_t bit = 1ull << (w->depth - 1);
+	w->has_items &= ~bit;
+	if (c == '{')
+		w->is_obj |= bit;
+	else
+		w->is_obj &= ~bit;
 }
 
 static void close_c(struct jw *w, char c)
 {
-	if (w->depth)
-		w->depth--;
+	w->depth--;
 	putc1(w, c);
 }
 
 void jw__obj(struct jw *w) { open_c(w, '{'); }
-void jw__obj_end(struct jw *w) { close_c(w, '}'); }
 void jw__arr(struct jw *w) { open_c(w, '['); }
-void jw__arr_end(struct jw *w) { close_c(w, ']'); }
+
+void jw__obj_end(struct jw *w)
+{
+	ASSERT(w->depth > 0);
+	ASSERT(in_obj(w));
+	close_c(w, '}');
+}
+
+void jw__arr_end(struct jw *w)
+{
+	ASSERT(w->depth > 0);
+	ASSERT(in_arr(w));
+	close_c(w, ']');
+}
 
 void jw__escape(struct jw *w, const char *s, size_t n)
 {
@@ -121,6 +158,7 @@ void jw__str(struct jw *w, const char *s)
 
 void jw__key(struct jw *w, const char *k)
 {
+	ASSERT(in_obj(w));
 	jw__str(w, k);
 	putc1(w, ':');
 	w->after_key = true;

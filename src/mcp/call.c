@@ -21,7 +21,7 @@
 #include "../core/clock.h"
 #include "../kern/owned.h"
 #include "../sys/audit.h"
-#include "schema.h"
+#include "../json/schema.h"
 
 struct call {
 	struct bio_task task;
@@ -71,14 +71,12 @@ void *call__worker_init(unsigned i)
 	return w;
 }
 
-/* The context writer holds object members only; its first member must not
- * get a leading comma, so it runs at depth 1 with no items. */
+/* The context writer holds object members only. */
 struct tool_err *call__err(struct worker *w)
 {
 	struct tool_err *e = w->err;
 	e->set = false;
-	jw__init(&e->ctx, e->ctx_buf, sizeof(e->ctx_buf));
-	e->ctx.depth = 1;
+	jw__init_members(&e->ctx, e->ctx_buf, sizeof(e->ctx_buf));
 	return e;
 }
 
@@ -208,7 +206,7 @@ static size_t answer_line(struct session *s, struct worker *w, const struct mcp_
 	*code = NULL;
 	if (rc || err->set) {
 		if (!err->set)
-			tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", t->name);
+			tool__fail(ctx, ERR_INTERNAL, "%s failed without a reason", t->name);
 		*code = err->code;
 		return error_line(s, w, r, err);
 	}
@@ -253,7 +251,7 @@ static int host_defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st,
 		fail = tool__fail_limit(ctx, LIM_JOBS, "%u calls are already running over time (streams, tracers) in "
 					"this session; wait for one to end or cancel it", running);
 	else if (n_fds > JOB_MAX_FDS)
-		fail = tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "a job watches at most %d descriptors",
+		fail = tool__fail(ctx, ERR_INTERNAL, "a job watches at most %d descriptors",
 				  JOB_MAX_FDS);
 	if (fail) {
 		ops->release(st);
@@ -328,7 +326,7 @@ static void run(struct bio_task *t, void *wd)
 	int rc;
 	if (schema__validate_args(ad, c->args >= 0 ? c->args : 0, sch_tools[c->tool->schema].input,
 				  limits[LIM_STRING_BYTES], &se)) {
-		rc = tool__fail(&ctx, ERR_VALIDATION, "SCHEMA", true, "argument %s: %s",
+		rc = tool__fail(&ctx, ERR_SCHEMA, "argument %s: %s",
 				se.pointer[0] ? se.pointer : "(root)", se.msg);
 		jw__kstr(&ctx.err->ctx, "pointer", se.pointer);
 	} else {

@@ -148,7 +148,7 @@ static void step_run(struct bio_task *t, void *wd)
 		ctx.req_id = j->id, ctx.req_id_len = j->id_len, ctx.t0_ns = j->t0_ns;
 		rc = j->ops->finish(j->st, &ctx, why);
 		if (rc < 0 && !ctx.err->set)
-			tool__fail(&ctx, ERR_INTERNAL, "INTERNAL", false, "%s failed without a reason", j->tool->name);
+			tool__fail(&ctx, ERR_INTERNAL, "%s failed without a reason", j->tool->name);
 	}
 	if (answer) {
 		struct mcp_req r = { .params = -1, .id = j->id, .id_len = j->id_len, .t0_ns = j->t0_ns };

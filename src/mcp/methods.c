@@ -6,7 +6,7 @@
 #include "mcp.h"
 
 #include "../core/clock.h"
-#include "../mcp/schema.h"
+#include "../json/schema.h"
 
 static const char *const supported_versions[] = {
 	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",

@@ -23,13 +23,13 @@
  * only mounts that can be found (by statfs). The first entry of a type is
  * its usual place. */
 static const struct sysfs_known_mount known[] = {
-	{ "sysfs", "/sys", "mount -t sysfs sysfs /sys", SYSFS_MAGIC },
-	{ "proc", "/proc", "mount -t proc proc /proc", PROC_SUPER_MAGIC },
-	{ "tracefs", "/sys/kernel/tracing", "mount -t tracefs tracefs /sys/kernel/tracing", TRACEFS_MAGIC },
-	{ "tracefs", "/sys/kernel/debug/tracing", NULL, TRACEFS_MAGIC },   /* automounted in debugfs */
-	{ "debugfs", "/sys/kernel/debug", "mount -t debugfs debugfs /sys/kernel/debug", DEBUGFS_MAGIC },
-	{ "bpf", "/sys/fs/bpf", "mount -t bpf bpf /sys/fs/bpf", BPF_FS_MAGIC },
-	{ "cgroup2", "/sys/fs/cgroup", "mount -t cgroup2 cgroup2 /sys/fs/cgroup", CGROUP2_SUPER_MAGIC },
+	{ "sysfs", "/sys", "mount -t sysfs sysfs /sys", SYSFS_MAGIC, ERR_SYSFS_MISSING },
+	{ "proc", "/proc", "mount -t proc proc /proc", PROC_SUPER_MAGIC, ERR_PROC_MISSING },
+	{ "tracefs", "/sys/kernel/tracing", "mount -t tracefs tracefs /sys/kernel/tracing", TRACEFS_MAGIC, ERR_TRACEFS_MISSING },
+	{ "tracefs", "/sys/kernel/debug/tracing", NULL, TRACEFS_MAGIC, ERR_TRACEFS_MISSING },   /* automounted in debugfs */
+	{ "debugfs", "/sys/kernel/debug", "mount -t debugfs debugfs /sys/kernel/debug", DEBUGFS_MAGIC, ERR_DEBUGFS_MISSING },
+	{ "bpf", "/sys/fs/bpf", "mount -t bpf bpf /sys/fs/bpf", BPF_FS_MAGIC, ERR_BPF_MISSING },
+	{ "cgroup2", "/sys/fs/cgroup", "mount -t cgroup2 cgroup2 /sys/fs/cgroup", CGROUP2_SUPER_MAGIC, ERR_CGROUP2_MISSING },
 };
 #define N_KNOWN (sizeof(known) / sizeof(known[0]))
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../errors.h"
+
 /* Reads up to cap-1 bytes of a file, NUL-terminated, trailing newline kept.
  * Returns 0 or -errno; -EFBIG when the file holds more than cap-1 bytes. */
 int sysfs__read(const char *path, char *buf, size_t cap, size_t *len);
@@ -32,6 +34,7 @@ struct sysfs_known_mount {
 	const char *dir;
 	const char *command;
 	unsigned long magic;       /* statfs f_type */
+	enum err_code missing;     /* <FSTYPE>_MISSING, the error when it is not there */
 };
 /* The usual place of sysfs, proc, tracefs, debugfs, bpf or cgroup2; NULL
  * for another type. */

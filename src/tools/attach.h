@@ -1,6 +1,8 @@
-/* attach_program's parts: the request every attach kind works on, and the
- * per-kind attach functions (attach_trace.c: tracing and perf hooks;
- * attach_net.c: xdp, tc, cgroup).
+/* attach_program's parts: the request every attach kind works on, the
+ * helpers they share (attach.c), and the per-kind attach functions
+ * (attach_trace.c: tracing and perf hooks; attach_net.c: xdp, tc, cgroup).
+ * Calls run one way: attach_program.c -> attach_trace.c, attach_net.c ->
+ * attach.c.
  *
  * Each attach function reads and checks its own target fields (naming a
  * missing one with MISSING_TARGET), asks the kernel, and on success leaves
@@ -35,10 +37,12 @@ struct attach_req {
 	int result_fd;                /* the link's fd once attached (-1 for a tc filter) */
 };
 
+/* Adds context.pointer "/field" to the error just set. */
+void attach__pointer(struct attach_req *r, const char *field);
 /* Fails MISSING_TARGET for a field the attach type needs. */
 int attach__missing(struct attach_req *r, const char *field, const char *what);
 /* Fails a bad argument value: validation/code with context.pointer. */
-int attach__bad(struct attach_req *r, const char *field, const char *code, const char *fmt, ...)
+int attach__bad(struct attach_req *r, const char *field, enum err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A kernel refusal: tool__fail_errno plus context.pointer when field. */
 int attach__kernel(struct attach_req *r, int neg_errno, const char *field, const char *fmt, ...)

@@ -39,14 +39,14 @@ static int interface_arg(struct attach_req *r, int *ifindex, char name[IF_NAMESI
 	if (jdoc__is_num(r->ctx->doc, tok)) {
 		*ifindex = (int)tool__arg_int(r->ctx, "interface", 0);
 		if (!if_indextoname((unsigned)*ifindex, name))
-			return attach__bad(r, "interface", "NO_SUCH_INTERFACE", "no network interface has ifindex %d in "
+			return attach__bad(r, "interface", ERR_NO_SUCH_INTERFACE, "no network interface has ifindex %d in "
 					   "the server's network namespace (ip link show)", *ifindex);
 		return 0;
 	}
 	const char *s = tool__arg_str(r->ctx, "interface");
 	*ifindex = s ? (int)if_nametoindex(s) : 0;
 	if (!*ifindex)
-		return attach__bad(r, "interface", "NO_SUCH_INTERFACE", "no network interface '%s' in the server's "
+		return attach__bad(r, "interface", ERR_NO_SUCH_INTERFACE, "no network interface '%s' in the server's "
 				   "network namespace (ip link show)", s ? s : "");
 	snprintf(name, IF_NAMESIZE, "%s", s);
 	return 0;
@@ -57,7 +57,7 @@ static bool hook_busy(struct attach_req *r, int rc, const char *hook, const char
 {
 	if (rc != -EBUSY && rc != -EEXIST)
 		return false;
-	tool__fail(r->ctx, ERR_RESOURCE, "HOOK_BUSY", true, "%s on %s refused the program (%s): the hook already "
+	tool__fail(r->ctx, ERR_HOOK_BUSY, "%s on %s refused the program (%s): the hook already "
 		   "holds it, or holds a program that cannot be replaced; see inspect_state or `bpftool net show "
 		   "dev %s`, detach that first or choose another mode", hook, ifname, strerror(-rc), ifname);
 	jw__kint(&r->ctx->err->ctx, "errno", -rc);
@@ -104,7 +104,7 @@ int attach__xdp(struct attach_req *r)
 		if (!strcmp(mode, xdp_modes[i].name))
 			flags = xdp_modes[i].flag;
 	if (mode && !flags)
-		return attach__bad(r, "mode", "BAD_MODE", "xdp mode is native, generic or offload (not '%s')", mode);
+		return attach__bad(r, "mode", ERR_BAD_MODE, "xdp mode is native, generic or offload (not '%s')", mode);
 	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = flags);
 	r->link_fd = bpf_link_create(bpf_program__fd(r->prog), ifindex, BPF_XDP, &o);
 	if (r->link_fd < 0) {
@@ -183,7 +183,7 @@ int attach__tc(struct attach_req *r)
 	if (!dir)
 		return attach__missing(r, "direction", "ingress or egress");
 	if (mode && strcmp(mode, "tcx") && strcmp(mode, "clsact"))
-		return attach__bad(r, "mode", "BAD_MODE", "tc mode is tcx or clsact (not '%s')", mode);
+		return attach__bad(r, "mode", ERR_BAD_MODE, "tc mode is tcx or clsact (not '%s')", mode);
 	bool egress = !strcmp(dir, "egress");
 	jw__kstr(&r->det, "interface", ifname);
 	jw__kint(&r->det, "ifindex", ifindex);
@@ -255,7 +255,7 @@ static int check_cg_program(struct attach_req *r, const struct cg_hook *h)
 	const char *have = libbpf_bpf_prog_type_str(bpf_program__type(p));
 	const char *need = libbpf_bpf_prog_type_str(h->pt);
 	if (bpf_program__type(p) != h->pt) {
-		tool__fail(r->ctx, ERR_VALIDATION, "WRONG_PROGRAM_TYPE", true, "program %u '%s' is a %s program; the "
+		tool__fail(r->ctx, ERR_WRONG_PROGRAM_TYPE, "program %u '%s' is a %s program; the "
 			   "cgroup hook %s needs a %s program", r->prog_id, bpf_program__name(p),
 			   have ? have : "unknown", h->name, need ? need : "?");
 		jw__kstr(&r->ctx->err->ctx, "pointer", "/attach_type");
@@ -264,7 +264,7 @@ static int check_cg_program(struct attach_req *r, const struct cg_hook *h)
 	/* only cgroup_skb programs may attach where they were not loaded for */
 	if (h->pt != BPF_PROG_TYPE_CGROUP_SKB && bpf_program__expected_attach_type(p) != h->at) {
 		const struct cg_hook *loaded = cg_hook(NULL, p);
-		return attach__bad(r, "attach_type", "ATTACH_TYPE_MISMATCH", "program '%s' was loaded for %s (section "
+		return attach__bad(r, "attach_type", ERR_ATTACH_TYPE_MISMATCH, "program '%s' was loaded for %s (section "
 				   "\"%s\"); the kernel attaches a %s program only where it was loaded for",
 				   bpf_program__name(p), loaded ? loaded->name : "another hook",
 				   bpf_program__section_name(p), have ? have : "cgroup");
@@ -290,13 +290,13 @@ static int cgroup_dir(struct attach_req *r, char *real)
 		arg = path;
 	}
 	if (!realpath(arg, real) && errno == ENOENT)
-		return attach__bad(r, "cgroup", "NO_SUCH_CGROUP", "no cgroup directory '%s' exists", arg);
+		return attach__bad(r, "cgroup", ERR_NO_SUCH_CGROUP, "no cgroup directory '%s' exists", arg);
 	if (!realpath(arg, real))
 		return attach__kernel(r, -errno, "cgroup", "cgroup '%s'", arg);
 	if (stat(real, &st) || !S_ISDIR(st.st_mode))
-		return attach__bad(r, "cgroup", "NOT_A_CGROUP", "'%s' is not a directory", real);
+		return attach__bad(r, "cgroup", ERR_NOT_A_CGROUP, "'%s' is not a directory", real);
 	if (statfs(real, &sf) || (unsigned long)sf.f_type != CGROUP2_SUPER_MAGIC)
-		return attach__bad(r, "cgroup", "NOT_A_CGROUP", "'%s' is not in a cgroup v2 hierarchy (BPF programs "
+		return attach__bad(r, "cgroup", ERR_NOT_A_CGROUP, "'%s' is not in a cgroup v2 hierarchy (BPF programs "
 				   "attach only to cgroup v2 directories)", real);
 	return 0;
 }
@@ -308,14 +308,14 @@ int attach__cgroup(struct attach_req *r)
 	const struct cg_hook *h = cg_hook(name, r->prog);
 	if (!h && !name) {
 		const char *t = libbpf_bpf_prog_type_str(bpf_program__type(r->prog));
-		tool__fail(r->ctx, ERR_VALIDATION, "WRONG_PROGRAM_TYPE", true, "program %u '%s' (a %s program, section "
+		tool__fail(r->ctx, ERR_WRONG_PROGRAM_TYPE, "program %u '%s' (a %s program, section "
 			   "\"%s\") is not a cgroup program; type 'cgroup' needs one such as SEC(\"cgroup/sock_create\")",
 			   r->prog_id, bpf_program__name(r->prog), t ? t : "unknown", bpf_program__section_name(r->prog));
 		jw__kstr(&r->ctx->err->ctx, "pointer", "/type");
 		return -1;
 	}
 	if (!h)
-		return attach__bad(r, "attach_type", "BAD_TARGET", "unknown cgroup attach type '%s'", name);
+		return attach__bad(r, "attach_type", ERR_BAD_TARGET, "unknown cgroup attach type '%s'", name);
 	if (check_cg_program(r, h) || cgroup_dir(r, real))
 		return -1;
 	int cg = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

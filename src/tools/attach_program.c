@@ -9,7 +9,6 @@
  * session, which detaches it on detach_link, unload_program or exit.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,73 +60,6 @@ static const struct attach_kind kinds[] = {
 	  "a perf_event program (SEC(\"perf_event\"))" },
 };
 
-/* ---- failing, shared by the attach functions ---------------------------- */
-
-static void pointer(struct attach_req *r, const char *field)
-{
-	jw__key(&r->ctx->err->ctx, "pointer");
-	jw__strf(&r->ctx->err->ctx, "/%s", field);
-}
-
-int attach__missing(struct attach_req *r, const char *field, const char *what)
-{
-	tool__fail(r->ctx, ERR_VALIDATION, "MISSING_TARGET", true, "type '%s' needs `%s`: %s", r->type, field, what);
-	pointer(r, field);
-	return -1;
-}
-
-int attach__bad(struct attach_req *r, const char *field, const char *code, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail(r->ctx, ERR_VALIDATION, code, true, "%s", msg);
-	pointer(r, field);
-	return -1;
-}
-
-int attach__kernel(struct attach_req *r, int neg_errno, const char *field, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES / 2];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail_errno(r->ctx, neg_errno, "%s", msg);
-	if (field)
-		pointer(r, field);
-	return -1;
-}
-
-int attach__unsupported(struct attach_req *r, const char *field, const char *fmt, ...)
-{
-	char msg[LIMIT_ERROR_MSG_BYTES];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tool__fail(r->ctx, ERR_KERNEL, "ATTACH_UNSUPPORTED", false, "%s", msg);
-	jw__kstr(&r->ctx->err->ctx, "type", r->type);
-	pointer(r, field);
-	return -1;
-}
-
-bool attach__name_ok(const char *s, const char *extra)
-{
-	if (!s[0] || s[0] == '.')
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == '-' || (extra && strchr(extra, c));
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 /* ---- checks before the kernel is asked ----------------------------------- */
 
 static int find_program(struct attach_req *r, uint32_t *handle)
@@ -138,15 +70,15 @@ static int find_program(struct attach_req *r, uint32_t *handle)
 	int fd = bpf_prog_get_fd_by_id(r->prog_id);
 	if (fd >= 0) {
 		close(fd);
-		tool__fail(r->ctx, ERR_PERMISSION, "NOT_OWNED", true,
+		tool__fail(r->ctx, ERR_NOT_OWNED,
 			   "program %u was not loaded by this session; load it with load_program and attach the id "
 			   "it returns", r->prog_id);
 	} else {
-		tool__fail(r->ctx, ERR_VALIDATION, "NO_SUCH_PROGRAM", true,
+		tool__fail(r->ctx, ERR_NO_SUCH_PROGRAM,
 			   "no program with id %u exists; load one with load_program and use its programs[].id",
 			   r->prog_id);
 	}
-	pointer(r, "program_id");
+	attach__pointer(r, "program_id");
 	return -1;
 }
 
@@ -204,13 +136,13 @@ static int check_prog_type(struct attach_req *r, const struct attach_kind *k)
 		ok = false;
 	if (ok)
 		return 0;
-	tool__fail(r->ctx, ERR_VALIDATION, "WRONG_PROGRAM_TYPE", true,
+	tool__fail(r->ctx, ERR_WRONG_PROGRAM_TYPE,
 		   "program %u '%s' is a %s program (section \"%s\"); type '%s' needs %s", r->prog_id,
 		   bpf_program__name(r->prog), have ? have : "unknown", bpf_program__section_name(r->prog), k->name,
 		   k->needs);
 	jw__kstr(&r->ctx->err->ctx, "program_type", have ? have : "unknown");
 	jw__kstr(&r->ctx->err->ctx, "section", bpf_program__section_name(r->prog));
-	pointer(r, "type");
+	attach__pointer(r, "type");
 	return -1;
 }
 
@@ -306,7 +238,7 @@ static int attach(struct attach_req *r, const struct attach_kind *k, uint32_t *l
 	jw__obj_end(&r->det);
 	if (r->det.overflow) {
 		undo(r);
-		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attached_to did not fit %llu bytes; the "
+		return tool__fail(ctx, ERR_INTERNAL, "attached_to did not fit %llu bytes; the "
 				  "attachment was undone", (unsigned long long)ATTACH_DETAIL_BYTES);
 	}
 	r->result_fd = link_fd_of(r);
@@ -322,7 +254,7 @@ static int run_attach_program(struct tool_ctx *ctx)
 	const struct attach_kind *k = find_kind(r.type);
 	char *det = arena__alloc(ctx->scratch, ATTACH_DETAIL_BYTES);
 	if (!k || !det)
-		return tool__fail(ctx, ERR_INTERNAL, "INTERNAL", false, "attach type or scratch memory missing");
+		return tool__fail(ctx, ERR_INTERNAL, "attach type or scratch memory missing");
 	jw__init(&r.det, det, ATTACH_DETAIL_BYTES);
 	jw__obj(&r.det);
 	if (need_cap(ctx, k) || find_program(&r, &handle) || kernel_offers(&r, k) || check_prog_type(&r, k))
@@ -341,5 +273,4 @@ const struct tool tool_attach_program = {
 	.name = "attach_program",
 	.schema = SCHEMA_attach_program,
 	.run = run_attach_program,
-	.min_profile = PROFILE_FULL,
 };

@@ -37,7 +37,7 @@ static int fail_tracepoint(struct attach_req *r, int rc, const char *name)
 		return attach__unsupported(r, "target", "tracefs is not mounted, so tracepoint ids cannot be read; mount it "
 					   "(mount -t tracefs tracefs /sys/kernel/tracing) and retry");
 	if (rc == -ENOENT)
-		return attach__bad(r, "target", "NO_SUCH_TRACEPOINT", "the kernel has no tracepoint '%s' (%s/events); "
+		return attach__bad(r, "target", ERR_NO_SUCH_TRACEPOINT, "the kernel has no tracepoint '%s' (%s/events); "
 				   "see list_tracepoints", name, dir);
 	return attach__kernel(r, rc, "target", "attaching to tracepoint '%s'", name);
 }
@@ -51,12 +51,12 @@ int attach__tracepoint(struct attach_req *r)
 	const char *slash = strchr(t, '/');
 	size_t gl = slash ? (size_t)(slash - t) : 0;
 	if (!slash || gl >= sizeof(group) || strchr(slash + 1, '/'))
-		return attach__bad(r, "target", "BAD_TARGET", "tracepoint target '%s' must be \"group/name\" "
+		return attach__bad(r, "target", ERR_BAD_TARGET, "tracepoint target '%s' must be \"group/name\" "
 				   "(e.g. \"sched/sched_switch\")", t);
 	memcpy(group, t, gl);
 	group[gl] = 0;
 	if (!attach__name_ok(group, NULL) || !attach__name_ok(slash + 1, NULL))
-		return attach__bad(r, "target", "BAD_TARGET", "tracepoint group and name may hold only letters, "
+		return attach__bad(r, "target", ERR_BAD_TARGET, "tracepoint group and name may hold only letters, "
 				   "digits, '_', '-' and '.' (got '%s')", t);
 	r->link = bpf_program__attach_tracepoint(r->prog, group, slash + 1);
 	if (!r->link)
@@ -71,13 +71,13 @@ int attach__raw_tracepoint(struct attach_req *r)
 	if (!t)
 		return -1;
 	if (!attach__name_ok(t, NULL))
-		return attach__bad(r, "target", "BAD_TARGET", "raw tracepoint name '%s' may hold only letters, "
+		return attach__bad(r, "target", ERR_BAD_TARGET, "raw tracepoint name '%s' may hold only letters, "
 				   "digits, '_', '-' and '.'", t);
 	r->link = bpf_program__attach_raw_tracepoint(r->prog, t);
 	if (!r->link) {
 		int rc = -errno;
 		if (rc == -ENOENT)
-			return attach__bad(r, "target", "NO_SUCH_TRACEPOINT", "the kernel has no tracepoint named '%s' "
+			return attach__bad(r, "target", ERR_NO_SUCH_TRACEPOINT, "the kernel has no tracepoint named '%s' "
 					   "(the name without its group, e.g. \"sched_switch\"); see list_tracepoints", t);
 		return attach__kernel(r, rc, "target", "attaching to raw tracepoint '%s'", t);
 	}
@@ -93,7 +93,7 @@ int attach__trace(struct attach_req *r)
 	const char *t = tool__arg_str(r->ctx, "target");
 	bool tp = !strcmp(r->type, "tp_btf");
 	if (t && strcmp(t, fixed))
-		return attach__bad(r, "target", "TARGET_MISMATCH", "program '%s' was loaded for %s '%s' (section "
+		return attach__bad(r, "target", ERR_TARGET_MISMATCH, "program '%s' was loaded for %s '%s' (section "
 				   "\"%s\"): a %s program's target is fixed when it is loaded; leave `target` out or "
 				   "load a program for '%s'", bpf_program__name(r->prog), tp ? "tracepoint" : "function",
 				   fixed, sec, r->type, t);
@@ -111,7 +111,7 @@ int attach__kprobe(struct attach_req *r)
 	if (!t)
 		return -1;
 	if (!attach__name_ok(t, NULL))
-		return attach__bad(r, "target", "BAD_TARGET", "kernel function name '%s' may hold only letters, "
+		return attach__bad(r, "target", ERR_BAD_TARGET, "kernel function name '%s' may hold only letters, "
 				   "digits, '_', '-' and '.'", t);
 	uint64_t off = (uint64_t)tool__arg_int(r->ctx, "offset", 0);
 	LIBBPF_OPTS(bpf_kprobe_opts, o, .retprobe = !strcmp(r->type, "kretprobe"), .offset = off);
@@ -119,7 +119,7 @@ int attach__kprobe(struct attach_req *r)
 	if (!r->link) {
 		int rc = -errno;
 		if (rc == -ENOENT || rc == -EINVAL)
-			return attach__bad(r, "target", "NO_SUCH_FUNCTION", "the kernel could not probe '%s'%s (%s): it "
+			return attach__bad(r, "target", ERR_NO_SUCH_FUNCTION, "the kernel could not probe '%s'%s (%s): it "
 					   "is not a probeable kernel function; see list_kernel_functions (traceable)", t,
 					   off ? " at that offset" : "", strerror(-rc));
 		return attach__kernel(r, rc, "target", "attaching %s to '%s'", r->type, t);
@@ -133,10 +133,10 @@ int attach__kprobe(struct attach_req *r)
 static int fail_uprobe(struct attach_req *r, int rc, const char *bin, const char *sym, int64_t pid)
 {
 	if (rc == -ENOENT && sym)
-		return attach__bad(r, "symbol", "NO_SUCH_SYMBOL", "'%s' has no function symbol '%s' in its symbol "
+		return attach__bad(r, "symbol", ERR_NO_SUCH_SYMBOL, "'%s' has no function symbol '%s' in its symbol "
 				   "tables (a stripped binary has none: give `offset` instead)", bin, sym);
 	if (rc == -ESRCH)
-		return attach__bad(r, "pid", "NO_SUCH_PROCESS", "no process %lld exists", (long long)pid);
+		return attach__bad(r, "pid", ERR_NO_SUCH_PROCESS, "no process %lld exists", (long long)pid);
 	return attach__kernel(r, rc, sym ? "symbol" : "offset", "attaching %s to '%s'", r->type, bin);
 }
 
@@ -151,15 +151,15 @@ int attach__uprobe(struct attach_req *r)
 	if (!sym && !has_off)
 		return attach__missing(r, "symbol", "a function symbol in the binary, or `offset` (its file offset)");
 	if (sym && !attach__name_ok(sym, "@$"))
-		return attach__bad(r, "symbol", "BAD_TARGET", "symbol '%s' may hold only letters, digits and _.-@$", sym);
+		return attach__bad(r, "symbol", ERR_BAD_TARGET, "symbol '%s' may hold only letters, digits and _.-@$", sym);
 	char real[LIMIT_PATH_BYTES];
 	struct stat st;
 	if (!realpath(bin, real) && errno == ENOENT)
-		return attach__bad(r, "binary", "NO_SUCH_FILE", "binary '%s' does not exist", bin);
+		return attach__bad(r, "binary", ERR_NO_SUCH_FILE, "binary '%s' does not exist", bin);
 	if (!realpath(bin, real))
 		return attach__kernel(r, -errno, "binary", "binary '%s'", bin);
 	if (stat(real, &st) || !S_ISREG(st.st_mode))
-		return attach__bad(r, "binary", "NOT_REGULAR_FILE", "binary '%s' is not a regular file", bin);
+		return attach__bad(r, "binary", ERR_NOT_REGULAR_FILE, "binary '%s' is not a regular file", bin);
 	uint64_t off = (uint64_t)tool__arg_int(r->ctx, "offset", 0);
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = !strcmp(r->type, "uretprobe"), .func_name = sym);
 	r->link = bpf_program__attach_uprobe_opts(r->prog, (pid_t)pid, real, off, &o);
@@ -211,12 +211,12 @@ static int perf_sampling(struct attach_req *r, const struct perf_ev *ev, struct 
 {
 	bool has_freq = tool__arg(r->ctx, "frequency") >= 0, has_period = tool__arg(r->ctx, "sample_period") >= 0;
 	if (has_freq && has_period)
-		return attach__bad(r, "sample_period", "CONFLICTING_TARGET", "give `frequency` or `sample_period`, "
+		return attach__bad(r, "sample_period", ERR_CONFLICTING_TARGET, "give `frequency` or `sample_period`, "
 				   "not both");
 	if (has_period) {
 		a->sample_period = (uint64_t)tool__arg_int(r->ctx, "sample_period", 0);
 		if (ev->clock && a->sample_period < PERF_MIN_CLOCK_PERIOD_NS)
-			return attach__bad(r, "sample_period", "PERIOD_TOO_SMALL", "%s counts nanoseconds: a "
+			return attach__bad(r, "sample_period", ERR_PERIOD_TOO_SMALL, "%s counts nanoseconds: a "
 					   "sample_period under %d would flood the CPU with samples", ev->name,
 					   PERF_MIN_CLOCK_PERIOD_NS);
 		jw__kuint(&r->det, "sample_period", a->sample_period);
@@ -235,11 +235,11 @@ static int fail_perf_open(struct attach_req *r, int rc, const struct perf_ev *ev
 		return attach__unsupported(r, "event", "this machine has no hardware PMU that counts %s (perf_event_open: "
 					   "%s); use a software event such as cpu-clock", ev->name, strerror(-rc));
 	if (rc == -ESRCH)
-		return attach__bad(r, "pid", "NO_SUCH_PROCESS", "no process %lld exists", (long long)pid);
+		return attach__bad(r, "pid", ERR_NO_SUCH_PROCESS, "no process %lld exists", (long long)pid);
 	if (rc == -EINVAL && tool__arg(r->ctx, "frequency") >= 0 &&
 	    !sysfs__read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max_rate) &&
 	    tool__arg_int(r->ctx, "frequency", 0) > max_rate)
-		return attach__bad(r, "frequency", "FREQUENCY_TOO_HIGH", "the kernel allows at most %lld samples "
+		return attach__bad(r, "frequency", ERR_FREQUENCY_TOO_HIGH, "the kernel allows at most %lld samples "
 				   "per second (kernel.perf_event_max_sample_rate)", (long long)max_rate);
 	return attach__kernel(r, rc, cpu >= 0 ? "cpu" : "pid", "opening perf event %s", ev->name);
 }
@@ -254,7 +254,7 @@ int attach__perf_event(struct attach_req *r)
 	if (pid < 0 && cpu < 0)
 		return attach__missing(r, "cpu", "the CPU to sample, or `pid` for one task");
 	if (cpu >= 0 && ncpu > 0 && cpu >= ncpu)
-		return attach__bad(r, "cpu", "NO_SUCH_CPU", "cpu %d does not exist (this machine has %d possible "
+		return attach__bad(r, "cpu", ERR_NO_SUCH_CPU, "cpu %d does not exist (this machine has %d possible "
 				   "CPUs: 0-%d)", cpu, ncpu, ncpu - 1);
 	jw__kstr(&r->det, "event", ev->name);
 	struct perf_event_attr a = { .size = sizeof(a), .type = ev->type, .config = ev->config };

@@ -91,7 +91,7 @@ static int detach_foreign(struct tool_ctx *ctx, uint32_t id, int fd)
 	int rc = bpf_link_detach(fd) ? -errno : 0;
 	close(fd);
 	if (rc == -EOPNOTSUPP || rc == -EINVAL) {
-		tool__fail(ctx, ERR_KERNEL, "LINK_NOT_DETACHABLE", false, "the kernel cannot force a %s link off its "
+		tool__fail(ctx, ERR_LINK_NOT_DETACHABLE, "the kernel cannot force a %s link off its "
 			   "hook; it ends when its owner closes it or its pin is removed (unpin_object)",
 			   type ? type : "link of this type");
 		jw__kint(&ctx->err->ctx, "errno", -rc);
@@ -122,7 +122,7 @@ static int run_detach_link(struct tool_ctx *ctx)
 	int lfd = id < OWNED_LOCAL_LINK_MIN ? bpf_link_get_fd_by_id(id) : -ENOENT;
 	int rc = lfd < 0 ? (id < OWNED_LOCAL_LINK_MIN ? -errno : -ENOENT) : 0;
 	if (rc == -ENOENT) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_LINK", true, "no link with id %u exists%s; attach_program "
+		tool__fail(ctx, ERR_NO_SUCH_LINK, "no link with id %u exists%s; attach_program "
 			   "returns link ids, inspect_state lists the kernel's links", id,
 			   id >= OWNED_LOCAL_LINK_MIN ? " in this session (ids from 2147483648 up are clsact filters)" : "");
 		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
@@ -132,7 +132,7 @@ static int run_detach_link(struct tool_ctx *ctx)
 		return tool__fail_errno(ctx, rc, "opening link %u", id);
 	if (!ctx->env->allow_foreign) {
 		close(lfd);
-		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "link %u was not created by this session; only links "
+		tool__fail(ctx, ERR_NOT_OWNED, "link %u was not created by this session; only links "
 			   "attach_program made here can be detached (start the server with --allow-foreign to detach "
 			   "others)", id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
@@ -145,5 +145,4 @@ const struct tool tool_detach_link = {
 	.name = "detach_link",
 	.schema = SCHEMA_detach_link,
 	.run = run_detach_link,
-	.min_profile = PROFILE_FULL,
 };

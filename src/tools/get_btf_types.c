@@ -51,10 +51,10 @@ static int read_query(struct tool_ctx *ctx, struct query *q)
 	q->detail = tool__arg_bool(ctx, "detail", false);
 	q->c_decl = tool__arg_bool(ctx, "c_decl", false);
 	if (!!q->name + !!q->pattern + !!q->type_id > 1)
-		return tool__fail(ctx, ERR_VALIDATION, "CONFLICTING_ARGS", true,
+		return tool__fail(ctx, ERR_CONFLICTING_ARGS,
 				  "give at most one of name, pattern and type_id (combine any with kind)");
 	if (q->module && q->btf_id)
-		return tool__fail(ctx, ERR_VALIDATION, "CONFLICTING_ARGS", true,
+		return tool__fail(ctx, ERR_CONFLICTING_ARGS,
 				  "give module or btf_id, not both (neither reads vmlinux)");
 	return tool__page_args(ctx, 50, &q->limit, &q->offset);
 }
@@ -82,20 +82,20 @@ static int open_fail(struct tool_ctx *ctx, const struct query *q, int r, uint64_
 	const char *what = q->module ? "loading module BTF" : q->btf_id ? "loading the BTF object"
 		: "loading vmlinux BTF";
 	if (q->module && r == -EINVAL) {
-		tool__fail(ctx, ERR_VALIDATION, "BAD_MODULE_NAME", true,
+		tool__fail(ctx, ERR_BAD_MODULE_NAME,
 			   "'%s' is not a module name (one file name under " BTF_SYSFS_DIR ")", q->module);
 		jw__kstr(&ctx->err->ctx, "pointer", "/module");
 		return -1;
 	}
 	if (q->module && r == -ENOENT) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_MODULE_BTF", true,
+		tool__fail(ctx, ERR_NO_MODULE_BTF,
 			   "no BTF for module '%s' in " BTF_SYSFS_DIR " (not loaded, built in, or built "
 			   "without BTF); `info` counts the modules that have BTF", q->module);
 		jw__kstr(&ctx->err->ctx, "pointer", "/module");
 		return -1;
 	}
 	if (q->btf_id && r == -ENOENT) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_BTF", true,
+		tool__fail(ctx, ERR_NO_SUCH_BTF,
 			   "no BTF object with id %u is loaded; list them with inspect_state", q->btf_id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/btf_id");
 		return -1;
@@ -119,7 +119,7 @@ static int open_source(struct tool_ctx *ctx, const struct query *q, struct btf_v
 
 static int fmt_fail(struct emit *e, uint32_t id, int r)
 {
-	return tool__fail(e->ctx, ERR_INTERNAL, "TYPE_STRING", false,
+	return tool__fail(e->ctx, ERR_TYPE_STRING,
 			  "type %u: its C type string is longer than %d bytes or nests deeper than %d "
 			  "levels (%s); follow its type ids instead", id, BTF_FMT_TYPE_BYTES, BTF_FMT_CHAIN_MAX,
 			  strerror(-r));
@@ -214,7 +214,7 @@ static int detail_proto(struct emit *e, uint32_t proto_id)
 	struct jw *w = e->ctx->out;
 	const struct btf_type *p = btf__type_by_id(e->btf, proto_id);
 	if (!p || !btf_is_func_proto(p))
-		return tool__fail(e->ctx, ERR_KERNEL, "BAD_BTF", false, "type %u is not a function prototype",
+		return tool__fail(e->ctx, ERR_BAD_BTF, "type %u is not a function prototype",
 				  proto_id);
 	jw__kuint(w, "return_type_id", p->type);
 	if (put_type(e, "return_type", NULL, p->type))
@@ -491,7 +491,7 @@ static int collect_ids(struct emit *e, const struct btf_view *v, uint32_t first,
 	unsigned n = 1;
 	uint32_t *ids = arena__alloc(e->ctx->scratch, sizeof(*ids));
 	if (q->type_id && (q->type_id < first || q->type_id >= end)) {
-		tool__fail(e->ctx, ERR_VALIDATION, "NO_SUCH_TYPE", true, "type id %u is outside %u..%u of this BTF",
+		tool__fail(e->ctx, ERR_NO_SUCH_TYPE, "type id %u is outside %u..%u of this BTF",
 			   q->type_id, first, end - 1);
 		jw__kstr(&e->ctx->err->ctx, "pointer", "/type_id");
 		return -1;
@@ -584,5 +584,4 @@ const struct tool tool_get_btf_types = {
 	.name = "get_btf_types",
 	.schema = SCHEMA_get_btf_types,
 	.run = run_get_btf_types,
-	.min_profile = PROFILE_READONLY,
 };

@@ -17,19 +17,6 @@
 #define INFO_STATUS_BYTES 8192   /* /proc/self/status is ~1.5 KiB */
 #define INFO_MAX_MODULES  4096   /* entries walked in /sys/kernel/btf */
 
-static const char *const cap_names[] = {
-	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
-	"setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw",
-	"ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
-	"sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod",
-	"lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
-	"wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
-};
-#define CAP_NET_ADMIN_BIT 12
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT   38
-#define CAP_BPF_BIT       39
-
 /* A "Key:\tvalue" line of /proc/self/status. */
 static const char *status_field(const char *status, const char *key)
 {
@@ -196,25 +183,25 @@ static void write_caps(struct jw *w)
 	jw__arr(w);
 	for (unsigned b = 0; b < 64; b++)
 		if (eff >> b & 1) {
-			if (b < sizeof(cap_names) / sizeof(cap_names[0]))
-				jw__str(w, cap_names[b]);
+			if (caps__short_name(b))
+				jw__str(w, caps__short_name(b));
 			else
 				jw__strf(w, "cap_%u", b);
 		}
 	jw__arr_end(w);
 	/* CAP_SYS_ADMIN implies the BPF and perf rights on every kernel. */
-	bool admin = eff >> CAP_SYS_ADMIN_BIT & 1;
-	jw__kbool(w, "bpf", admin || (eff >> CAP_BPF_BIT & 1));
-	jw__kbool(w, "perfmon", admin || (eff >> CAP_PERFMON_BIT & 1));
+	bool admin = eff >> CAP_SYS_ADMIN & 1;
+	jw__kbool(w, "bpf", admin || (eff >> CAP_BPF & 1));
+	jw__kbool(w, "perfmon", admin || (eff >> CAP_PERFMON & 1));
 	jw__kbool(w, "sys_admin", admin);
-	jw__kbool(w, "net_admin", eff >> CAP_NET_ADMIN_BIT & 1);
+	jw__kbool(w, "net_admin", eff >> CAP_NET_ADMIN & 1);
 	jw__key(w, "missing");
 	jw__arr(w);
-	if (!admin && !(eff >> CAP_BPF_BIT & 1))
+	if (!admin && !(eff >> CAP_BPF & 1))
 		jw__str(w, "bpf");
-	if (!admin && !(eff >> CAP_PERFMON_BIT & 1))
+	if (!admin && !(eff >> CAP_PERFMON & 1))
 		jw__str(w, "perfmon");
-	if (!(eff >> CAP_NET_ADMIN_BIT & 1))
+	if (!(eff >> CAP_NET_ADMIN & 1))
 		jw__str(w, "net_admin");
 	jw__arr_end(w);
 	jw__obj_end(w);
@@ -297,5 +284,4 @@ const struct tool tool_info = {
 	.name = "info",
 	.schema = SCHEMA_info,
 	.run = run_info,
-	.min_profile = PROFILE_READONLY,
 };

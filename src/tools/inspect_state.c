@@ -307,5 +307,4 @@ const struct tool tool_inspect_state = {
 	.name = "inspect_state",
 	.schema = SCHEMA_inspect_state,
 	.run = run_inspect_state,
-	.min_profile = PROFILE_READONLY,
 };

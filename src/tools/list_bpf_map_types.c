@@ -60,7 +60,7 @@ static int run_list_bpf_map_types(struct tool_ctx *ctx)
 		return tool__fail_errno(ctx, r, "probing map types");
 	const struct probe_type *only = NULL;
 	if (type && !(only = probe__find(PROBE_MAP, type))) {
-		tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_MAP_TYPE", true,
+		tool__fail(ctx, ERR_UNKNOWN_MAP_TYPE,
 			   "no map type is called \"%s\"; call list_bpf_map_types without `type` for the names", type);
 		jw__kstr(&ctx->err->ctx, "pointer", "/type");
 		return -1;
@@ -98,5 +98,4 @@ const struct tool tool_list_bpf_map_types = {
 	.name = "list_bpf_map_types",
 	.schema = SCHEMA_list_bpf_map_types,
 	.run = run_list_bpf_map_types,
-	.min_profile = PROFILE_READONLY,
 };

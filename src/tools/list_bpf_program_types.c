@@ -65,10 +65,10 @@ static int write_helpers(struct tool_ctx *ctx, const struct probe_type *pt, uint
 	bool cached;
 	int r = probe__helpers(pt->id, &h, &cached);
 	if (r == -ENODEV)
-		return tool__fail(ctx, ERR_KERNEL, "PROGRAM_TYPE_UNSUPPORTED", false,
+		return tool__fail(ctx, ERR_PROGRAM_TYPE_UNSUPPORTED,
 				  "this kernel does not support %s programs, so no helper can be probed for them", pt->name);
 	if (r == -EOPNOTSUPP)
-		return tool__fail(ctx, ERR_KERNEL, "HELPER_PROBE_UNAVAILABLE", false,
+		return tool__fail(ctx, ERR_HELPER_PROBE_UNAVAILABLE,
 				  "helpers of %s programs cannot be probed (they load only against an attach target); "
 				  "try a related type such as raw_tracepoint or kprobe", pt->name);
 	if (r)
@@ -107,7 +107,7 @@ static int run_list_bpf_program_types(struct tool_ctx *ctx)
 	if (tool__page_args(ctx, 100, &limit, &offset))
 		return -1;
 	if (want_helpers && !type) {
-		tool__fail(ctx, ERR_VALIDATION, "TYPE_REQUIRED", true,
+		tool__fail(ctx, ERR_TYPE_REQUIRED,
 			   "helpers needs `type` (one program type, e.g. \"xdp\"): probing every type would take thousands of loads");
 		jw__kstr(&ctx->err->ctx, "pointer", "/type");
 		return -1;
@@ -119,7 +119,7 @@ static int run_list_bpf_program_types(struct tool_ctx *ctx)
 		return tool__fail_errno(ctx, r, "probing program types");
 	const struct probe_type *only = NULL;
 	if (type && !(only = probe__find(PROBE_PROG, type))) {
-		tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_PROGRAM_TYPE", true,
+		tool__fail(ctx, ERR_UNKNOWN_PROGRAM_TYPE,
 			   "no program type is called \"%s\"; call list_bpf_program_types without `type` for the names", type);
 		jw__kstr(&ctx->err->ctx, "pointer", "/type");
 		return -1;
@@ -155,5 +155,4 @@ const struct tool tool_list_bpf_program_types = {
 	.name = "list_bpf_program_types",
 	.schema = SCHEMA_list_bpf_program_types,
 	.run = run_list_bpf_program_types,
-	.min_profile = PROFILE_READONLY,
 };

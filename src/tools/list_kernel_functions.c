@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "../sys/kallsyms.h"
 #include "../sys/sysfs.h"
 #include "tool.h"
 
@@ -162,35 +163,11 @@ static int kf_push(struct tool_ctx *ctx, struct kf_page *p, const char *name, co
 	return 0;
 }
 
-/* Splits "ADDR T name\t[mod]\n" in place. false for anything else. */
-static bool kf_parse(char *line, uint64_t *addr, char *type, char **name, char **mod)
-{
-	char *p;
-	*addr = strtoull(line, &p, 16);
-	if (p == line || p[0] != ' ' || !p[1] || p[2] != ' ')
-		return false;
-	*type = p[1];
-	*name = p + 3;
-	*mod = NULL;
-	char *end = *name + strcspn(*name, "\t\n");
-	if (*end == '\t' && end[1] == '[') {
-		*mod = end + 2;
-		char *rb = strchr(*mod, ']');
-		if (!rb)
-			return false;
-		*rb = 0;
-	}
-	*end = 0;
-	return true;
-}
-
 static bool kf_wanted(const struct kf_query *q, char type, const char *name, const char *mod)
 {
 	if (type != 't' && type != 'T' && type != 'W')
 		return false;
-	/* Padding emitted before each function (CONFIG_FUNCTION_PADDING, CFI):
-	 * not functions, and as many as the functions themselves. */
-	if (!strncmp(name, "__pfx_", 6) || !strncmp(name, "__cfi_", 6))
+	if (kallsyms__padding(name))
 		return false;
 	if (q->module && (!strcmp(q->module, "vmlinux") ? mod != NULL : !mod || strcmp(q->module, mod)))
 		return false;
@@ -219,34 +196,30 @@ static FILE *kf_open(struct tool_ctx *ctx, const char *path)
 
 static int kf_scan(struct tool_ctx *ctx, const struct kf_query *q, struct kf_page *p, struct kf_totals *t)
 {
-	char line[KF_LINE_BYTES];
-	FILE *f = kf_open(ctx, "/proc/kallsyms");
-	int open_err = f ? 0 : errno;
-	if (!f && tool__need_mount(ctx, "proc", "list_kernel_functions (/proc/kallsyms)"))
+	struct kallsyms k;
+	struct kallsyms_sym s;
+	char *io = arena__alloc(ctx->scratch, KF_STDIO_BYTES);
+	int open_err = kallsyms__open(&k, KALLSYMS_PATH, limits[LIM_SCAN_ITEMS], io, io ? KF_STDIO_BYTES : 0);
+	if (open_err && tool__need_mount(ctx, "proc", "list_kernel_functions (/proc/kallsyms)"))
 		return -1;
-	if (!f)
-		return tool__fail_errno(ctx, -open_err, "opening /proc/kallsyms");
+	if (open_err)
+		return tool__fail_errno(ctx, open_err, "opening " KALLSYMS_PATH);
 	int r, rc = 0;
-	uint64_t lines = 0;
-	while (!rc && (r = kf_getline(f, line)) > 0) {
-		uint64_t addr;
-		char type, *name, *mod;
-		if (++lines > limits[LIM_SCAN_ITEMS]) {
-			rc = tool__fail_limit(ctx, LIM_SCAN_ITEMS, "/proc/kallsyms has more than %llu lines",
-					      (unsigned long long)limits[LIM_SCAN_ITEMS]);
+	while (!rc && (r = kallsyms__next(&k, &s)) > 0) {
+		if ((rc = kf_expired(ctx, k.lines)))
 			break;
-		}
-		if ((rc = kf_expired(ctx, lines)))
-			break;
-		if (!kf_parse(line, &addr, &type, &name, &mod) || !kf_wanted(q, type, name, mod))
+		if (!kf_wanted(q, s.type, s.name, s.module))
 			continue;
-		t->addr_seen |= addr != 0;
+		t->addr_seen |= s.addr != 0;
 		if (t->matches++ >= q->offset && p->n < p->cap)
-			rc = kf_push(ctx, p, name, mod, addr);
+			rc = kf_push(ctx, p, s.name, s.module, s.addr);
 	}
-	fclose(f);
-	if (!rc && r < 0)
-		rc = tool__fail_errno(ctx, r, "reading /proc/kallsyms");
+	kallsyms__close(&k);
+	if (!rc && r == -E2BIG)
+		rc = tool__fail_limit(ctx, LIM_SCAN_ITEMS, KALLSYMS_PATH " has more than %llu lines",
+				      (unsigned long long)limits[LIM_SCAN_ITEMS]);
+	else if (!rc && r < 0)
+		rc = tool__fail_errno(ctx, r, "reading " KALLSYMS_PATH);
 	return rc;
 }
 
@@ -431,5 +404,4 @@ const struct tool tool_list_kernel_functions = {
 	.name = "list_kernel_functions",
 	.schema = SCHEMA_list_kernel_functions,
 	.run = run_list_kernel_functions,
-	.min_profile = PROFILE_READONLY,
 };

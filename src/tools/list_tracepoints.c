@@ -124,7 +124,7 @@ static int tp_walk_category(struct tool_ctx *ctx, const struct tp_query *q, cons
 
 static int tp_unknown_category(struct tool_ctx *ctx, const struct tp_query *q)
 {
-	tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_CATEGORY", true,
+	tool__fail(ctx, ERR_UNKNOWN_CATEGORY,
 		   "no tracepoint category '%s' in %s/events; call list_tracepoints without category "
 		   "(categories: true) to see the categories this kernel has", q->category, q->root);
 	jw__kstr(&ctx->err->ctx, "pointer", "/category");
@@ -228,7 +228,7 @@ static int tp_write_fields(struct tool_ctx *ctx, const char *dir, char *buf)
 	char path[LIMIT_PATH_BYTES];
 	int r = tp_path(path, "%s/format", dir) ? sysfs__read(path, buf, TP_FORMAT_BYTES, NULL) : -ENAMETOOLONG;
 	if (r == -EFBIG)
-		return tool__fail(ctx, ERR_INTERNAL, "FORMAT_TOO_LARGE", false,
+		return tool__fail(ctx, ERR_FORMAT_TOO_LARGE,
 				  "%s is larger than %u bytes", path, TP_FORMAT_BYTES);
 	if (r)
 		return tool__fail_errno(ctx, r, "reading %s", path);
@@ -247,7 +247,7 @@ static int tp_write_fields(struct tool_ctx *ctx, const char *dir, char *buf)
 		if (eol)
 			*eol = '\n';
 		if (!ok)
-			return tool__fail(ctx, ERR_KERNEL, "FORMAT_UNPARSED", false,
+			return tool__fail(ctx, ERR_FORMAT_UNPARSED,
 					  "%s has a field line this server cannot parse: %.120s", path, line);
 	}
 	jw__arr_end(w);
@@ -303,7 +303,7 @@ static void tp_write_categories(struct jw *w, const struct tp_list *l, bool coun
 
 static int tp_fail_no_tracefs(struct tool_ctx *ctx)
 {
-	return tool__fail(ctx, ERR_KERNEL, "TRACEFS_NOT_MOUNTED", true,
+	return tool__fail(ctx, ERR_TRACEFS_NOT_MOUNTED,
 			  "tracefs is not mounted; mount it with `mount -t tracefs tracefs /sys/kernel/tracing` "
 			  "(or mount debugfs: `mount -t debugfs debugfs /sys/kernel/debug`) and call again");
 }
@@ -354,5 +354,4 @@ const struct tool tool_list_tracepoints = {
 	.name = "list_tracepoints",
 	.schema = SCHEMA_list_tracepoints,
 	.run = run_list_tracepoints,
-	.min_profile = PROFILE_READONLY,
 };

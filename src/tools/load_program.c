@@ -21,10 +21,11 @@
 #include "../kern/bpfcode.h"
 #include "../kern/policy.h"
 #include "../kern/owned.h"
-#include "../kern/vlog.h"
+#include "vlog.h"
 #include "../core/clock.h"
 #include "../sys/caps.h"
 #include "tool.h"
+#include "vlog.h"
 
 #define LOAD_MAX_PROGRAMS 256   /* programs in one object */
 #define KERNEL_LOG_STATS  4     /* BPF_LOG_STATS: verification time, stack depth */
@@ -45,14 +46,14 @@ struct loaded {
 static int fail_path(struct tool_ctx *ctx, int rc, const char *arg, const char *path)
 {
 	if (rc == -EACCES)
-		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", true,
+		tool__fail(ctx, ERR_PATH_NOT_ALLOWED,
 			   "%s '%s' is not inside an allowed directory (%u configured); start the server with "
 			   "--object-dir DIR or pass the object inline as base64 `data`", arg, path,
 			   ctx->env->cfg->n_object_dirs);
 	else if (rc == -EFBIG)
 		tool__fail_limit(ctx, LIM_OBJECT_BYTES, "%s '%s' is larger than object_bytes", arg, path);
 	else if (rc == -EISDIR || rc == -EINVAL)
-		tool__fail(ctx, ERR_VALIDATION, "NOT_REGULAR_FILE", true, "%s '%s' is not a regular file", arg, path);
+		tool__fail(ctx, ERR_NOT_REGULAR_FILE, "%s '%s' is not a regular file", arg, path);
 	else
 		tool__fail_errno(ctx, rc, "%s '%s'", arg, path);
 	jw__kstr(&ctx->err->ctx, "pointer", arg[0] == 'b' ? "/btf_path" : "/path");
@@ -89,7 +90,7 @@ static int read_file(struct tool_ctx *ctx, const char *path, struct loaded *l)
 	if (!l->bytes)
 		return tool__fail_errno(ctx, -ENOMEM, "reading '%s'", path);
 	if (got != l->len)
-		return tool__fail(ctx, ERR_KERNEL, "SHORT_READ", true, "'%s' changed while being read", path);
+		return tool__fail(ctx, ERR_SHORT_READ, "'%s' changed while being read", path);
 	const char *base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
 	snprintf(l->name, sizeof(l->name), "%.*s", (int)strcspn(base, "."), base);
 	return 0;
@@ -112,7 +113,7 @@ static int decode_data(struct tool_ctx *ctx, int tok, struct loaded *l)
 	if (rc == -ENOMEM)
 		return tool__fail_errno(ctx, rc, "decoding data");
 	if (rc) {
-		tool__fail(ctx, ERR_VALIDATION, "BAD_BASE64", true,
+		tool__fail(ctx, ERR_BAD_BASE64,
 			   "data is not standard padded base64 (problem at character %zu)", bad);
 		jw__kstr(&ctx->err->ctx, "pointer", "/data");
 		return -1;
@@ -141,7 +142,7 @@ static int select_programs(struct tool_ctx *ctx, struct bpf_object *obj)
 	for (int i = 0, e; (e = jdoc__elem(d, arr, i)) >= 0; i++) {
 		size_t n;
 		if (jdoc__str(d, e, name, sizeof(name), &n) || !bpf_object__find_program_by_name(obj, name)) {
-			tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_PROGRAM", true,
+			tool__fail(ctx, ERR_NO_SUCH_PROGRAM,
 				   "the object has no program named '%s'; leave `programs` out to load all", name);
 			jw__key(&ctx->err->ctx, "pointer");
 			jw__strf(&ctx->err->ctx, "/programs/%d", i);
@@ -192,7 +193,7 @@ static int attach_logs(struct tool_ctx *ctx, struct loaded *l, unsigned level)
 	unsigned i = 0;
 	bpf_object__for_each_program(p, l->obj) {
 		if (i == LOAD_MAX_PROGRAMS)
-			return tool__fail(ctx, ERR_VALIDATION, "TOO_MANY_PROGRAMS", true,
+			return tool__fail(ctx, ERR_TOO_MANY_PROGRAMS,
 					  "the object has more than %u programs", LOAD_MAX_PROGRAMS);
 		if (!bpf_program__autoload(p)) {
 			i++;
@@ -228,7 +229,7 @@ static int fail_refused(struct tool_ctx *ctx, struct bpf_object *obj)
 	const char *name = bad ? bpf_program__name(bad) : "?";
 	const char *t = bad ? libbpf_bpf_prog_type_str(bpf_program__type(bad)) : NULL;
 	const char *at = bad ? libbpf_bpf_attach_type_str(bpf_program__expected_attach_type(bad)) : NULL;
-	tool__fail(ctx, ERR_KERNEL, "KERNEL_REFUSED", false,
+	tool__fail(ctx, ERR_KERNEL_REFUSED,
 		   "the kernel refused program '%s' (%s, %s) with EPERM although this server holds the "
 		   "capabilities it needs: this kernel does not allow that kind of program (lockdown, or a hook "
 		   "it cannot serve); list_bpf_program_types says which types load here",
@@ -415,7 +416,7 @@ static int open_object(struct tool_ctx *ctx, struct loaded *l)
 	l->obj = bpf_object__open_mem(l->bytes, l->len, &opts);
 	if (!l->obj) {
 		int rc = -errno;
-		tool__fail(ctx, ERR_VALIDATION, "BAD_OBJECT", true,
+		tool__fail(ctx, ERR_BAD_OBJECT,
 			   "the data is not a BPF ELF object libbpf can open (%s); build it with clang -target bpf -g",
 			   strerror(-rc));
 		jw__kint(&ctx->err->ctx, "errno", -rc);
@@ -429,7 +430,7 @@ static int get_bytes(struct tool_ctx *ctx, struct loaded *l)
 	const char *path = tool__arg_str(ctx, "path");
 	int data = tool__arg(ctx, "data");
 	if (!path == (data < 0))
-		return tool__fail(ctx, ERR_VALIDATION, "SCHEMA", true,
+		return tool__fail(ctx, ERR_SCHEMA,
 				  "give exactly one of `path` (a file under --object-dir) and `data` (base64)");
 	return path ? read_file(ctx, path, l) : decode_data(ctx, data, l);
 }
@@ -465,13 +466,13 @@ static int fail_policy(struct tool_ctx *ctx, const struct policy_report *r)
 	const char *prog = r->why.program, *fn = r->why.function ? r->why.function : prog;
 	switch (r->verdict) {
 	case POLICY_TYPE_REFUSED:
-		tool__fail(ctx, ERR_PERMISSION, "PROG_TYPE_NOT_ALLOWED", true,
+		tool__fail(ctx, ERR_PROG_TYPE_NOT_ALLOWED,
 			   "program '%s' is of type %s, which this server's policy does not load; leave it out with "
 			   "`programs`, or start the server with --allow-prog-type %s", prog, r->why.type, r->why.type);
 		jw__kstr(c, "type", r->why.type);
 		break;
 	case POLICY_CALL_BLOCKED:
-		tool__fail(ctx, ERR_PERMISSION, "HELPER_BLOCKED", true,
+		tool__fail(ctx, ERR_HELPER_BLOCKED,
 			   "program '%s' calls %s %s (instruction %u of function '%s'), which this server's policy "
 			   "blocks; nothing was loaded. Remove the call, or start the server with --allow-helper %s",
 			   prog, r->why.kind, r->why.name, r->why.insn, fn, r->why.name);
@@ -486,18 +487,18 @@ static int fail_policy(struct tool_ctx *ctx, const struct policy_report *r)
 		jw__kuint(c, "insns", r->why.insns);
 		break;
 	case POLICY_HELPER_UNKNOWN:
-		tool__fail(ctx, ERR_VALIDATION, "UNKNOWN_HELPER", true, "program '%s' calls helper %u (instruction %u "
+		tool__fail(ctx, ERR_UNKNOWN_HELPER, "program '%s' calls helper %u (instruction %u "
 			   "of '%s'), which this kernel's BTF does not name", prog, r->why.id, r->why.insn, fn);
 		jw__kuint(c, "helper_id", r->why.id);
 		break;
 	case POLICY_KFUNC_UNNAMED:
 	case POLICY_UNRESOLVED_CALL:
-		tool__fail(ctx, ERR_VALIDATION, "BAD_OBJECT", true, "program '%s' has a %s call (instruction %u of '%s') "
+		tool__fail(ctx, ERR_BAD_OBJECT, "program '%s' has a %s call (instruction %u of '%s') "
 			   "the policy cannot follow to a named function; nothing was loaded", prog, r->why.kind,
 			   r->why.insn, fn);
 		break;
 	default:
-		tool__fail(ctx, ERR_INTERNAL, "POLICY_UNMAPPED", false, "program '%s' as libbpf opened it is not the "
+		tool__fail(ctx, ERR_POLICY_UNMAPPED, "program '%s' as libbpf opened it is not the "
 			   "object's code as the policy read it; nothing was loaded", prog);
 		break;
 	}
@@ -514,15 +515,15 @@ static int check_policy(struct tool_ctx *ctx, struct loaded *l)
 	int rc = policy__check(&ctx->env->cfg->policy, l->bytes, l->len, l->obj, limits[LIM_PROG_INSNS], ctx->scratch,
 			       &l->policy);
 	if (rc == -ENOENT)
-		return tool__fail(ctx, ERR_KERNEL, "POLICY_NO_BTF", false,
+		return tool__fail(ctx, ERR_POLICY_NO_BTF,
 				  "the kernel's BTF names no helpers (enum bpf_func_id), so the policy cannot check "
 				  "helper calls; nothing is loaded");
 	if (rc == -EINVAL)
-		return tool__fail(ctx, ERR_VALIDATION, "BAD_OBJECT", true,
+		return tool__fail(ctx, ERR_BAD_OBJECT,
 				  "the policy cannot read the object's code (it must be a 64-bit relocatable BPF ELF "
 				  "in this machine's byte order)");
 	if (rc == -E2BIG)
-		return tool__fail(ctx, ERR_RESOURCE, "OBJECT_TOO_COMPLEX", true,
+		return tool__fail(ctx, ERR_OBJECT_TOO_COMPLEX,
 				  "the object has more than %u functions or sections or %u code relocations, more than "
 				  "the policy walks", BPFCODE_MAX_FUNCS, BPFCODE_MAX_RELOCS);
 	if (rc)
@@ -608,5 +609,4 @@ const struct tool tool_load_program = {
 	.name = "load_program",
 	.schema = SCHEMA_load_program,
 	.run = run_load_program,
-	.min_profile = PROFILE_FULL,
 };

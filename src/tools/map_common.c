@@ -29,7 +29,7 @@ static int open_by_id(struct tool_ctx *ctx, int64_t id, bool write)
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_MAP", true,
+		tool__fail(ctx, ERR_NO_SUCH_MAP,
 			   "no map with id %lld in the kernel (it may have been freed); list maps with inspect_state",
 			   (long long)id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/map_id");
@@ -45,7 +45,7 @@ static int open_by_pin(struct tool_ctx *ctx, const char *path, bool write)
 	int fd = bpf_obj_get_opts(path, &o);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_PIN", true,
+			tool__fail(ctx, ERR_NO_SUCH_PIN,
 				   "nothing is pinned at %s; list pins with inspect_state {kinds:[\"pin\"]}", path);
 		else
 			tool__fail_errno(ctx, -errno, "opening pin %s (pins live on a bpffs mount)", path);
@@ -62,7 +62,7 @@ static int open_by_pin(struct tool_ctx *ctx, const char *path, bool write)
 	}
 	if (r || k != OBJ_MAP) {
 		close(fd);
-		tool__fail(ctx, ERR_VALIDATION, "NOT_A_MAP", true, "%s is pinned, but it is not a map", path);
+		tool__fail(ctx, ERR_NOT_A_MAP, "%s is pinned, but it is not a map", path);
 		jw__kstr(&ctx->err->ctx, "pointer", "/pin_path");
 		return -1;
 	}
@@ -114,7 +114,7 @@ int map_ref__open(struct tool_ctx *ctx, struct map_ref *m, bool write)
 	int id_tok = tool__arg(ctx, "map_id");
 	const char *pin = tool__arg_str(ctx, "pin_path");
 	if ((id_tok >= 0) == (pin != NULL)) {
-		tool__fail(ctx, ERR_VALIDATION, pin ? "CONFLICTING_ARGS" : "MAP_REQUIRED", true,
+		tool__fail(ctx, pin ? ERR_CONFLICTING_ARGS : ERR_MAP_REQUIRED,
 			   "name the map with exactly one of map_id (see inspect_state) or pin_path");
 		jw__kstr(&ctx->err->ctx, "pointer", pin ? "/pin_path" : "/map_id");
 		return -1;
@@ -150,7 +150,7 @@ int map_ref__may_write(struct tool_ctx *ctx, const struct map_ref *m)
 {
 	if (m->owned || ctx->env->allow_foreign)
 		return 0;
-	tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", false,
+	tool__fail(ctx, ERR_NOT_OWNED,
 		   "map %u (%s) was not created by this session; writing maps the session does not own needs "
 		   "--allow-foreign (for the daemon: a +foreign access rule) and the full profile", m->info.id, m->info.name);
 	jw__kuint(&ctx->err->ctx, "map_id", m->info.id);
@@ -200,7 +200,7 @@ static int write_one(struct tool_ctx *ctx, struct jw *w, const struct map_ref *m
 	int r = btf_json__write(w, m->btf.btf, type_id, data, n);
 	if (!r)
 		return 0;
-	tool__fail(ctx, ERR_KERNEL, "BTF_DECODE", true,
+	tool__fail(ctx, ERR_BTF_DECODE,
 		   "map %u: its BTF type %u %s; read it with encoding \"hex\"", m->info.id, type_id,
 		   r == -ELOOP ? "nests deeper than the decoder's bound" : "does not describe its bytes");
 	return -1;
@@ -225,14 +225,14 @@ int map_ref__write_value(struct tool_ctx *ctx, struct jw *w, const struct map_re
 }
 
 static int parse_one(struct tool_ctx *ctx, const struct map_ref *m, bool btf, uint32_t type_id, int tok,
-		     const char *ptr, void *out, size_t n, const char *code)
+		     const char *ptr, void *out, size_t n, enum err_code code)
 {
 	struct btf_json_err e;
 	int r = btf ? btf_json__parse(m->btf.btf, type_id, ctx->doc, tok, ptr, out, n, &e)
 		    : btf_json__parse_hex(ctx->doc, tok, ptr, out, n, &e);
 	if (!r)
 		return 0;
-	tool__fail(ctx, ERR_VALIDATION, code, true, "%s: %s%s", e.pointer, e.msg,
+	tool__fail(ctx, code, "%s: %s%s", e.pointer, e.msg,
 		   btf ? "" : m->btf.btf ? " (encoding \"hex\")" : " (the map has no BTF: keys and values are hex)");
 	jw__kstr(&ctx->err->ctx, "pointer", e.pointer);
 	return -1;
@@ -240,17 +240,17 @@ static int parse_one(struct tool_ctx *ctx, const struct map_ref *m, bool btf, ui
 
 int map_ref__parse_key(struct tool_ctx *ctx, const struct map_ref *m, int tok, const char *ptr, void *out)
 {
-	return parse_one(ctx, m, m->key_btf, m->info.btf_key_type_id, tok, ptr, out, m->info.key_size, "BAD_KEY");
+	return parse_one(ctx, m, m->key_btf, m->info.btf_key_type_id, tok, ptr, out, m->info.key_size, ERR_BAD_KEY);
 }
 
 int map_ref__parse_value(struct tool_ctx *ctx, const struct map_ref *m, int tok, const char *ptr, void *out)
 {
 	if (!m->percpu)
 		return parse_one(ctx, m, m->value_btf, m->info.btf_value_type_id, tok, ptr, out, m->info.value_size,
-				 "BAD_VALUE");
+				 ERR_BAD_VALUE);
 	const struct jdoc *d = ctx->doc;
 	if (!jdoc__is_arr(d, tok) || (unsigned)d->t[tok].size != m->ncpus) {
-		tool__fail(ctx, ERR_VALIDATION, "BAD_VALUE", true,
+		tool__fail(ctx, ERR_BAD_VALUE,
 			   "%s: map %u is per-CPU: give an array of %u values, one per possible CPU", ptr, m->info.id,
 			   m->ncpus);
 		jw__kstr(&ctx->err->ctx, "pointer", ptr);
@@ -262,7 +262,7 @@ int map_ref__parse_value(struct tool_ctx *ctx, const struct map_ref *m, int tok,
 		char p[MAP_PTR_BYTES + 16];
 		snprintf(p, sizeof(p), "%s/%u", ptr, c);
 		if (parse_one(ctx, m, m->value_btf, m->info.btf_value_type_id, j, p, (char *)out + c * m->stride,
-			      m->info.value_size, "BAD_VALUE"))
+			      m->info.value_size, ERR_BAD_VALUE))
 			return -1;
 	}
 	return 0;

@@ -73,7 +73,8 @@ static int delete(struct tool_ctx *ctx, const struct map_ref *m, int keys_tok, u
 	jw__obj(ctx->out);
 	map_ref__write_info(ctx->out, m);
 	int r = delete_all(ctx, m, n, keys, oe && !strcmp(oe, "continue"));
-	jw__obj_end(ctx->out);
+	if (!r)   /* a failure leaves its containers open: its output is dropped */
+		jw__obj_end(ctx->out);
 	return r;
 }
 
@@ -86,5 +87,4 @@ const struct tool tool_map_delete = {
 	.name = "map_delete",
 	.schema = SCHEMA_map_delete,
 	.run = run_map_delete,
-	.min_profile = PROFILE_FULL,
 };

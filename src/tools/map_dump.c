@@ -215,7 +215,7 @@ static int dump_batch(struct page *pg, const struct cursor *cur, bool may_fall_b
 		if (no_batch && may_fall_back && !have_in)
 			return 1;
 		if (no_batch) {
-			tool__fail(pg->ctx, ERR_KERNEL, "NO_BATCH_OPS", true,
+			tool__fail(pg->ctx, ERR_NO_BATCH_OPS,
 				   "this kernel has no batch reads for %s maps (map %u); use read \"auto\" or \"iterate\"",
 				   libbpf_bpf_map_type_str((enum bpf_map_type)m->info.type), m->info.id);
 			jw__kint(&pg->ctx->err->ctx, "errno", -r);
@@ -314,7 +314,7 @@ static int parse_cursor(struct page *pg, const char *s, struct cursor *c)
 	c->have_tok = len > 0;
 	if (!hex || id != pg->m->info.id || (kind == 'k' && !len) || (len && btf_json__unhex(hex, len, c->tok, n)) ||
 	    skip > MAP_BATCH_GROW + limits[LIM_MAP_ENTRIES]) {
-		tool__fail(pg->ctx, ERR_VALIDATION, "BAD_CURSOR", true,
+		tool__fail(pg->ctx, ERR_BAD_CURSOR,
 			   "cursor is not one map_dump returned for map %u; pass next_cursor unchanged, "
 			   "with the same map_id or pin_path (omit it to start over)", pg->m->info.id);
 		jw__kstr(&pg->ctx->err->ctx, "pointer", "/cursor");
@@ -358,7 +358,7 @@ static int read_args(struct page *pg, enum read_mode *mode, struct cursor *cur)
 	if (cs && parse_cursor(pg, cs, cur))
 		return -1;
 	if (cs && ((cur->kind == 'b' && *mode == READ_ITERATE) || (cur->kind == 'k' && *mode == READ_BATCH))) {
-		tool__fail(ctx, ERR_VALIDATION, "CONFLICTING_ARGS", true,
+		tool__fail(ctx, ERR_CONFLICTING_ARGS,
 			   "the cursor continues a %s read; drop `read` or start over without the cursor",
 			   cur->kind == 'b' ? "batch" : "iterate");
 		jw__kstr(&ctx->err->ctx, "pointer", "/read");
@@ -373,7 +373,7 @@ static int dump(struct page *pg)
 	struct cursor cur = { 0 };
 	struct map_ref *m = pg->m;
 	if (!m->info.key_size || !m->info.value_size)
-		return tool__fail(pg->ctx, ERR_VALIDATION, "NO_ENTRIES", true,
+		return tool__fail(pg->ctx, ERR_NO_ENTRIES,
 				  "map %u has no keys or no values to list (queue, stack, ring buffer, bloom filter kinds); "
 				  "use stream_events for ring buffers", m->info.id);
 	if (read_args(pg, &mode, &cur))
@@ -416,7 +416,8 @@ static int run_map_dump(struct tool_ctx *ctx)
 	jw__obj(ctx->out);
 	map_ref__write_info(ctx->out, &m);
 	int r = dump(&pg);
-	jw__obj_end(ctx->out);
+	if (!r)   /* a failure leaves its containers open: its output is dropped */
+		jw__obj_end(ctx->out);
 	map_ref__close(&m);
 	return r ? -1 : 0;
 }
@@ -425,5 +426,4 @@ const struct tool tool_map_dump = {
 	.name = "map_dump",
 	.schema = SCHEMA_map_dump,
 	.run = run_map_dump,
-	.min_profile = PROFILE_READONLY,
 };

@@ -28,18 +28,18 @@ static void ctx_pin_dirs(struct tool_ctx *ctx)
 static int fail_path(struct tool_ctx *ctx, int rc, const char *path)
 {
 	if (!ctx->env->cfg->n_pin_dirs)
-		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", false, "pinning is off: the server was started "
+		tool__fail(ctx, ERR_PATH_NOT_ALLOWED, "pinning is off: the server was started "
 			   "without --pin-dir; start it with --pin-dir DIR (a directory on bpffs) to pin objects");
 	else if (rc == -EACCES)
-		tool__fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", true, "'%s' is not inside a --pin-dir directory; "
+		tool__fail(ctx, ERR_PATH_NOT_ALLOWED, "'%s' is not inside a --pin-dir directory; "
 			   "pin under one of context.pin_dirs", path);
 	else if (rc == -ENOTDIR)
-		tool__fail(ctx, ERR_VALIDATION, "NOT_BPFFS", true, "the directory of '%s' is not on bpffs, so nothing "
+		tool__fail(ctx, ERR_NOT_BPFFS, "the directory of '%s' is not on bpffs, so nothing "
 			   "can be pinned there (mount -t bpf bpf DIR)", path);
 	else if (rc == -EINVAL)
-		tool__fail(ctx, ERR_VALIDATION, "BAD_PIN_PATH", true, "'%s' does not end in a file name", path);
+		tool__fail(ctx, ERR_BAD_PIN_PATH, "'%s' does not end in a file name", path);
 	else if (rc == -ENOENT)
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_DIRECTORY", true, "the directory of '%s' does not exist; "
+		tool__fail(ctx, ERR_NO_SUCH_DIRECTORY, "the directory of '%s' does not exist; "
 			   "pins go into existing directories", path);
 	else
 		tool__fail_errno(ctx, rc, "pin path '%s'", path);
@@ -64,14 +64,14 @@ static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owne
 	const char *kn = kinds[k].name;
 	*owned = owned__owns(ctx->objs, kinds[k].kind, id);
 	if (kinds[k].kind == OBJ_LINK && id >= OWNED_LOCAL_LINK_MIN) {
-		tool__fail(ctx, ERR_VALIDATION, "NOT_PINNABLE", true, "link %u is a tc clsact filter, which has no kernel "
+		tool__fail(ctx, ERR_NOT_PINNABLE, "link %u is a tc clsact filter, which has no kernel "
 			   "link object to pin; attach with tc mode tcx to get a pinnable link", id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/id");
 		return -1;
 	}
 	int fd = kinds[k].get_fd(id);
 	if (fd < 0 && errno == ENOENT) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_OBJECT", true, "no %s with id %u exists (inspect_state lists "
+		tool__fail(ctx, ERR_NO_SUCH_OBJECT, "no %s with id %u exists (inspect_state lists "
 			   "them)", kn, id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/id");
 		return -1;
@@ -80,7 +80,7 @@ static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owne
 		return tool__fail_errno(ctx, -errno, "opening %s %u", kn, id);
 	if (!*owned && !ctx->env->allow_foreign) {
 		close(fd);
-		tool__fail(ctx, ERR_PERMISSION, "NOT_OWNED", true, "%s %u was not created by this session; only its own "
+		tool__fail(ctx, ERR_NOT_OWNED, "%s %u was not created by this session; only its own "
 			   "objects can be pinned (start the server with --allow-foreign to pin others)", kn, id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/id");
 		return -1;
@@ -101,7 +101,7 @@ static int run_pin_object(struct tool_ctx *ctx)
 	if (rc || !o->n_pin_dirs)
 		return fail_path(ctx, rc, path);
 	if (strchr(strrchr(real, '/') + 1, '.')) {
-		tool__fail(ctx, ERR_VALIDATION, "BAD_PIN_PATH", true, "bpffs refuses '.' in names; choose a pin name "
+		tool__fail(ctx, ERR_BAD_PIN_PATH, "bpffs refuses '.' in names; choose a pin name "
 			   "without dots");
 		jw__kstr(&ctx->err->ctx, "pointer", "/path");
 		return -1;
@@ -113,7 +113,7 @@ static int run_pin_object(struct tool_ctx *ctx)
 	rc = bpf_obj_pin(fd, real) ? -errno : 0;
 	close(fd);
 	if (rc == -EEXIST) {
-		tool__fail(ctx, ERR_VALIDATION, "PATH_EXISTS", true, "'%s' already exists; choose a new name (or "
+		tool__fail(ctx, ERR_PATH_EXISTS, "'%s' already exists; choose a new name (or "
 			   "unpin_object it first)", real);
 		jw__kstr(&ctx->err->ctx, "pointer", "/path");
 		return -1;
@@ -138,5 +138,4 @@ const struct tool tool_pin_object = {
 	.name = "pin_object",
 	.schema = SCHEMA_pin_object,
 	.run = run_pin_object,
-	.min_profile = PROFILE_FULL,
 };

@@ -236,7 +236,7 @@ static int open_map(struct tool_ctx *ctx, struct stream *st)
 	int id = tool__arg(ctx, "map_id"), handle = tool__arg(ctx, "handle");
 	const char *pin = tool__arg_str(ctx, "pin_path"), *name = tool__arg_str(ctx, "map");
 	if ((id >= 0) + !!pin + (handle >= 0) != 1 || (handle >= 0) != !!name)
-		return tool__fail(ctx, ERR_VALIDATION, "MAP_REQUIRED", true,
+		return tool__fail(ctx, ERR_MAP_REQUIRED,
 				  "name the map with exactly one of map_id, pin_path, or handle together with map");
 	if (id >= 0) {
 		st->fd = bpf_map_get_fd_by_id((uint32_t)tool__arg_int(ctx, "map_id", 0));
@@ -246,7 +246,7 @@ static int open_map(struct tool_ctx *ctx, struct stream *st)
 		struct bpf_object *obj = owned__object(ctx->objs, (uint32_t)tool__arg_int(ctx, "handle", 0));
 		struct bpf_map *m = obj ? bpf_object__find_map_by_name(obj, name) : NULL;
 		if (!m)
-			return tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_MAP", true,
+			return tool__fail(ctx, ERR_NO_SUCH_MAP,
 					  "no map '%s' in an object loaded under that handle in this session", name);
 		st->fd = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 0);
 	}
@@ -254,9 +254,9 @@ static int open_map(struct tool_ctx *ctx, struct stream *st)
 		return tool__fail_errno(ctx, -errno, "opening the map");
 	__u32 len = sizeof(st->info);
 	if (bpf_map_get_info_by_fd(st->fd, &st->info, &len))
-		return tool__fail(ctx, ERR_VALIDATION, "NOT_A_MAP", true, "that pin is not a BPF map");
+		return tool__fail(ctx, ERR_NOT_A_MAP, "that pin is not a BPF map");
 	if (st->info.type != BPF_MAP_TYPE_RINGBUF && st->info.type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-		return tool__fail(ctx, ERR_VALIDATION, "NOT_A_STREAM_MAP", true,
+		return tool__fail(ctx, ERR_NOT_A_STREAM_MAP,
 				  "map %u (%s) is a %s, not a ring buffer or perf event array; read it with map_dump",
 				  st->info.id, st->info.name, libbpf_bpf_map_type_str(st->info.type) ?: "?");
 	return 0;
@@ -311,7 +311,7 @@ static int find_struct(struct tool_ctx *ctx, struct stream *st, const char *name
 		return 0;
 	if (!btf_cache__vmlinux(&v) && take_struct(st, &v, "vmlinux"))
 		return 0;
-	tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_STRUCT", true,
+	tool__fail(ctx, ERR_NO_SUCH_STRUCT,
 		   "no decodable struct '%s' in the map's BTF, the BTF of the programs using it, or vmlinux", name);
 	jw__kstr(&ctx->err->ctx, "pointer", "/struct");
 	return -1;
@@ -321,7 +321,7 @@ static int find_struct(struct tool_ctx *ctx, struct stream *st, const char *name
 static int member(struct tool_ctx *ctx, struct stream *st, const char *name, bool text, struct field *f)
 {
 	if (!st->type_id)
-		return tool__fail(ctx, ERR_VALIDATION, "FILTER_NEEDS_STRUCT", true,
+		return tool__fail(ctx, ERR_FILTER_NEEDS_STRUCT,
 				  "filtering on %s needs `struct`: the record's layout comes from BTF", name);
 	const struct btf_type *t = btf__type_by_id(st->btf.btf, st->type_id);
 	const struct btf_member *m = btf_members(t);
@@ -337,7 +337,7 @@ static int member(struct tool_ctx *ctx, struct stream *st, const char *name, boo
 		*f = (struct field){ .on = true, .off = bits / 8, .size = (uint32_t)size };
 		return 0;
 	}
-	tool__fail(ctx, ERR_VALIDATION, "FILTER_FIELD_MISSING", true,
+	tool__fail(ctx, ERR_FILTER_FIELD_MISSING,
 		   "struct %s has no %s member %s to filter on", st->struct_name, text ? "char-array" : "4- or 8-byte integer",
 		   name);
 	jw__key(&ctx->err->ctx, "pointer");
@@ -350,7 +350,7 @@ static int read_filters(struct tool_ctx *ctx, struct stream *st)
 	const char *comm = tool__arg_str(ctx, "comm");
 	st->want_cpu = (int)tool__arg_int(ctx, "cpu", -1);
 	if (st->want_cpu >= 0 && st->info.type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-		return tool__fail(ctx, ERR_VALIDATION, "CPU_FILTER_NEEDS_PERF", true,
+		return tool__fail(ctx, ERR_CPU_FILTER_NEEDS_PERF,
 				  "a ring buffer does not say which CPU wrote a record; cpu filters perf event arrays");
 	if (tool__arg(ctx, "pid") >= 0 && member(ctx, st, "pid", false, &st->f_pid))
 		return -1;
@@ -412,5 +412,4 @@ const struct tool tool_stream_events = {
 	.name = "stream_events",
 	.schema = SCHEMA_stream_events,
 	.run = run_stream_events,
-	.min_profile = PROFILE_OBSERVE,
 };

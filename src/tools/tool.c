@@ -9,78 +9,74 @@
 #include <sys/stat.h>
 
 #include "../core/clock.h"
+#include "../json/schema.h"
 #include "../kern/owned.h"
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
 
 const char *tool__cat_name(enum err_cat c)
 {
-	static const char *const n[] = { "validation", "permission", "resource", "kernel", "internal" };
-	return n[c];
+	return err_cat_names[c];
 }
 
-static int vfail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool rec,
-		 const char *fmt, va_list ap)
+static int vfail(struct tool_ctx *ctx, enum err_code code, const char *fmt, va_list ap)
 {
 	struct tool_err *e = ctx->err;
 	if (e->set)
 		return -1;     /* the first failure is the one that explains */
 	e->set = true;
-	e->cat = cat;
-	e->recoverable = rec;
-	snprintf(e->code, sizeof(e->code), "%s", code);
+	e->id = code;
+	e->cat = err_defs[code].cat;
+	e->recoverable = err_defs[code].recoverable;
+	e->code = err_defs[code].name;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	return -1;
 }
 
-int tool__fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool rec, const char *fmt, ...)
+int tool__fail(struct tool_ctx *ctx, enum err_code code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vfail(ctx, cat, code, rec, fmt, ap);
+	vfail(ctx, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-const char *tool__errno_code(int err)
+enum err_code tool__errno_err(int err)
 {
 	switch (err) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ENOENT: return "ENOENT";
-	case ENOMEM: return "ENOMEM";
-	case E2BIG: return "E2BIG";
-	case EINVAL: return "EINVAL";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENOSPC: return "ENOSPC";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENODEV: return "ENODEV";
-	case ENOTDIR: return "ENOTDIR";
-	case EISDIR: return "EISDIR";
-	case ENAMETOOLONG: return "ENAMETOOLONG";
-	case ELOOP: return "ELOOP";
-	case EBADF: return "EBADF";
-	case EFAULT: return "EFAULT";
-	case ENOSYS: return "ENOSYS";
-	case ESRCH: return "ESRCH";
-	case ENXIO: return "ENXIO";
-	case EAGAIN: return "EAGAIN";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case ERANGE: return "ERANGE";
-	case EROFS: return "EROFS";
-	case 524: return "ENOTSUPP";   /* kernel-internal, leaks out of bpf() */
-	default: return "EKERNEL";
+	case EPERM: return ERR_EPERM;
+	case EACCES: return ERR_EACCES;
+	case ENOENT: return ERR_ENOENT;
+	case ENOMEM: return ERR_ENOMEM;
+	case E2BIG: return ERR_E2BIG;
+	case EINVAL: return ERR_EINVAL;
+	case EBUSY: return ERR_EBUSY;
+	case EEXIST: return ERR_EEXIST;
+	case ENOSPC: return ERR_ENOSPC;
+	case EOPNOTSUPP: return ERR_EOPNOTSUPP;
+	case ENODEV: return ERR_ENODEV;
+	case ENOTDIR: return ERR_ENOTDIR;
+	case EISDIR: return ERR_EISDIR;
+	case ENAMETOOLONG: return ERR_ENAMETOOLONG;
+	case ELOOP: return ERR_ELOOP;
+	case EBADF: return ERR_EBADF;
+	case EFAULT: return ERR_EFAULT;
+	case ENOSYS: return ERR_ENOSYS;
+	case ESRCH: return ERR_ESRCH;
+	case ENXIO: return ERR_ENXIO;
+	case EAGAIN: return ERR_EAGAIN;
+	case ETIMEDOUT: return ERR_ETIMEDOUT;
+	case ERANGE: return ERR_ERANGE;
+	case EROFS: return ERR_EROFS;
+	case 524: return ERR_ENOTSUPP;   /* kernel-internal, leaks out of bpf() */
+	default: return ERR_EKERNEL;
 	}
 }
 
-static enum err_cat errno_cat(int err)
+const char *tool__errno_code(int err)
 {
-	switch (err) {
-	case EPERM: case EACCES: return ERR_PERMISSION;
-	case ENOMEM: case E2BIG: case ENOSPC: case EAGAIN: return ERR_RESOURCE;
-	default: return ERR_KERNEL;
-	}
+	return err_defs[tool__errno_err(err)].name;
 }
 
 int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
@@ -98,8 +94,7 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 		hint = " (needs root or CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN; see `info` capabilities)";
 	else if (err == ENOMEM)
 		hint = " (the heap_bytes cap or RLIMIT_MEMLOCK may be too low)";
-	tool__fail(ctx, errno_cat(err), tool__errno_code(err), err == EAGAIN || err == EBUSY || err == ENOMEM,
-		   "%s: %s%s", what, strerror(err), hint);
+	tool__fail(ctx, tool__errno_err(err), "%s: %s%s", what, strerror(err), hint);
 	jw__kint(&ctx->err->ctx, "errno", err);
 	return -1;
 }
@@ -108,7 +103,7 @@ int tool__need_cap(struct tool_ctx *ctx, unsigned cap, const char *why)
 {
 	if (caps__has(cap) || caps__has(CAP_SYS_ADMIN))
 		return 0;
-	tool__fail(ctx, ERR_PERMISSION, "MISSING_CAPABILITY", false,
+	tool__fail(ctx, ERR_MISSING_CAPABILITY,
 		   "%s needs %s%s, which this server does not hold; run it with that capability",
 		   why, caps__name(cap), cap == CAP_SYS_ADMIN ? "" : " (or CAP_SYS_ADMIN)");
 	jw__kstr(&ctx->err->ctx, "capability", caps__name(cap));
@@ -127,14 +122,9 @@ static int missing_ctx(struct tool_ctx *ctx, const char *fstype, const char *pat
 int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why)
 {
 	const struct sysfs_known_mount *k = sysfs__known_mount(fstype);
-	char code[32];
-	size_t n;
 	if (!k || sysfs__mounted_at(fstype, k->dir))
 		return 0;
-	for (n = 0; fstype[n] && n < sizeof(code) - sizeof("_MISSING"); n++)
-		code[n] = (char)(fstype[n] >= 'a' && fstype[n] <= 'z' ? fstype[n] - 32 : fstype[n]);
-	strcpy(code + n, "_MISSING");
-	tool__fail(ctx, ERR_RESOURCE, code, true,
+	tool__fail(ctx, k->missing,
 		   "%s needs %s mounted at %s, and it is not: mount it (%s; in a container, mount or bind it "
 		   "when starting the container) and call again", why, fstype, k->dir, k->command);
 	return missing_ctx(ctx, fstype, k->dir, k->command);
@@ -142,7 +132,7 @@ int tool__need_mount(struct tool_ctx *ctx, const char *fstype, const char *why)
 
 int tool__tracefs_denied(struct tool_ctx *ctx, const char *why)
 {
-	tool__fail(ctx, ERR_PERMISSION, "TRACEFS_DENIED", false,
+	tool__fail(ctx, ERR_TRACEFS_DENIED,
 		   "%s reads tracefs, which is mounted but not readable by this process (uid %u; tracefs is "
 		   "mode 0700 root): run as uid 0, or add CAP_DAC_READ_SEARCH", why, (unsigned)geteuid());
 	return -1;
@@ -155,12 +145,12 @@ int tool__need_btf(struct tool_ctx *ctx, const char *why)
 	if (!stat(BTF_VMLINUX_PATH, &st))
 		return 0;
 	if (!sysfs__mounted_at("sysfs", "/sys")) {
-		tool__fail(ctx, ERR_RESOURCE, "BTF_MISSING", true,
+		tool__fail(ctx, ERR_BTF_MISSING,
 			   "%s needs the kernel's BTF at " BTF_VMLINUX_PATH ", and sysfs is not mounted at /sys: "
 			   "mount it (%s; in a container, -v /sys:/sys:ro) and call again", why, cmd);
 		return missing_ctx(ctx, "sysfs", BTF_VMLINUX_PATH, cmd);
 	}
-	tool__fail(ctx, ERR_KERNEL, "NO_VMLINUX_BTF", false,
+	tool__fail(ctx, ERR_NO_VMLINUX_BTF,
 		   "%s needs the kernel's BTF, and this kernel exposes no " BTF_VMLINUX_PATH
 		   " (built without CONFIG_DEBUG_INFO_BTF)", why);
 	jw__kstr(&ctx->err->ctx, "path", BTF_VMLINUX_PATH);
@@ -169,16 +159,10 @@ int tool__need_btf(struct tool_ctx *ctx, const char *why)
 
 int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, ...)
 {
-	char code[48], up[32];
 	const char *n = limit_defs[lim].name;
-	size_t k;
-	for (k = 0; n[k] && k < sizeof(up) - 1; k++)
-		up[k] = (char)(n[k] >= 'a' && n[k] <= 'z' ? n[k] - 32 : n[k]);
-	up[k] = 0;
-	snprintf(code, sizeof(code), "LIMIT_%s", up);
 	va_list ap;
 	va_start(ap, fmt);
-	vfail(ctx, ERR_RESOURCE, code, true, fmt, ap);
+	vfail(ctx, err__limit(lim), fmt, ap);
 	va_end(ap);
 	jw__kstr(&ctx->err->ctx, "limit", n);
 	jw__kuint(&ctx->err->ctx, "value", limits[lim]);
@@ -189,7 +173,7 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 bool tool__allowed(const struct tool_env *env, const struct tool *t)
 {
 	const struct config *c = env->cfg;
-	if (t->min_profile > env->profile)
+	if (sch_tools[t->schema].profile > env->profile)
 		return false;
 	for (unsigned k = 0; k < c->n_deny; k++)
 		if (!strcmp(c->deny[k], t->name))

@@ -12,18 +12,18 @@
 #include <stdint.h>
 
 #include "../config.h"
+#include "../errors.h"
 #include "../json/json.h"
 #include "../mem/arena.h"
 #include "schemas_gen.h"
 
-enum err_cat { ERR_VALIDATION, ERR_PERMISSION, ERR_RESOURCE, ERR_KERNEL, ERR_INTERNAL };
-
 struct tool_err {
 	bool set;
-	enum err_cat cat;
-	char code[48];
+	enum err_code id;
+	enum err_cat cat;              /* err_defs[id].cat */
+	const char *code;              /* err_defs[id].name */
 	char msg[LIMIT_ERROR_MSG_BYTES];
-	bool recoverable;
+	bool recoverable;              /* err_defs[id].recoverable */
 	struct jw ctx;                 /* members of the context object */
 	char ctx_buf[LIMIT_ERROR_CTX_BYTES];
 };
@@ -130,11 +130,12 @@ static inline bool tool__is_job(const struct tool_ctx *ctx)
 	return ctx->is_job;
 }
 
+/* Its hints (in the descriptor) and the least profile that offers it
+ * (sch_tools[schema].profile) come from its schema file. */
 struct tool {
 	const char *name;
 	enum sch_tool_id schema;       /* compile fails if the schema is missing */
 	tool_fn run;
-	enum profile min_profile;
 };
 
 /* Whether env's session may see and call t (its profile, --allow-tools and
@@ -143,11 +144,13 @@ bool tool__allowed(const struct tool_env *env, const struct tool *t);
 
 /* ---- failing ---------------------------------------------------------- */
 
-/* Sets the error (first one wins) and returns -1. The context object starts
- * empty; add members with jw__k*(&ctx->err->ctx, ...) after the call. */
-int tool__fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, bool recoverable,
-	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* For a negative errno from the kernel or libbpf: picks category and code
+/* Sets the error (first one wins) and returns -1; its category and
+ * recoverable come from the code's row in ERRORS (src/errors.h). The context
+ * object starts empty; add members with jw__k*(&ctx->err->ctx, ...) after
+ * the call. */
+int tool__fail(struct tool_ctx *ctx, enum err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* For a negative errno from the kernel or libbpf: picks the code
  * (EPERM -> permission/EPERM, ENOMEM -> resource/ENOMEM, ...), adds
  * context.errno, and prefixes the message with `what`. */
 int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
@@ -155,6 +158,8 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 /* A limit was hit: resource/LIMIT_<NAME>, context {limit, value}. */
 int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The code tool__fail_errno() answers for errno err, and its name. */
+enum err_code tool__errno_err(int err);
 const char *tool__errno_code(int err);
 const char *tool__cat_name(enum err_cat c);
 

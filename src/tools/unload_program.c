@@ -9,7 +9,7 @@ static int run_unload_program(struct tool_ctx *ctx)
 {
 	uint32_t handle = (uint32_t)tool__arg_int(ctx, "handle", 0);
 	if (owned__close_object(ctx->objs, handle)) {
-		tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_HANDLE", true,
+		tool__fail(ctx, ERR_NO_SUCH_HANDLE,
 			   "no object is loaded under handle %u in this session (see inspect_state for what is owned)",
 			   handle);
 		jw__kstr(&ctx->err->ctx, "pointer", "/handle");
@@ -42,5 +42,4 @@ const struct tool tool_unload_program = {
 	.name = "unload_program",
 	.schema = SCHEMA_unload_program,
 	.run = run_unload_program,
-	.min_profile = PROFILE_FULL,
 };

@@ -24,9 +24,9 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-static int fail(struct tool_ctx *ctx, enum err_cat cat, const char *code, const char *fmt, const char *path)
+static int fail(struct tool_ctx *ctx, enum err_code code, const char *fmt, const char *path)
 {
-	tool__fail(ctx, cat, code, true, fmt, path);
+	tool__fail(ctx, code, fmt, path);
 	jw__kstr(&ctx->err->ctx, "pointer", "/path");
 	return -1;
 }
@@ -66,24 +66,24 @@ static int check_path(struct tool_ctx *ctx, const char *path, char *real)
 	struct statfs sf;
 	struct stat st;
 	if (!o->n_pin_dirs)
-		return fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", "the server was started without --pin-dir, so no "
+		return fail(ctx, ERR_PATH_NOT_ALLOWED, "the server was started without --pin-dir, so no "
 			    "pin may be removed ('%s'); start it with --pin-dir DIR", path);
 	/* a symlink's target would be removed, not the name given: refuse it */
 	if (!lstat(path, &st) && S_ISLNK(st.st_mode))
-		return fail(ctx, ERR_VALIDATION, "NOT_A_PIN", "'%s' is a symlink; give the pin's own path", path);
+		return fail(ctx, ERR_NOT_A_PIN, "'%s' is a symlink; give the pin's own path", path);
 	if (!realpath(path, real)) {
 		int rc = -errno;
 		if (rc == -ENOENT)
-			return fail(ctx, ERR_VALIDATION, "NO_SUCH_PIN", "nothing exists at '%s'", path);
+			return fail(ctx, ERR_NO_SUCH_PIN, "nothing exists at '%s'", path);
 		tool__fail_errno(ctx, rc, "resolving '%s'", path);
 		return -1;
 	}
 	if (!paths__inside(real, o->pin_dirs, o->n_pin_dirs))
-		return fail(ctx, ERR_PERMISSION, "PATH_NOT_ALLOWED", "'%s' is not inside a --pin-dir directory", path);
+		return fail(ctx, ERR_PATH_NOT_ALLOWED, "'%s' is not inside a --pin-dir directory", path);
 	if (statfs(real, &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC)
-		return fail(ctx, ERR_VALIDATION, "NOT_BPFFS", "'%s' is not on bpffs, so it is not a pin", path);
+		return fail(ctx, ERR_NOT_BPFFS, "'%s' is not on bpffs, so it is not a pin", path);
 	if (stat(real, &st) || !S_ISREG(st.st_mode))
-		return fail(ctx, ERR_VALIDATION, "NOT_A_PIN", "'%s' is not a pin (a directory or other file)", path);
+		return fail(ctx, ERR_NOT_A_PIN, "'%s' is not a pin (a directory or other file)", path);
 	return 0;
 }
 
@@ -98,7 +98,7 @@ static int run_unpin_object(struct tool_ctx *ctx)
 	bool owned = !owned__find_pin(ctx->objs, real, &mk, &mid);
 	int fd = bpf_obj_get(real);
 	if (fd < 0)
-		return fail(ctx, ERR_VALIDATION, "NOT_A_PIN", "'%s' does not hold a BPF object", path);
+		return fail(ctx, ERR_NOT_A_PIN, "'%s' does not hold a BPF object", path);
 	int rc = fd_kind(fd, &k);
 	id = fd_id(fd);
 	close(fd);
@@ -110,8 +110,8 @@ static int run_unpin_object(struct tool_ctx *ctx)
 	else if (rc)
 		return tool__fail_errno(ctx, rc, "telling what '%s' holds (/proc/self/fd)", path);
 	if (!owned && !ctx->env->allow_foreign)
-		return fail(ctx, ERR_PERMISSION, "NOT_OWNED", "'%s' was not pinned by this session; only its own pins "
-			    "can be removed (start the server with --allow-foreign to remove others)", path);
+		return fail(ctx, ERR_NOT_OWNED, "'%s' was not pinned by this session; only its own pins "
+			    "can be removed (another session's pins need --allow-foreign; for the daemon, a +foreign access rule)", path);
 	if (unlink(real))
 		return tool__fail_errno(ctx, -errno, "removing '%s'", real);
 	owned__remove_pin(ctx->objs, real);
@@ -134,5 +134,4 @@ const struct tool tool_unpin_object = {
 	.name = "unpin_object",
 	.schema = SCHEMA_unpin_object,
 	.run = run_unpin_object,
-	.min_profile = PROFILE_FULL,
 };

@@ -81,7 +81,7 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 
 static int bad_disk(struct tool_ctx *ctx, const char *disk, const char *why)
 {
-	tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_DISK", true, "disk '%s' %s; name one listed in /sys/block (sda, loop0) or its MAJOR:MINOR",
+	tool__fail(ctx, ERR_NO_SUCH_DISK, "disk '%s' %s; name one listed in /sys/block (sda, loop0) or its MAJOR:MINOR",
 		   disk, why);
 	jw__kstr(&ctx->err->ctx, "pointer", "/disk");
 	return -1;
@@ -135,5 +135,4 @@ const struct tool tool_block_io_latency = {
 	.name = "block_io_latency",
 	.schema = SCHEMA_block_io_latency,
 	.run = run_block_io_latency,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sys/kallsyms.h"
 #include "ksyms.h"
 
-#define KSYMS_LINE_BYTES  1024                /* KSYM_NAME_LEN (512) + address, type, module */
-#define KSYMS_STDIO_BYTES (64 * 1024)         /* fewer, larger reads of a generated file */
 #define KSYMS_SPAN_MAX    (1024 * 1024)       /* no kernel function is larger */
 #define KSYMS_FIRST_SYMS  (16 * 1024)         /* initial table, doubled as needed */
 #define KSYMS_FIRST_POOL  (512 * 1024)
@@ -84,41 +83,15 @@ static int add(struct ksyms *k, uint64_t addr, const char *name, const char *mod
 	return 0;
 }
 
-/* "ADDR T name" or "ADDR T name\t[mod]": true for a text symbol worth
- * keeping, with name and mod split in place. */
-static bool parse(char *line, uint64_t *addr, char **name, char **mod)
+/* Keeps the text symbols (t, T, w, W) but the padding before functions. */
+static int read_all(struct ksyms *k, struct kallsyms *r)
 {
-	char *p;
-	*addr = strtoull(line, &p, 16);
-	if (p == line || p[0] != ' ' || !p[1] || p[2] != ' ' || !strchr("tTwW", p[1]))
-		return false;
-	*name = p + 3;
-	*mod = NULL;
-	char *end = *name + strcspn(*name, "\t\n");
-	if (*end == '\t' && end[1] == '[') {
-		*mod = end + 2;
-		(*mod)[strcspn(*mod, "]")] = 0;
-	}
-	*end = 0;
-	return **name && strncmp(*name, "__pfx_", 6) && strncmp(*name, "__cfi_", 6);
-}
-
-static int read_all(struct ksyms *k, FILE *f, uint64_t max_lines)
-{
-	char line[KSYMS_LINE_BYTES];
-	uint64_t lines = 0;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		if (len && line[len - 1] != '\n' && !feof(f))
-			return -E2BIG;   /* no kallsyms line is this long */
-		if (++lines > max_lines)
-			return -E2BIG;
-		uint64_t addr;
-		char *name, *mod;
-		if (parse(line, &addr, &name, &mod) && add(k, addr, name, mod))
+	struct kallsyms_sym s;
+	int rc;
+	while ((rc = kallsyms__next(r, &s)) > 0)
+		if (strchr("tTwW", s.type) && !kallsyms__padding(s.name) && add(k, s.addr, s.name, s.module))
 			return -ENOMEM;
-	}
-	return ferror(f) ? -EIO : 0;
+	return rc;
 }
 
 /* By address; of equal addresses (aliases) the first wins: the one without
@@ -139,17 +112,15 @@ static int by_addr(const void *a, const void *b, void *arg)
 int ksyms__load(struct ksyms **out, uint64_t max_lines)
 {
 	struct ksyms *k = calloc(1, sizeof(*k));
-	char *io = malloc(KSYMS_STDIO_BYTES);
-	FILE *f = k && io ? fopen("/proc/kallsyms", "re") : NULL;
-	int err = !k || !io ? -ENOMEM : !f ? -errno : 0;
+	char *io = malloc(KALLSYMS_IO_BYTES);
+	struct kallsyms r = { 0 };
+	int err = !k || !io ? -ENOMEM : kallsyms__open(&r, KALLSYMS_PATH, max_lines, io, KALLSYMS_IO_BYTES);
 	*out = NULL;
 	if (!err) {
 		k->last_mod = KSYMS_NO_MOD;
-		setvbuf(f, io, _IOFBF, KSYMS_STDIO_BYTES);
-		err = read_all(k, f, max_lines);
+		err = read_all(k, &r);
 	}
-	if (f)
-		fclose(f);
+	kallsyms__close(&r);
 	free(io);
 	if (err) {
 		ksyms__free(k);

@@ -11,7 +11,7 @@ struct ksyms;
 
 /* Loads the text symbols (types t, T, w, W) of /proc/kallsyms, reading at
  * most max_lines lines. 0, or -errno: -E2BIG when the file has more lines,
- * -ENOMEM when the table does not fit the heap. */
+ * -ENOMEM when the table does not fit the heap, else kallsyms__next()'s. */
 int ksyms__load(struct ksyms **out, uint64_t max_lines);
 void ksyms__free(struct ksyms *k);
 /* Every address read as 0: kernel.kptr_restrict (or a missing CAP_SYSLOG)

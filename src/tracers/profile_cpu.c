@@ -44,12 +44,12 @@ static int perf_failed(struct tool_ctx *ctx, const struct events *ev, int cpu, i
 	int64_t paranoid = -1;
 	sysfs__read_int("/proc/sys/kernel/perf_event_paranoid", &paranoid);
 	if (err == EACCES || err == EPERM)
-		tool__fail(ctx, ERR_PERMISSION, "PERF_EVENT_DENIED", false,
+		tool__fail(ctx, ERR_PERF_EVENT_DENIED,
 			   "perf_event_open(cpu-clock) on CPU %d: %s. Sampling every CPU needs CAP_PERFMON "
 			   "(or CAP_SYS_ADMIN), or kernel.perf_event_paranoid at 0 or below (it is %lld)",
 			   cpu, strerror(err), (long long)paranoid);
 	else if (err == ENOENT || err == EOPNOTSUPP)
-		tool__fail(ctx, ERR_KERNEL, "NO_CPU_CLOCK", false,
+		tool__fail(ctx, ERR_NO_CPU_CLOCK,
 			   "this kernel has no cpu-clock software perf event (perf_event_open on CPU %d: %s); "
 			   "profiling needs CONFIG_PERF_EVENTS", cpu, strerror(err));
 	else
@@ -77,7 +77,7 @@ static int open_events(struct tracer *t, struct tool_ctx *ctx)
 	if (cpus < 0)
 		return tool__fail_errno(ctx, cpus, "counting the possible CPUs");
 	if (cpus > PROFILE_CPU_CPUS_MAX)
-		return tool__fail(ctx, ERR_RESOURCE, "TOO_MANY_CPUS", false,
+		return tool__fail(ctx, ERR_TOO_MANY_CPUS,
 				  "this machine has %d possible CPUs; profile_cpu samples at most %d", cpus,
 				  PROFILE_CPU_CPUS_MAX);
 	for (int cpu = 0; cpu < cpus; cpu++) {
@@ -576,7 +576,7 @@ static int check_freq(struct tool_ctx *ctx, uint32_t freq)
 	int64_t max = 0;
 	if (sysfs__read_int("/proc/sys/kernel/perf_event_max_sample_rate", &max) || max <= 0 || freq <= (uint64_t)max)
 		return 0;
-	tool__fail(ctx, ERR_VALIDATION, "FREQUENCY_TOO_HIGH", true,
+	tool__fail(ctx, ERR_FREQUENCY_TOO_HIGH,
 		   "frequency_hz %" PRIu32 " is over kernel.perf_event_max_sample_rate (%lld); ask for %lld or less",
 		   freq, (long long)max, (long long)max);
 	jw__kstr(&ctx->err->ctx, "pointer", "/frequency_hz");
@@ -615,5 +615,4 @@ const struct tool tool_profile_cpu = {
 	.name = "profile_cpu",
 	.schema = SCHEMA_profile_cpu,
 	.run = run_profile_cpu,
-	.min_profile = PROFILE_OBSERVE,
 };

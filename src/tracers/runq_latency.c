@@ -63,5 +63,4 @@ const struct tool tool_runq_latency = {
 	.name = "runq_latency",
 	.schema = SCHEMA_runq_latency,
 	.run = run_runq_latency,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -161,5 +161,4 @@ const struct tool tool_syscall_stats = {
 	.name = "syscall_stats",
 	.schema = SCHEMA_syscall_stats,
 	.run = run_syscall_stats,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -95,5 +95,4 @@ const struct tool tool_trace_errors = {
 	.name = "trace_errors",
 	.schema = SCHEMA_trace_errors,
 	.run = run_trace_errors,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -97,5 +97,4 @@ const struct tool tool_trace_exec = {
 	.name = "trace_exec",
 	.schema = SCHEMA_trace_exec,
 	.run = run_trace_exec,
-	.min_profile = PROFILE_OBSERVE,
 };

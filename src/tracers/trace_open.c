@@ -61,5 +61,4 @@ const struct tool tool_trace_open = {
 	.name = "trace_open",
 	.schema = SCHEMA_trace_open,
 	.run = run_trace_open,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -85,5 +85,4 @@ const struct tool tool_trace_tcp = {
 	.name = "trace_tcp",
 	.schema = SCHEMA_trace_tcp,
 	.run = run_trace_tcp,
-	.min_profile = PROFILE_OBSERVE,
 };

@@ -12,9 +12,9 @@
 
 #include "../core/clock.h"
 #include "../sys/sysfs.h"
+#include "../tools/vlog.h"
 #include "abi_names.h"
 #include "tracer_run.h"
-#include "../kern/vlog.h"
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
 #define RING_BATCH 8192                  /* records per wake-up: the loop keeps time and answers */
@@ -176,7 +176,7 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 		return 0;
 	if (denied || errno == EACCES)
 		return tool__tracefs_denied(ctx, t->name);
-	tool__fail(ctx, ERR_KERNEL, "TRACEFS_MISSING", false,
+	tool__fail(ctx, ERR_TRACEFS_MISSING,
 		   "%s attaches syscall/sock tracepoints, which needs tracefs at /sys/kernel/tracing "
 		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",
 		   t->name);
@@ -368,19 +368,19 @@ int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
 	struct statfs fs;
 	struct stat st;
 	if (path[0] != '/' && sysfs__mount_point("cgroup2", root, sizeof(root)))
-		return tool__fail(ctx, ERR_KERNEL, "NO_CGROUP2", false,
+		return tool__fail(ctx, ERR_NO_CGROUP2,
 				  "no cgroup v2 hierarchy is mounted; give `cgroup` as an absolute path");
 	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
 	if (stat(full, &st) || statfs(full, &fs)) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			tool__fail(ctx, ERR_VALIDATION, "NO_SUCH_CGROUP", true, "no cgroup directory %s", full);
+			tool__fail(ctx, ERR_NO_SUCH_CGROUP, "no cgroup directory %s", full);
 		else
 			tool__fail_errno(ctx, -errno, "cgroup %s", full);
 		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
 		return -1;
 	}
 	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
-		tool__fail(ctx, ERR_VALIDATION, "NOT_A_CGROUP", true,
+		tool__fail(ctx, ERR_NOT_A_CGROUP,
 			   "%s is not a cgroup v2 directory (filters match cgroup v2 ids only)", full);
 		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
 		return -1;

@@ -1,8 +1,14 @@
 /* Unit tests for the bounded JSON writer (src/json/writer.c): escaping,
  * separators, nesting, and the sticky overflow at exactly the capacity.
- * Everything the writer emits is fed back through the strict reader. */
+ * Everything the writer emits is fed back through the strict reader.
+ * Its bracket assertions are checked both ways: the uses the server makes
+ * pass, and each misuse aborts a child process with the assertion's line. */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "json/json.h"
 #include "unit.h"
@@ -130,7 +136,7 @@ static void separators_and_nesting(void)
 	jw__int(&w, INT64_MIN);
 	CHECK_MEM(buf, w.len, "-9223372036854775808");
 
-	/* nesting up to LIMIT_WRITER_DEPTH works; one more level fails closed */
+	/* nesting up to LIMIT_WRITER_DEPTH works (one more asserts: below) */
 	jw__init(&w, buf, sizeof(buf));
 	for (int k = 0; k < LIMIT_WRITER_DEPTH; k++)
 		jw__arr(&w);
@@ -140,10 +146,7 @@ static void separators_and_nesting(void)
 	CHECK(!w.overflow);
 	CHECK_INT(w.len, 2 * LIMIT_WRITER_DEPTH);
 	CHECK(valid_json(buf, w.len));
-	jw__init(&w, buf, sizeof(buf));
-	for (int k = 0; k <= LIMIT_WRITER_DEPTH; k++)
-		jw__arr(&w);
-	CHECK(w.overflow);
+	CHECK_INT(w.depth, 0);
 
 	/* separators stay right in sibling containers at depth 63/64 (bit 63) */
 	jw__init(&w, buf, sizeof(buf));
@@ -162,12 +165,187 @@ static void separators_and_nesting(void)
 	CHECK(valid_json(buf, w.len));
 	CHECK(strstr(buf, "[[1,2],[3]]") != NULL);
 
-	/* the error-context idiom: a writer started at depth 1 holds members */
-	jw__init(&w, buf, sizeof(buf));
-	w.depth = 1;
+	/* the error-context idiom: a writer of members only */
+	jw__init_members(&w, buf, sizeof(buf));
 	jw__kstr(&w, "a", "b");
 	jw__kint(&w, "c", 1);
-	CHECK_MEM(buf, w.len, "\"a\":\"b\",\"c\":1");
+	jw__key(&w, "log");
+	jw__arr(&w);
+	jw__obj(&w);
+	jw__kbool(&w, "cut", true);
+	jw__obj_end(&w);
+	jw__arr_end(&w);
+	CHECK_MEM(buf, w.len, "\"a\":\"b\",\"c\":1,\"log\":[{\"cut\":true}]");
+	CHECK_INT(w.depth, 1);
+}
+
+/* The shapes the server writes, none of which may trip an assertion:
+ * members spliced raw into an object (the error object), a value after a
+ * key that is a container or raw text (the JSON-RPC envelope), containers
+ * closed at depth LIMIT_WRITER_DEPTH, and writes after an overflow. */
+static void uses_that_hold(void)
+{
+	struct jw w, m;
+	static char mbuf[256];
+	jw__init_members(&m, mbuf, sizeof(mbuf));
+	jw__kstr(&m, "pointer", "/x");
+	jw__kint(&m, "errno", 1);
+	jw__init(&w, buf, sizeof(buf));
+	jw__obj(&w);
+	jw__kstr(&w, "jsonrpc", "2.0");
+	jw__key(&w, "id");
+	jw__raw(&w, "7", 1);
+	jw__key(&w, "result");
+	jw__obj(&w);
+	jw__key(&w, "error");
+	jw__obj(&w);
+	jw__kstr(&w, "code", "EPERM");
+	jw__key(&w, "context");
+	jw__obj(&w);
+	jw__raw(&w, m.buf, m.len);
+	jw__obj_end(&w);
+	jw__obj_end(&w);
+	jw__key(&w, "content");
+	jw__arr(&w);
+	jw__arr_end(&w);
+	jw__obj_end(&w);
+	jw__obj_end(&w);
+	CHECK_INT(w.depth, 0);
+	CHECK(!w.overflow);
+	CHECK_MEM(buf, w.len, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"error\":{\"code\":\"EPERM\","
+		  "\"context\":{\"pointer\":\"/x\",\"errno\":1}},\"content\":[]}}");
+	CHECK(valid_json(buf, w.len));
+
+	/* alternating kinds down to the limit (bit 63 included), each closed
+	 * by its own kind */
+	jw__init(&w, buf, sizeof(buf));
+	for (int k = 0; k < LIMIT_WRITER_DEPTH; k++) {
+		if (k % 2) {
+			jw__arr(&w);
+		} else {
+			jw__obj(&w);
+			jw__key(&w, "k");
+		}
+	}
+	jw__int(&w, 1);
+	jw__int(&w, 2);
+	for (int k = LIMIT_WRITER_DEPTH - 1; k >= 0; k--) {
+		if (k % 2)
+			jw__arr_end(&w);
+		else
+			jw__obj_end(&w);
+	}
+	CHECK_INT(w.depth, 0);
+	CHECK(!w.overflow);
+	CHECK(valid_json(buf, w.len));
+	CHECK(strstr(buf, "{\"k\":[{\"k\":[1,2]}]}") != NULL);
+
+	/* overflow stops the bytes, not the bookkeeping: closes still match */
+	jw__init(&w, buf, 4);
+	jw__obj(&w);
+	jw__key(&w, "long key");
+	jw__arr(&w);
+	jw__arr_end(&w);
+	jw__obj_end(&w);
+	CHECK(w.overflow);
+	CHECK_INT(w.depth, 0);
+}
+
+/* ---- misuses: each aborts with its assertion ---------------------------- */
+
+/* Runs fn in a child with stderr captured: it must die of SIGABRT after
+ * printing the assertion message naming want. */
+static void must_abort(const char *name, void (*fn)(struct jw *w), const char *want)
+{
+	int p[2];
+	unit_case = name;
+	CHECK_INT(pipe(p), 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		struct jw w;
+		jw__init(&w, buf, sizeof(buf));
+		fn(&w);
+		_exit(0);   /* no assertion fired */
+	}
+	close(p[1]);
+	char out[1024];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(out) - 1 && (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = 0;
+	close(p[0]);
+	int st = 0;
+	CHECK_INT(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	char line[256];
+	snprintf(line, sizeof(line), "ebpf-mcp: assertion failed: %s at src/json/writer.c:", want);
+	CHECK(strncmp(out, line, strlen(line)) == 0);
+	if (strncmp(out, line, strlen(line)))
+		printf("  stderr was: %s\n", out);
+	CHECK(n && out[n - 1] == '\n');
+}
+
+static void close_nothing(struct jw *w) { jw__obj_end(w); }
+static void close_nothing_arr(struct jw *w) { jw__arr_end(w); }
+static void close_one_too_many(struct jw *w) { jw__arr(w); jw__arr_end(w); jw__arr_end(w); }
+static void arr_closed_as_obj(struct jw *w) { jw__arr(w); jw__obj_end(w); }
+static void obj_closed_as_arr(struct jw *w) { jw__obj(w); jw__arr_end(w); }
+static void inner_mismatch(struct jw *w)
+{
+	jw__obj(w);
+	jw__key(w, "a");
+	jw__arr(w);
+	jw__obj_end(w);
+}
+static void key_at_top(struct jw *w) { jw__key(w, "k"); }
+static void key_in_arr(struct jw *w) { jw__arr(w); jw__kint(w, "k", 1); }
+static void too_deep(struct jw *w)
+{
+	for (int k = 0; k <= LIMIT_WRITER_DEPTH; k++)
+		jw__arr(w);
+}
+static void too_deep_members(struct jw *w)
+{
+	jw__init_members(w, buf, sizeof(buf));
+	jw__key(w, "k");
+	for (int k = 1; k <= LIMIT_WRITER_DEPTH; k++)
+		jw__arr(w);
+}
+static void members_in_arr(struct jw *w)
+{
+	jw__init_members(w, buf, sizeof(buf));
+	jw__key(w, "k");
+	jw__arr(w);
+	jw__key(w, "x");
+}
+static void still_asserts_after_overflow(struct jw *w)
+{
+	jw__init(w, buf, 1);
+	jw__arr(w);
+	jw__str(w, "too long");
+	jw__obj_end(w);
+}
+
+static void misuses_abort(void)
+{
+	must_abort("close_nothing", close_nothing, "w->depth > 0");
+	must_abort("close_nothing_arr", close_nothing_arr, "w->depth > 0");
+	must_abort("close_one_too_many", close_one_too_many, "w->depth > 0");
+	must_abort("arr_closed_as_obj", arr_closed_as_obj, "in_obj(w)");
+	must_abort("obj_closed_as_arr", obj_closed_as_arr, "in_arr(w)");
+	must_abort("inner_mismatch", inner_mismatch, "in_obj(w)");
+	must_abort("key_at_top", key_at_top, "in_obj(w)");
+	must_abort("key_in_arr", key_in_arr, "in_obj(w)");
+	must_abort("too_deep", too_deep, "w->depth < LIMIT_WRITER_DEPTH");
+	must_abort("too_deep_members", too_deep_members, "w->depth < LIMIT_WRITER_DEPTH");
+	must_abort("members_in_arr", members_in_arr, "in_obj(w)");
+	must_abort("still_asserts_after_overflow", still_asserts_after_overflow, "in_obj(w)");
 }
 
 /* Writes ["x..x"] with a string of n bytes: n + 4 bytes of output. */
@@ -258,5 +436,7 @@ int main(void)
 	TEST(separators_and_nesting);
 	TEST(overflow_at_cap);
 	TEST(sticky_overflow);
+	TEST(uses_that_hold);
+	TEST(misuses_abort);
 	return UNIT_DONE();
 }

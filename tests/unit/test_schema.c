@@ -15,7 +15,7 @@
 #define sch_tool_count hb_tool_count
 #define schema__validate hb_validate
 #define schema__validate_args hb_validate_args
-#include "mcp/schema.c"
+#include "json/schema.c"
 #undef sch_nodes
 #undef sch_props
 #undef sch_enums
@@ -289,6 +289,9 @@ static void generated_tables(void)
 		CHECK(jdoc__is_obj(&d, jdoc__get(&d, 0, "outputSchema")));
 		CHECK(jdoc__is_obj(&d, jdoc__get(&d, 0, "annotations")));
 		CHECK(jdoc__is_str(&d, jdoc__get(&d, 0, "title")));
+		/* the profile is the server's (readonly 0, observe 1, full 2), not the client's */
+		CHECK(t->profile <= 2);
+		CHECK_INT(jdoc__get(&d, 0, "profile"), -1);
 		/* any error result validates against any tool's output schema */
 		struct sch_err e;
 		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EPERM\","
@@ -296,18 +299,28 @@ static void generated_tables(void)
 		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"bogus\",\"code\":\"X\","
 				"\"message\":\"m\",\"recoverable\":false,\"context\":{}}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/category");
-		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EKERNEL\","
 				"\"message\":\"m\",\"recoverable\":false}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/context");
-		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"EKERNEL\","
 				"\"message\":\"m\",\"recoverable\":0,\"context\":{}}}", &e), -1);
 		CHECK_STR(e.pointer, "/error/recoverable");
+		/* the code is one of the table's (src/errors.h) */
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"kernel\",\"code\":\"X\","
+				"\"message\":\"m\",\"recoverable\":false,\"context\":{}}}", &e), -1);
+		CHECK_STR(e.pointer, "/error/code");
+		CHECK_INT(run_v(true, t->output, "{\"error\":{\"category\":\"resource\",\"code\":"
+				"\"LIMIT_RESPONSE_BYTES\",\"message\":\"m\",\"recoverable\":true,\"context\":{}}}", &e), 0);
 		/* arguments must be an object; unknown ones are refused by name */
 		CHECK_INT(run_v(true, t->input, "[]", &e), -1);
 		CHECK_STR(e.pointer, "");
 		CHECK_INT(run_v(true, t->input, "{\"no_such_argument_anywhere\":1}", &e), -1);
 		CHECK_STR(e.pointer, "/no_such_argument_anywhere");
 	}
+	unit_case = "profiles";
+	CHECK_INT(sch_tools[SCHEMA_info].profile, 0);
+	CHECK_INT(sch_tools[SCHEMA_trace_exec].profile, 1);
+	CHECK_INT(sch_tools[SCHEMA_load_program].profile, 2);
 	unit_case = "info";
 	struct sch_err e;
 	CHECK_INT(run_v(true, sch_tools[SCHEMA_info].input, "{}", &e), 0);

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../json/json.h"
+#include "json.h"
 
 enum {
 	SCH_NULL = 1, SCH_BOOL = 2, SCH_INT = 4, SCH_NUM = 8,
@@ -48,6 +48,7 @@ struct sch_tool {
 	const char *descriptor;      /* minified tools/list entry */
 	uint32_t descriptor_len;
 	uint16_t input, output;      /* root nodes */
+	uint8_t profile;             /* enum profile: the least that offers the tool */
 };
 
 extern const struct sch_node sch_nodes[];

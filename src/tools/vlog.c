@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../limits.h"
-#include "../tools/tool.h"
+#include "tool.h"
 
 bool vlog__full(const char *log)
 {
@@ -24,7 +24,7 @@ int vlog__reject(struct tool_ctx *ctx, const char *owner, const char *prog, cons
 	size_t n = strlen(log);
 	bool cut = n > VLOG_TAIL_IN_ERROR || vlog__full(log) || rc == -ENOSPC;
 	size_t from = vlog__tail_from(log, n, VLOG_TAIL_IN_ERROR, cut);
-	tool__fail(ctx, ERR_KERNEL, "VERIFIER_REJECTED", true,
+	tool__fail(ctx, ERR_VERIFIER_REJECTED,
 		   "the verifier rejected program '%s'%s%s (%s); its log's last lines say why", prog,
 		   owner ? " of " : "", owner ? owner : "",
 		   rc == -ENOSPC ? "its log was longer than verifier_log_bytes" : strerror(-rc));
