@@ -239,6 +239,8 @@ test('ownership: another session gets NO_SUCH_HANDLE and NOT_OWNED for what A ma
       ['map_update', { map_id: mapId, entries: [{ key: 4242, value: 1 }] }],
       ['map_update', { pin_path: pin, entries: [{ key: 4242, value: 1 }] }],
       ['map_delete', { map_id: mapId, keys: [4242] }],
+      ['pin_object', { kind: 'map', id: mapId, path: `${w.pinDir}/b_counts` }],
+      ['attach_program', { program_id: a.prog.count_tp, type: 'tracepoint', target: 'syscalls/sys_enter_getppid' }],
     ];
     for (const [tool, args] of tries) {
       const e = await fails(B, tool, args);
@@ -248,6 +250,9 @@ test('ownership: another session gets NO_SUCH_HANDLE and NOT_OWNED for what A ma
     assert.equal(progExists(a.prog.count_tp), true);
     assert.equal(bpftool(`link show id ${a.link}`).prog_id, a.prog.count_tp);
     assert.equal(pinnedMapId(pin), mapId);
+    assert.equal(existsSync(`${w.pinDir}/b_counts`), false, 'B pinned nothing');
+    assert.deepEqual(bpftool('link show').filter((l) => l.prog_id === a.prog.count_tp).map((l) => l.id), [a.link],
+      'B attached nothing to A\'s program');
     assert.equal(counts(mapId).has(4242), false);
     const p1 = trigger(['getppid', '3']);
     assert.equal(counts(mapId).get(p1), 3, "A's link still counts");
@@ -359,19 +364,25 @@ for (const [how, end] of Object.entries(ENDS)) {
 
 // ---- d. caps across sessions ----------------------------------------------------------
 
-test('programs_total holds across sessions: the load that goes over gets LIMIT_PROGRAMS_TOTAL with held/needed, and succeeds once the other unloads', async () => {
+test('programs caps: programs per session, programs_total across sessions; the load that goes over gets held/needed, and succeeds once the other unloads or ends', async () => {
   const w = workspace('cap');
   const ss = tracker();
   let d;
   try {
-    d = await Daemon.start(['--socket-mode', '0666', '--object-dir', w.objDir, '--audit-log', w.audit, '--limit', 'programs_total=3',
+    d = await Daemon.start(['--socket-mode', '0666', '--object-dir', w.objDir, '--audit-log', w.audit,
+      '--limit', 'programs=2', '--limit', 'programs_total=3',
       '--access', `uid:${FULL}=full`, '--access', `uid:${OBSERVE}=full`], { pub: w.pub });
     const A = ss.add(d.as({ uid: FULL })), B = ss.add(d.as({ uid: OBSERVE }));
     await Promise.all([A.init(), B.init()]);
     const two = ['count_tp', 'count_raw'];
     const a = await loadCounters(A, w, two);
     assert.equal(a.progs.length, 2);
+    // the per-session cap
+    const own = await fails(A, 'load_program', { path: w.obj, programs: ['count_btf'] });
+    assert.deepEqual([own.code, own.context.limit, own.context.value, own.context.held, own.context.needed],
+      ['LIMIT_PROGRAMS', 'programs', 2, 2, 1], own.message);
 
+    // the total: B holds nothing, A holds 2 of 3
     const e = await fails(B, 'load_program', { path: w.obj, programs: two });
     assert.deepEqual([e.category, e.code], ['resource', 'LIMIT_PROGRAMS_TOTAL'], e.message);
     assert.equal(e.context.limit, 'programs_total');
@@ -379,6 +390,7 @@ test('programs_total holds across sessions: the load that goes over gets LIMIT_P
     assert.equal(e.context.held, 2);
     assert.equal(e.context.needed, 2);
     assert.ok(Number.isInteger(e.context.max) && e.context.max >= 3);
+    assert.match(e.message, /all sessions together hold 2/);
     // nothing was loaded for the refused call
     assert.equal((await B.ok('inspect_state', { kinds: ['program'], limit: 1 })).owned.programs, 0);
     const refusedCall = auditLines(w.audit).filter((l) => l.tool === 'load_program' && l.peer.uid === OBSERVE).at(-1);
@@ -394,8 +406,21 @@ test('programs_total holds across sessions: the load that goes over gets LIMIT_P
     // A unloads: B's load goes through
     await A.ok('unload_program', { handle: a.handle });
     await until("A's programs to leave the kernel", () => !a.progs.some(progExists));
-    const b2 = await loadCounters(B, w, two);
-    assert.deepEqual(b2.progs.filter(progExists), b2.progs, 'bpftool sees them');
+    const b2 = await loadCounters(B, w, ['count_raw']);
+    assert.deepEqual(b2.progs.filter(progExists), b2.progs, 'bpftool sees it');
+
+    // B holds 2 and A none: A may load 1; B's session ends and A may load 2
+    const a1 = await loadCounters(A, w, ['count_tp']);
+    const e3 = await fails(A, 'load_program', { path: w.obj, programs: ['count_raw'] });
+    assert.deepEqual([e3.code, e3.context.held, e3.context.needed], ['LIMIT_PROGRAMS_TOTAL', 3, 1]);
+    assert.deepEqual(await B.close(), { code: 0, sig: null });
+    const a2 = await until("the total to count B's programs as released", async () => {
+      const r = await A.call('load_program', { path: w.obj, programs: ['count_raw'] });
+      return r.isError ? null : r.structuredContent;
+    });
+    assert.equal(progExists(a2.programs[0].id), true);
+    assert.equal(progExists(a1.progs[0]), true);
+    assert.deepEqual([...b1.progs, ...b2.progs].filter(progExists), [], "B's programs are gone");
   } finally {
     await ss.closeAll();
     await d?.kill();
@@ -735,5 +760,43 @@ test('connect: a stream_events call sent before the client closes stdin is answe
   } finally {
     await d?.kill();
     pub.cleanup();
+  }
+});
+
+// In a daemon session, NOT_OWNED from detach_link and pin_object tells the
+// user to "start the server with --allow-foreign", an option that does
+// nothing for a peer admitted by an --access rule (admit() takes
+// allow_foreign from the rule only); map_update and unpin_object name the
+// daemon's way, "a +foreign access rule". The hint should name it for every
+// tool.
+test('in a daemon session every NOT_OWNED error names the +foreign access rule', async () => {
+  const w = workspace('hint');
+  const ss = tracker();
+  let d;
+  try {
+    d = await Daemon.start(['--socket-mode', '0666', '--object-dir', w.objDir, '--pin-dir', w.pinDir,
+      '--access', `uid:${FULL}=full`, '--access', `uid:${OBSERVE}=full`], { pub: w.pub });
+    const A = ss.add(d.as({ uid: FULL })), B = ss.add(d.as({ uid: OBSERVE }));
+    await Promise.all([A.init(), B.init()]);
+    const a = await loadAttached(A, w);
+    const pin = `${w.pinDir}/hint`;
+    await A.ok('pin_object', { kind: 'map', id: a.map.tp_counts, path: pin });
+    const messages = {};
+    for (const [tool, args] of [
+      ['map_update', { map_id: a.map.tp_counts, entries: [{ key: 1, value: 1 }] }],
+      ['unpin_object', { path: pin }],
+      ['detach_link', { link_id: a.link }],
+      ['pin_object', { kind: 'map', id: a.map.tp_counts, path: `${w.pinDir}/other` }],
+    ]) {
+      const e = await fails(B, tool, args);
+      assert.equal(e.code, 'NOT_OWNED');
+      messages[tool] = e.message;
+    }
+    const lacking = Object.entries(messages).filter(([, m]) => !/\+foreign/.test(m));
+    assert.deepEqual(lacking, [], 'messages that do not name the +foreign access rule');
+  } finally {
+    await ss.closeAll();
+    await d?.kill();
+    w.cleanup();
   }
 });
