@@ -27,6 +27,8 @@ const TAG = `ebpf_mcp_serve_${process.pid}`;
 const FULL = 41001, OBSERVE = 41002, NORULE = 41003, MEMBER = 41004, GROUP = 41005, FOREIGN = 41007;
 const SOCK_GROUP = 41010, GROUPIE = 41006;
 const NOBODY = 65534;
+// A key of the pid-keyed counter maps that no process can have (pid_max is at most 2^22).
+const NOPID = 0xfffffff0;
 
 // The test objects are built by `make test`; a plain `make` does not, so
 // whatever is missing is built here (the same make rules).
@@ -242,9 +244,9 @@ test('ownership: another session gets NO_SUCH_HANDLE and NOT_OWNED for what A ma
     const tries = [
       ['detach_link', { link_id: a.link }],
       ['unpin_object', { path: pin }],
-      ['map_update', { map_id: mapId, entries: [{ key: 4242, value: 1 }] }],
-      ['map_update', { pin_path: pin, entries: [{ key: 4242, value: 1 }] }],
-      ['map_delete', { map_id: mapId, keys: [4242] }],
+      ['map_update', { map_id: mapId, entries: [{ key: NOPID, value: 1 }] }],
+      ['map_update', { pin_path: pin, entries: [{ key: NOPID, value: 1 }] }],
+      ['map_delete', { map_id: mapId, keys: [NOPID] }],
       ['pin_object', { kind: 'map', id: mapId, path: `${w.pinDir}/b_counts` }],
       ['attach_program', { program_id: a.prog.count_tp, type: 'tracepoint', target: 'syscalls/sys_enter_getppid' }],
     ];
@@ -259,7 +261,7 @@ test('ownership: another session gets NO_SUCH_HANDLE and NOT_OWNED for what A ma
     assert.equal(existsSync(`${w.pinDir}/b_counts`), false, 'B pinned nothing');
     assert.deepEqual(bpftool('link show').filter((l) => l.prog_id === a.prog.count_tp).map((l) => l.id), [a.link],
       'B attached nothing to A\'s program');
-    assert.equal(counts(mapId).has(4242), false);
+    assert.equal(counts(mapId).has(NOPID), false);
     const p1 = trigger(['getppid', '3']);
     assert.equal(counts(mapId).get(p1), 3, "A's link still counts");
 
@@ -290,10 +292,10 @@ test('ownership: another session gets NO_SUCH_HANDLE and NOT_OWNED for what A ma
     // C (full+foreign): writes and deletes in A's map; handles stay per session
     assert.equal((await C.ok('info')).server.caller.allow_foreign, true);
     assert.equal((await fails(C, 'unload_program', { handle: a.handle })).code, 'NO_SUCH_HANDLE');
-    await C.ok('map_update', { map_id: mapId, entries: [{ key: 4242, value: 99 }] });
-    assert.equal(counts(mapId).get(4242), 99, 'bpftool reads what C wrote');
-    await C.ok('map_delete', { pin_path: pin, keys: [4242] });
-    assert.equal(counts(mapId).has(4242), false, 'bpftool: deleted');
+    await C.ok('map_update', { map_id: mapId, entries: [{ key: NOPID, value: 99 }] });
+    assert.equal(counts(mapId).get(NOPID), 99, 'bpftool reads what C wrote');
+    await C.ok('map_delete', { pin_path: pin, keys: [NOPID] });
+    assert.equal(counts(mapId).has(NOPID), false, 'bpftool: deleted');
     assert.equal(bpftool(`link show id ${a.link}`).prog_id, a.prog.count_tp, "A's link is still there");
     // ... and passes the ownership check for A's link: a tracepoint link is
     // one the kernel cannot force off its hook, and the error says so
