@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BIN, ROOT, ensureMounts } from '../lib/mcp.mjs';
 import {
-  Daemon, publicDir, until, listening, socketInodes, credsOf, connectAs, connectOnce, script, auditLines,
+  Daemon, publicDir, until, listening, socketInodes, credsOf, connectAs, connectOnce, script, auditLines, DIE_WITH_PARENT,
 } from '../lib/daemon.mjs';
 
 const UNITS = path.join(ROOT, 'docs/deploy/systemd');
@@ -238,7 +238,7 @@ test('under systemd-socket-activate the service serves the socket systemd made: 
   const caps = one(u.Service, 'CapabilityBoundingSet').split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
   const setpriv = ['setpriv', `--bounding-set=-all,${caps.join(',')}`, '--inh-caps=-all'];
   if (one(u.Service, 'NoNewPrivileges') === 'yes') setpriv.push('--no-new-privs');
-  const cmd = ['systemd-socket-activate', '-l', sock,
+  const cmd = [...DIE_WITH_PARENT, 'systemd-socket-activate', '-l', sock,
     'unshare', '-m', '--propagation', 'private', 'sh', '-c', sandboxScript(u), 'sh', BIN, groupFile, logs,
     ...setpriv, ...argv];
   const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });

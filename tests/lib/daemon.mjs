@@ -73,6 +73,10 @@ export function credsOf(pid) {
   return { uid: field('Uid')[0], gid: field('Gid')[0], groups: field('Groups') };
 }
 
+// A prefix that ends the command with SIGTERM when the test process dies
+// (prctl PR_SET_PDEATHSIG; kept across the exec).
+export const DIE_WITH_PARENT = ['setpriv', '--pdeathsig', 'SIGTERM'];
+
 const exitOf = (proc) => new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
 
 export class Daemon {
@@ -84,7 +88,8 @@ export class Daemon {
     d.pub = pub ?? publicDir();
     d.ownPub = !pub;
     d.socket = socket ?? path.join(d.pub.dir, 's.sock');
-    d.argv = [...wrap, d.pub.bin, 'serve', '--socket', d.socket, '--validate-output', ...args];
+    // SIGTERM (release and exit) if this process dies without stopping it
+    d.argv = [...DIE_WITH_PARENT, ...wrap, d.pub.bin, 'serve', '--socket', d.socket, '--validate-output', ...args];
     d.proc = spawn(d.argv[0], d.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     d.stdout = '';
     d.stderr = '';
