@@ -9,13 +9,17 @@
 // the audit file for what the daemon recorded.
 //
 // Needs root, bpffs, bpftool, setpriv, and the test objects `make test`
-// builds (build/bpf/attach_trace.bpf.o, build/test/tools/attach_trigger).
+// builds (build/bpf/attach_trace.bpf.o, bench_ring.bpf.o,
+// build/test/tools/attach_trigger; built here when missing).
+//
+// The tests at the end ("found bugs") fail until the daemon is fixed; each
+// says what was sent, what came back and what was expected.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, BUILD, sh, ensureMounts } from '../lib/mcp.mjs';
+import { BIN, ROOT, BUILD, ensureMounts } from '../lib/mcp.mjs';
 import { bpftool, counts, trigger, fails, linkExists, progExists, TRIGGER } from '../lib/kern.mjs';
 import {
   Daemon, publicDir, until, listening, socketInodes, credsOf, connectOnce, script, auditLines, isSocket,

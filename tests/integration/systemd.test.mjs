@@ -25,7 +25,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
+  chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync,
   statSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
