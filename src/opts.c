@@ -287,6 +287,12 @@ static int config_line(struct config *c, char *line, unsigned lineno, char *err)
 	if (*p == '=')
 		p += 1 + strspn(p + 1, " \t");
 	*end = 0;
+	/* a comment may follow a value after whitespace: "x = 1  # why" */
+	for (char *h = strchr(p, '#'); h; h = strchr(h + 1, '#'))
+		if (h == p || h[-1] == ' ' || h[-1] == '\t') {
+			*h = 0;
+			break;
+		}
 	size_t vlen = strlen(p);
 	while (vlen && (p[vlen - 1] == ' ' || p[vlen - 1] == '\t' || p[vlen - 1] == '\r'))
 		p[--vlen] = 0;

@@ -346,7 +346,7 @@ static void done(struct bio_task *t)
 	s->running = NULL;
 	if (c->pending) {
 		const char *stop = c->ref.cancelled ? "CANCELLED" : s->state == SESS_CLOSING ? "SHUTDOWN"
-							       : s->state == SESS_DRAINING && !s->file_input ? "EOF" : NULL;
+							       : s->state == SESS_DRAINING && !session__jobs_outlive_input(s) ? "EOF" : NULL;
 		if (stop) {
 			owned__journal_reset(s->objs);
 			audit(s, c, stop);
@@ -373,12 +373,27 @@ bool call__cancel(struct session *s, const char *id, size_t id_len)
 
 /* ---- starting a call (loop) ---------------------------------------------------------- */
 
+/* A call refused before it ran still gets its audit line (what a peer
+ * tried beyond its profile is what a shared server should record). */
+static void audit_refused(struct session *s, const struct mcp_req *r, const char *tool, const char *code)
+{
+	int args = jdoc__get(r->doc, r->params, "arguments");
+	struct audit_call ac = { .session = s->id, .who = &s->env.who, .objs = NULL, .tool = tool, .ok = false,
+				 .code = code, .duration_ns = now_ns() - r->t0_ns };
+	if (args >= 0) {
+		ac.args = r->doc->js + r->doc->t[args].start;
+		ac.args_len = (size_t)(r->doc->t[args].end - r->doc->t[args].start);
+	}
+	audit__call(&ac);
+}
+
 static const struct tool *lookup(struct session *s, const struct mcp_req *r, int name_tok)
 {
 	const struct jdoc *d = r->doc;
 	char name[LIMIT_TOOL_NAME_BYTES];
 	if (!jdoc__is_str(d, name_tok)) {
 		session__error(s, r, MCP_INVALID_PARAMS, "tools/call needs params.name (a string)", NULL, 0);
+		audit_refused(s, r, "", "NO_TOOL_NAME");
 		return NULL;
 	}
 	const struct tool *t = NULL;
@@ -391,6 +406,10 @@ static const struct tool *lookup(struct session *s, const struct mcp_req *r, int
 		snprintf(msg, sizeof(msg), "unknown tool '%.*s' (not in this server's %s profile; see tools/list)",
 			 n > 63 ? 63 : n, d->js + d->t[name_tok].start, config__profile_name(s->env.profile));
 		session__error(s, r, MCP_INVALID_PARAMS, msg, NULL, 0);
+		/* the name as sent, cut to what a tool name may be */
+		if (jdoc__str(d, name_tok, name, sizeof(name), NULL))
+			snprintf(name, sizeof(name), "%.*s", n > 63 ? 63 : n, d->js + d->t[name_tok].start);
+		audit_refused(s, r, name, t ? "TOOL_NOT_OFFERED" : "UNKNOWN_TOOL");
 		return NULL;
 	}
 	return t;
@@ -438,6 +457,7 @@ void call__start(struct session *s, const struct mcp_req *r)
 	int args = jdoc__get(d, r->params, "arguments");
 	if (args >= 0 && !jdoc__is_obj(d, args) && !jdoc__is_null(d, args)) {
 		session__error(s, r, MCP_INVALID_PARAMS, "params.arguments must be an object", NULL, 0);
+		audit_refused(s, r, t->name, "ARGUMENTS_NOT_OBJECT");
 		return;
 	}
 	struct call *c = copy_request(r);

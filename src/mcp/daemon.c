@@ -54,6 +54,35 @@ static int systemd_socket(void)
 	return fd;
 }
 
+/* Whether a listening socket is bound at path: /proc/net/unix lists it
+ * (flag __SO_ACCEPTCON) without disturbing its server; without /proc, a
+ * connect() tells (the server sees a connection come and go). */
+static bool listening_at(const char *path, const struct sockaddr_un *sa)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	if (!f) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = fd >= 0 && !connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+		if (fd >= 0)
+			close(fd);
+		return live;
+	}
+	char line[256 + sizeof(sa->sun_path)];
+	bool live = false;
+	size_t n = strlen(path);
+	while (!live && fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+		char *p = strchr(line, ':');
+		size_t len = strcspn(line, "\n");
+		line[len] = 0;
+		if (p && sscanf(p + 1, "%*x %*x %lx", &flags) == 1 && (flags & 0x10000) && len > n &&
+		    line[len - n - 1] == ' ' && !strcmp(line + len - n, path))
+			live = true;
+	}
+	fclose(f);
+	return live;
+}
+
 /* A socket file at path: -1 when another daemon answers there or it is
  * not a socket; stale ones are removed. */
 static int clear_path(const char *path, const struct sockaddr_un *sa)
@@ -63,11 +92,7 @@ static int clear_path(const char *path, const struct sockaddr_un *sa)
 		return errno == ENOENT ? 0 : (fprintf(stderr, "ebpf-mcp: %s: %s\n", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode))
 		return fprintf(stderr, "ebpf-mcp: %s exists and is not a socket; remove it or choose --socket\n", path), -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int live = fd >= 0 && !connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	if (fd >= 0)
-		close(fd);
-	if (live)
+	if (listening_at(path, sa))
 		return fprintf(stderr, "ebpf-mcp: another server answers on %s; stop it or choose --socket\n", path), -1;
 	return unlink(path) && errno != ENOENT ? (fprintf(stderr, "ebpf-mcp: %s: %s\n", path, strerror(errno)), -1) : 0;
 }

@@ -104,6 +104,7 @@ struct session {
 	uint64_t id;
 	int in_fd, out_fd;               /* equal for a socket */
 	bool own_fds;                    /* close them at the end */
+	bool socket;                     /* one descriptor both ways (the daemon's sessions) */
 	bool file_input;                 /* regular-file input (the CLI): jobs run to their end */
 	enum session_state state;
 	const char *end_reason;
@@ -159,6 +160,11 @@ void session__log(struct session *s, enum log_level lvl, const char *fmt, ...) _
 extern __thread struct session *session__current;
 /* --log-level: what goes to stderr. */
 extern enum log_level session__stderr_level;
+/* Whether calls running over time go on after the input ends: for the
+ * CLI's file and for a socket's half-close (`ebpf-mcp connect` passes its
+ * client's end of input on so, and still reads the replies); stdin's end
+ * on stdio means the client left. */
+bool session__jobs_outlive_input(const struct session *s);
 /* Fills the facts `info` shows. */
 void session__facts(const struct session *s, struct tool_facts *f);
 

@@ -72,6 +72,7 @@ struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own
 	}
 	struct loop_slot *sl = &srv->loop.slots[in_fd];
 	s->file_input = sl->always_ready;
+	s->socket = in_fd == out_fd;
 	s->next = srv->sessions;
 	if (s->next)
 		s->next->prev = s;
@@ -230,7 +231,15 @@ void session__facts(const struct session *s, struct tool_facts *f)
 
 /* ---- input --------------------------------------------------------------------- */
 
-static void read_input(struct session *s)
+bool session__jobs_outlive_input(const struct session *s)
+{
+	return s->file_input || s->socket;
+}
+
+/* events: what the loop saw. A socket's end of input with EPOLLHUP is a
+ * peer that closed both ways (gone: nothing more is answered); without it,
+ * a half-close (the peer still reads). */
+static void read_input(struct session *s, uint32_t events)
 {
 	ssize_t r;
 	do
@@ -238,6 +247,8 @@ static void read_input(struct session *s)
 	while (r < 0 && errno == EINTR);
 	if (r > 0)
 		s->req_end += (size_t)r;
+	else if (r == 0 && s->socket && (events & EPOLLHUP))
+		session__close(s, "the client went away");
 	else if (r == 0)
 		s->eof = true;
 	else if (errno != EAGAIN)
@@ -327,7 +338,7 @@ static void end_of_input(struct session *s)
 	s->req_start = s->req_end = s->scan = 0;
 	s->state = SESS_DRAINING;
 	s->end_reason = "eof";
-	if (!s->file_input)
+	if (!session__jobs_outlive_input(s))
 		job__cancel_all(s, "EOF");
 }
 
@@ -338,8 +349,11 @@ static void watch(struct session *s)
 	pthread_mutex_lock(&s->out_lock);
 	bool out = !s->out_broken && s->out_off < s->out_len;
 	pthread_mutex_unlock(&s->out_lock);
-	if (s->in_fd == s->out_fd) {
-		loop__mask(l, s->in_fd, (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0));
+	if (s->socket) {
+		/* half-closed: edge-triggered on RDHUP (long since seen), so the
+		 * peer's later full close (EPOLLHUP) still wakes us */
+		uint32_t gone = s->eof && s->state != SESS_CLOSING ? EPOLLET | EPOLLRDHUP : 0;
+		loop__mask(l, s->in_fd, (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0) | gone);
 	} else {
 		loop__mask(l, s->in_fd, in ? EPOLLIN : 0);
 		loop__mask(l, s->out_fd, out ? EPOLLOUT : 0);
@@ -477,6 +491,8 @@ static void on_io(void *data, int fd, uint32_t events)
 		session__flush(s);
 	if (fd == s->in_fd && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && s->state == SESS_OPEN && !s->eof &&
 	    s->req_end < s->req_cap)
-		read_input(s);
+		read_input(s, events);
+	else if (s->socket && s->eof && (events & (EPOLLHUP | EPOLLERR)))
+		session__close(s, "the client went away");
 	session__pump(s);
 }

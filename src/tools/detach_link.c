@@ -133,8 +133,7 @@ static int run_detach_link(struct tool_ctx *ctx)
 	if (!ctx->env->allow_foreign) {
 		close(lfd);
 		tool__fail(ctx, ERR_NOT_OWNED, "link %u was not created by this session; only links "
-			   "attach_program made here can be detached (start the server with --allow-foreign to detach "
-			   "others)", id);
+			   "attach_program made here can be detached (others' need " TOOL_FOREIGN_HINT ")", id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/link_id");
 		return -1;
 	}

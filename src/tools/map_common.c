@@ -152,7 +152,7 @@ int map_ref__may_write(struct tool_ctx *ctx, const struct map_ref *m)
 		return 0;
 	tool__fail(ctx, ERR_NOT_OWNED,
 		   "map %u (%s) was not created by this session; writing maps the session does not own needs "
-		   "--allow-foreign (for the daemon: a +foreign access rule) and the full profile", m->info.id, m->info.name);
+		   "the full profile and " TOOL_FOREIGN_HINT, m->info.id, m->info.name);
 	jw__kuint(&ctx->err->ctx, "map_id", m->info.id);
 	return -1;
 }

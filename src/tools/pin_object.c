@@ -81,7 +81,7 @@ static int open_object(struct tool_ctx *ctx, unsigned k, uint32_t id, bool *owne
 	if (!*owned && !ctx->env->allow_foreign) {
 		close(fd);
 		tool__fail(ctx, ERR_NOT_OWNED, "%s %u was not created by this session; only its own "
-			   "objects can be pinned (start the server with --allow-foreign to pin others)", kn, id);
+			   "objects can be pinned (others' need " TOOL_FOREIGN_HINT ")", kn, id);
 		jw__kstr(&ctx->err->ctx, "pointer", "/id");
 		return -1;
 	}

@@ -138,6 +138,9 @@ struct tool {
 	tool_fn run;
 };
 
+/* How a session gets to act on other sessions' objects, for NOT_OWNED. */
+#define TOOL_FOREIGN_HINT "--allow-foreign on stdio, a +foreign --access rule on the daemon"
+
 /* Whether env's session may see and call t (its profile, --allow-tools and
  * --deny-tools). */
 bool tool__allowed(const struct tool_env *env, const struct tool *t);

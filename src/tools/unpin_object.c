@@ -111,7 +111,7 @@ static int run_unpin_object(struct tool_ctx *ctx)
 		return tool__fail_errno(ctx, rc, "telling what '%s' holds (/proc/self/fd)", path);
 	if (!owned && !ctx->env->allow_foreign)
 		return fail(ctx, ERR_NOT_OWNED, "'%s' was not pinned by this session; only its own pins "
-			    "can be removed (another session's pins need --allow-foreign; for the daemon, a +foreign access rule)", path);
+			    "can be removed (others' need " TOOL_FOREIGN_HINT ")", path);
 	if (unlink(real))
 		return tool__fail_errno(ctx, -errno, "removing '%s'", real);
 	owned__remove_pin(ctx->objs, real);
