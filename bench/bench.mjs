@@ -19,14 +19,19 @@
 //    to the end (not parsed). Also shown: the same dump with read "iterate".
 // 4. ring buffer records delivered as JSON on stdout, stream_events against
 //    bpftrace: throughput and loss at 100k records/s (bench/ring.mjs).
+// 5. ping round trips while other sessions load, attach, run and cancel
+//    tracers: the daemon with 1, 4 and 16 of them, against a stdio server of
+//    the release before the daemon doing the same in its one session
+//    (bench/ping.mjs).
 //
-// Arguments pick sections (default: all): startup, map_dump, btf, ring;
+// Arguments pick sections (default: all): startup, map_dump, btf, ring, ping;
 // e.g. `bench/run.sh ring`.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ringBench } from './ring.mjs';
+import { pingBench } from './ping.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAP_FILL = path.join(ROOT, 'build/test/tools/map_fill');
@@ -37,7 +42,7 @@ const NODE_SERVER = path.join(ROOT, 'bench/node-server.mjs');
 const RUNS = Number(process.env.BENCH_RUNS || 30);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS || 10);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS || 30);
-const SECTIONS = ['startup', 'map_dump', 'btf', 'ring'];
+const SECTIONS = ['startup', 'map_dump', 'btf', 'ring', 'ping'];
 const ONLY = process.argv.slice(2);
 for (const s of ONLY)
   if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
@@ -308,6 +313,7 @@ async function main() {
   if (want('map_dump') && tools.includes('map_dump')) await mapDumpBench();
   if (want('btf')) await btfBench(tools);
   if (want('ring') && tools.includes('stream_events')) await ringBench();
+  if (want('ping')) await pingBench();
 }
 
 await main();

@@ -3,8 +3,10 @@
 # bin/ebpf-mcp against a minimal Node server on the official SDK, and
 # map_dump of a 1M-entry map against bpftool, get_btf_types cold/warm when
 # the build has it, and ring buffer records as JSON (stream_events) against
-# Debian's bpftrace, installed here if missing. Arguments pick sections
-# (startup map_dump btf ring; default all). See bench/bench.mjs.
+# Debian's bpftrace, installed here if missing, and ping latency while other
+# sessions churn against the release before the daemon (built here once).
+# Arguments pick sections (startup map_dump btf ring ping; default all). See
+# bench/bench.mjs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ -x bin/ebpf-mcp ]] || { echo "bench: build bin/ebpf-mcp first (make)" >&2; exit 1; }
@@ -15,5 +17,14 @@ if [[ $# -eq 0 || " $* " == *" ring "* ]] && ! command -v bpftrace >/dev/null; t
 	echo "bench: installing Debian's bpftrace for the ring buffer comparison" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q bpftrace >&2 ||
 		echo "bench: bpftrace could not be installed; the ring buffer rows will have ebpf-mcp only" >&2
+fi
+# The ping section's reference: the release before the daemon (one session
+# on stdio, every kernel call on its loop), built once from its commit.
+baseline=build/bench/baseline
+if [[ $# -eq 0 || " $* " == *" ping "* ]] && [[ ! -x $baseline/bin/ebpf-mcp ]]; then
+	echo "bench: building the release before the daemon ($(cut -c1-12 bench/baseline.commit)) for the ping reference" >&2
+	rm -rf "$baseline" && mkdir -p "$baseline"
+	git archive "$(cat bench/baseline.commit)" | tar -x -C "$baseline"
+	make -C "$baseline" bin/ebpf-mcp >&2
 fi
 exec node bench/bench.mjs "$@"
