@@ -65,14 +65,22 @@ class Peer {
 }
 
 // One round of churn: load, attach, a tracer started and cancelled, detach, unload.
+const DBG = process.env.BENCH_DEBUG ? (...a) => console.error(...a) : () => {};
 async function churnOnce(p, k) {
+  DBG('churn', k, 'load');
   const o = await p.call('load_program', { path: path.join(OBJ_DIR, 'attach_trace.bpf.o') });
   const prog = o.programs.find((x) => x.name === 'count_raw');
   const l = await p.call('attach_program', { program_id: prog.id, type: 'raw_tracepoint', target: 'sys_enter' });
   const token = `churn-${k}-${p.next}`;
   const id = p.next++;
+  let early = null;   /* a reply before any progress: the tracer did not start */
+  p.pending.set(id, (m) => { early = m; });
   p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'trace_open', arguments: { duration_ms: 20000 }, _meta: { progressToken: token } } });
-  while (!p.progress.has(token)) await sleep(2);
+  DBG('churn', k, 'wait progress', token);
+  while (!p.progress.has(token) && !early) await sleep(2);
+  if (early) throw new Error(`trace_open did not start: ${JSON.stringify(early).slice(0, 400)}`);
+  p.pending.delete(id);
+  DBG('churn', k, 'cancel');
   p.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } });
   await p.call('detach_link', { link_id: l.link_id });
   await p.call('unload_program', { handle: o.handle });

@@ -19,7 +19,7 @@
 	X(JSON_DEPTH,       "json_depth",       64,           4,          1024,         "nesting of arrays/objects in a request") \
 	X(RESPONSE_BYTES,   "response_bytes",   4 * MIB,      64 * KIB,   64 * MIB,     "one reply line; a bigger result is an error, never cut") \
 	X(SCRATCH_BYTES,    "scratch_bytes",    4 * MIB,      64 * KIB,   64 * MIB,     "per-request working memory, reset after each request") \
-	X(HEAP_BYTES,       "heap_bytes",       48 * MIB,     1 * MIB,    1024 * MIB,   "malloc heap incl. libbpf/libelf (vmlinux BTF needs ~12 MiB)") \
+	X(HEAP_BYTES,       "heap_bytes",       128 * MIB,    1 * MIB,    1024 * MIB,   "malloc heap incl. libbpf/libelf: a CO-RE load parses vmlinux BTF (~12 MiB) on each of the workers at once") \
 	X(LIST_ITEMS,       "list_items",       1000,         1,          100000,       "items one list call may return (its `limit` maximum)") \
 	X(SCAN_ITEMS,       "scan_items",       2000000,      1000,       50000000,     "entries one call may walk (kallsyms, BTF types, tracefs)") \
 	X(STRING_BYTES,     "string_bytes",     4096,         64,         65536,        "one string argument after unescaping") \

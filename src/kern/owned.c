@@ -236,6 +236,7 @@ int owned__disown(struct owned *o, enum obj_kind k, uint32_t id)
 	unsigned at = lower_bound(s, id);
 	if (at == s->n || s->ids[at] != id)
 		return -ENOENT;
+	ASSERT(s->n <= s->cap && at < s->n);
 	memmove(&s->ids[at], &s->ids[at + 1], (s->n - at - 1) * sizeof(s->ids[0]));
 	s->n--;
 	total_add(k, -1);
@@ -361,6 +362,7 @@ static void tc_detach(const struct owned_tc *tc, uint32_t prog_id)
 /* Closes link i and removes it from the table (the last one moves in). */
 static void drop_link(struct owned *o, unsigned i)
 {
+	ASSERT(i < o->n_links);
 	struct held_link *l = &o->links[i];
 	if (l->kind == HELD_LIBBPF)
 		bpf_link__destroy(l->link);

@@ -5,6 +5,7 @@
 
 #include "mcp.h"
 
+#include "../assert.h"
 #include "../core/clock.h"
 #include "../json/schema.h"
 
@@ -137,6 +138,7 @@ static void m_tools_list(struct session *s, const struct mcp_req *r)
 	unsigned i = start, shown = 0;
 	for (; i < tool_count && shown < limits[LIM_TOOLS_PAGE]; i++) {
 		const struct tool *t = tool_table[i];
+		ASSERT(t->schema < SCHEMA__COUNT);
 		if (!tool__allowed(&s->env, t))
 			continue;
 		const struct sch_tool *st = &sch_tools[t->schema];

@@ -327,6 +327,7 @@ static void compact(struct session *s)
  * a newline still counts (tolerant framing), then the session drains. */
 static void end_of_input(struct session *s)
 {
+	ASSERT(s->eof && s->state == SESS_OPEN && !s->running);
 	if (s->req_end > s->req_start && !s->discarding) {
 		size_t len = s->req_end - s->req_start;
 		char *line = s->req + s->req_start;
@@ -403,6 +404,7 @@ static void release_done(struct bio_task *t)
 static void finish(struct session *s)
 {
 	struct server *srv = s->srv;
+	ASSERT(s->state != SESS_OPEN && !s->running && !s->n_jobs && !job__busy(s));
 	struct release *r = malloc(sizeof(*r));
 	loop__unwatch(&srv->loop, s->in_fd);
 	if (s->out_fd != s->in_fd)
@@ -451,6 +453,7 @@ static bool maybe_end(struct session *s)
 
 void session__close(struct session *s, const char *why)
 {
+	ASSERT(s->state == SESS_OPEN || s->state == SESS_DRAINING || s->state == SESS_CLOSING);
 	if (s->state == SESS_CLOSING)
 		return;
 	s->state = SESS_CLOSING;

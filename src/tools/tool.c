@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "../assert.h"
 #include "../core/clock.h"
 #include "../json/schema.h"
 #include "../kern/owned.h"
@@ -173,6 +174,7 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 bool tool__allowed(const struct tool_env *env, const struct tool *t)
 {
 	const struct config *c = env->cfg;
+	ASSERT(t->schema < SCHEMA__COUNT);
 	if (sch_tools[t->schema].profile > env->profile)
 		return false;
 	for (unsigned k = 0; k < c->n_deny; k++)

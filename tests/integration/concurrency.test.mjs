@@ -3,15 +3,13 @@
 // daemon itself. The witness for what is left in the kernel is bpftool;
 // latencies are bounded with a margin (a ping is answered in about a
 // millisecond; the bounds are 50 ms, where a blocked loop takes 100s).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Server, BIN, BUILD, sh, ensureMounts } from '../lib/mcp.mjs';
+import { BUILD, sh, ensureMounts } from '../lib/mcp.mjs';
 import { bpftool, sleep } from '../lib/kern.mjs';
+import { Daemon, until } from '../lib/daemon.mjs';
 
 ensureMounts();
 const OBJ_DIR = path.join(BUILD, 'bpf');
@@ -21,61 +19,26 @@ const PING_BOUND_MS = 50;
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'profile_cpu',
   'runq_latency', 'block_io_latency'];
 
-// ---- a daemon and its sessions --------------------------------------------------
+// ---- a daemon (root, full profile) and its sessions --------------------------------
 
-const dirs = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const startDaemon = (args = []) => Daemon.start(['--profile', 'full', '--object-dir', OBJ_DIR, ...args]);
 
-async function startDaemon(args = []) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ebpf-mcp-conc-'));
-  dirs.push(dir);
-  const sock = path.join(dir, 's.sock');
-  const proc = spawn(BIN, ['serve', '--socket', sock, '--validate-output', '--profile', 'full',
-    '--object-dir', OBJ_DIR, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const d = { proc, sock, dir, stderr: '' };
-  proc.stderr.on('data', (b) => { d.stderr += b; });
-  d.exited = new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
-  const deadline = Date.now() + 10000;
-  while (!existsSync(sock)) {
-    if (Date.now() > deadline) throw new Error(`no socket: ${d.stderr}`);
-    await sleep(10);
-  }
-  return d;
-}
-
-// A session over the daemon's socket, as a test-side Server.
+// A session over the daemon's socket from this process.
 async function open(d) {
-  const c = net.createConnection(d.sock);
-  await new Promise((res, rej) => { c.once('connect', res); c.once('error', rej); });
-  const exited = new Promise((res) => c.once('close', () => res({ code: 0 })));
-  const s = new Server([], { transport: { input: c, output: c, exited, end: () => c.end() } });
-  s.sock = c;
+  const s = d.raw();
+  await s.connected;
   await s.init();
   return s;
 }
 
 // A session through `ebpf-mcp connect` (a client process that can be killed).
 async function openConnect(d) {
-  const s = new Server(['connect', d.sock], { validate: false });
+  const s = d.as({ uid: 0 });
   await s.init();
   return s;
 }
 
-async function stopDaemon(d, sig = 'SIGTERM') {
-  d.proc.kill(sig);
-  return d.exited;
-}
-
-const progsNamed = (names) => bpftool('prog show').filter((p) => names.includes(p.name));
-
-// Polls until fn() is true (effects that complete on a worker after a reply).
-async function until(what, fn, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(20);
-  }
-}
+const stopDaemon = (d, sig = 'SIGTERM') => d.stop(sig);
 
 // Milliseconds from sending a ping to its reply.
 async function pingMs(s) {
@@ -221,14 +184,14 @@ test('a client killed mid-load_program and one killed mid-tracer leave nothing b
     const c1 = await openConnect(d);
     c1.send({ jsonrpc: '2.0', id: 'load', method: 'tools/call', params: { name: 'load_program', arguments: { path: obj('load_slow') } } });
     await sleep(100);
-    c1.proc.kill('SIGKILL');
+    c1.child.kill('SIGKILL');
     // mid-tracer: attached, reporting progress, then killed
     const c2 = await openConnect(d);
     c2.send({ jsonrpc: '2.0', id: 'tr', method: 'tools/call', params: { name: 'trace_open', arguments: { duration_ms: 20000 }, _meta: { progressToken: 'p' } } });
     await running(c2, 'p');
     const tracerProgs = bpftool('prog show').filter((p) => !before.has(p.id) && /^trace_open/.test(p.name)).map((p) => p.id);
     assert.ok(tracerProgs.length > 0, 'trace_open is attached');
-    c2.proc.kill('SIGKILL');
+    c2.child.kill('SIGKILL');
     // the other session is served meanwhile
     assert.ok(await pingMs(keep) < PING_BOUND_MS);
     await until('the killed clients\' programs are gone', () => {
@@ -281,7 +244,7 @@ for (const sig of ['SIGTERM', 'SIGKILL']) {
       // the pinned map outlives the daemon
       const kept = bpftool(`map show pinned ${pinDir}/kept`);
       assert.equal(kept.id, pinned.id);
-      if (sig === 'SIGTERM') assert.ok(!existsSync(d.sock), 'the socket file is removed');
+      if (sig === 'SIGTERM') assert.ok(!existsSync(d.socket), 'the socket file is removed');
     } finally {
       sh(`rm -rf ${pinDir}`);
     }
