@@ -70,6 +70,9 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(NO_SUCH_PIN,              VALIDATION, true,  "nothing is pinned at that path") \
 	X(NO_SUCH_PROCESS,          VALIDATION, true,  "no process with that pid exists") \
 	X(NO_SUCH_PROGRAM,          VALIDATION, true,  "no program with that id, or of that name in the object") \
+	X(NO_SUCH_RESOURCE,         VALIDATION, true,  "resources/read: no resource has that URI (resources/list, resources/templates/list)") \
+	X(NO_SUCH_ARGUMENT,         VALIDATION, true,  "completion/complete: the template or prompt has no argument of that name") \
+	X(NOT_OFFERED,              PERMISSION, false, "what was asked goes through a tool this server does not offer this caller") \
 	X(NO_SUCH_STRUCT,           VALIDATION, true,  "stream_events: no decodable struct of that name in the BTF it reads") \
 	X(NO_SUCH_SYMBOL,           VALIDATION, true,  "attach_program: the binary has no function symbol of that name") \
 	X(NO_SUCH_TRACEPOINT,       VALIDATION, true,  "the kernel has no tracepoint of that name") \

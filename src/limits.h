@@ -44,7 +44,9 @@
 	X(LINKS_TOTAL,      "links_total",      256,          1,          16384,        "attachments all sessions together may hold") \
 	X(MAP_MEMORY_BYTES_TOTAL, "map_memory_bytes_total", 1024 * MIB, 64 * KIB, 65536 * MIB, "map memory (as map_memory_bytes counts it) of all sessions together") \
 	X(SESSIONS,         "sessions",         64,           1,          4096,         "clients a daemon serves at once (serve); one more is told so and closed") \
-	X(WORKERS,          "workers",          4,            1,          32,           "threads that run tool calls and slow kernel work off the event loop")
+	X(WORKERS,          "workers",          4,            1,          32,           "threads that run tool calls and slow kernel work off the event loop") \
+	X(LEASE_MS,         "lease_ms",         300000,       1000,       86400000,     "idle time after which what a caller's modern-era (stateless) calls made is released, pins aside") \
+	X(WATCHES,          "watches",          16,           1,          256,          "resources one session may subscribe to (resources/subscribe, subscriptions/listen)")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

@@ -26,7 +26,9 @@
 struct call {
 	struct bio_task task;
 	struct session *s;
-	const struct tool *tool;
+	const struct tool *tool;       /* a tools/call, or NULL for fn */
+	call_fn fn;                    /* another request run on a worker (resources, completion) */
+	struct owner *owner;           /* a modern request's: its identity's objects, else the session's */
 	struct jdoc doc;               /* over the copy below */
 	struct mcp_req req;
 	int args;
@@ -139,6 +141,7 @@ static int build_result(struct worker *w, const struct mcp_req *r, const char *s
 	jw__key(&o, "structuredContent");
 	jw__raw(&o, sc, n);
 	jw__kbool(&o, "isError", is_error);
+	rpc__result_extras(&o, r->modern, MCP_TTL_NONE, false);
 	jw__obj_end(&o);
 	jw__obj_end(&o);
 	*len = o.len;
@@ -290,9 +293,9 @@ const struct tool_host call__host = { .defer = host_defer, .progress = host_prog
 
 /* ---- running a call ----------------------------------------------------------------- */
 
-static void audit(struct session *s, const struct call *c, const char *code)
+static void audit(struct session *s, const struct call *c, const struct owned *objs, const char *code)
 {
-	struct audit_call ac = { .session = s->id, .who = &s->env.who, .objs = s->objs, .tool = c->tool->name,
+	struct audit_call ac = { .session = s->id, .who = &s->env.who, .objs = objs, .tool = c->tool->name,
 				 .ok = !code, .code = code, .duration_ns = now_ns() - c->req.t0_ns };
 	if (c->args >= 0) {
 		ac.args = c->doc.js + c->doc.t[c->args].start;
@@ -301,41 +304,61 @@ static void audit(struct session *s, const struct call *c, const char *code)
 	audit__call(&ac);
 }
 
-static void run(struct bio_task *t, void *wd)
+/* A call's context on worker w: its session, registry, clocks, token. */
+static void call_ctx(struct call *c, struct worker *w, struct tool_ctx *ctx, struct jw *out, struct owned *objs)
 {
-	struct call *c = (struct call *)t;
-	struct worker *w = wd;
-	struct session *s = c->s;
-	struct jw out;
-	struct tool_ctx ctx;
-	session__current = s;
-	owned__journal_reset(s->objs);
-	call__ctx(&ctx, s, w, &out);
-	ctx.host_data = &c->ref;
-	ctx.facts = &c->facts;
-	ctx.doc = &c->doc, ctx.args = c->args, ctx.tool = c->tool;
-	ctx.deadline_ns = c->deadline_ns;
-	ctx.req_id = c->req.id, ctx.req_id_len = c->req.id_len, ctx.t0_ns = c->req.t0_ns;
-	ctx.progress_token = c->token, ctx.progress_token_len = c->token_len;
+	call__ctx(ctx, c->s, w, out);
+	ctx->objs = objs;
+	ctx->host_data = &c->ref;
+	ctx->facts = &c->facts;
+	ctx->doc = &c->doc, ctx->tool = c->tool;
+	ctx->deadline_ns = c->deadline_ns;
+	ctx->req_id = c->req.id, ctx->req_id_len = c->req.id_len, ctx->t0_ns = c->req.t0_ns;
+	ctx->progress_token = c->token, ctx->progress_token_len = c->token_len;
+}
 
+/* tools/call: the schema check, the handler, the answer (or a job). */
+static void run_tool(struct call *c, struct worker *w, struct tool_ctx *ctx, struct jw *out)
+{
 	static const char empty[] = "{}";
 	jsmntok_t etok[1] = { { .type = JSMN_OBJECT, .start = 0, .end = 2, .size = 0, .parent = -1 } };
 	struct jdoc ed = { .js = empty, .len = 2, .t = etok, .n = 1 };
 	struct sch_err se;
 	const struct jdoc *ad = c->args >= 0 ? &c->doc : &ed;   /* missing arguments validate as {} */
 	int rc;
+	ctx->args = c->args;
 	if (schema__validate_args(ad, c->args >= 0 ? c->args : 0, sch_tools[c->tool->schema].input,
 				  limits[LIM_STRING_BYTES], &se)) {
-		rc = tool__fail(&ctx, ERR_SCHEMA, "argument %s: %s",
-				se.pointer[0] ? se.pointer : "(root)", se.msg);
-		jw__kstr(&ctx.err->ctx, "pointer", se.pointer);
+		rc = tool__fail(ctx, ERR_SCHEMA, "argument %s: %s", se.pointer[0] ? se.pointer : "(root)", se.msg);
+		jw__kstr(&ctx->err->ctx, "pointer", se.pointer);
 	} else {
-		rc = c->tool->run(&ctx);
+		rc = c->tool->run(ctx);
 	}
-	if (!(rc == TOOL_PENDING && !ctx.err->set))
-		audit(s, c, call__answer(s, w, &c->req, &ctx, &out, rc));
+	if (!(rc == TOOL_PENDING && !ctx->err->set))
+		audit(c->s, c, ctx->objs, call__answer(c->s, w, &c->req, ctx, out, rc));
+}
+
+static void run(struct bio_task *t, void *wd)
+{
+	struct call *c = (struct call *)t;
+	struct worker *w = wd;
+	struct session *s = c->s;
+	struct owned *objs = c->owner ? owner__lock(c->owner) : s->objs;
+	struct jw out;
+	struct tool_ctx ctx;
+	session__current = s;
+	session__request_log = c->req.modern ? c->req.log_level : SESSION_LOG_LEGACY;
+	owned__journal_reset(objs);
+	call_ctx(c, w, &ctx, &out, objs);
+	if (c->fn)
+		c->fn(s, w, &c->req, &ctx);
+	else
+		run_tool(c, w, &ctx, &out);
 	arena__reset(&w->scratch);
+	if (c->owner)
+		owner__unlock(c->owner);
 	session__current = NULL;
+	session__request_log = SESSION_LOG_LEGACY;
 }
 
 static void done(struct bio_task *t)
@@ -348,16 +371,23 @@ static void done(struct bio_task *t)
 		const char *stop = c->ref.cancelled ? "CANCELLED" : s->state == SESS_CLOSING ? "SHUTDOWN"
 							       : s->state == SESS_DRAINING && !session__jobs_outlive_input(s) ? "EOF" : NULL;
 		if (stop) {
-			owned__journal_reset(s->objs);
-			audit(s, c, stop);
+			audit(s, c, NULL, stop);
 			job__release_later(s->srv, c->spec.ops, c->spec.st);
 		} else {
 			job__install(s, &c->spec, c->tool, &c->req, c->token, c->token_len, c->deadline_ns, c->doc.js,
 				     c->args >= 0 ? &c->doc.t[c->args] : NULL);
 		}
 	}
+	if (c->owner)
+		owner__leave(c->owner);
 	free(c);
 	session__pump(s);
+}
+
+void call__reply(struct session *s, struct worker *w, const struct mcp_req *r, size_t len)
+{
+	const struct host_ref *ref = &((struct call *)((char *)r - offsetof(struct call, req)))->ref;
+	send_unless(s, w, len, &ref->cancelled);
 }
 
 bool call__cancel(struct session *s, const char *id, size_t id_len)
@@ -448,6 +478,33 @@ static void progress_token(struct call *c)
 		c->token = NULL, c->token_len = 0;
 }
 
+/* A call for r made ready to run (the caller submits it): the request
+ * copied, a modern request's owner entered. NULL after answering why not. */
+static struct call *submit(struct session *s, const struct mcp_req *r, const struct tool *t, call_fn fn)
+{
+	struct call *c = copy_request(r);
+	struct owner *o = c && r->modern ? owner__enter(s->srv, &s->env.who) : NULL;
+	if (!c || (r->modern && !o)) {
+		free(c);
+		session__error(s, r, MCP_INTERNAL_ERROR, "no heap left to hold the request; raise --limit heap_bytes=N",
+			       "heap_bytes", limits[LIM_HEAP_BYTES]);
+		return NULL;
+	}
+	c->task = (struct bio_task){ .run = run, .done = done };
+	c->s = s, c->tool = t, c->fn = fn, c->owner = o;
+	c->ref.call = c;
+	c->deadline_ns = r->t0_ns + limits[LIM_CALL_MS] * NS_PER_MS;
+	progress_token(c);
+	session__facts(s, &c->facts);
+	if (r->modern)
+		c->facts.protocol = MCP_MODERN_VERSION;
+	c->facts.owner = o ? "identity" : "session";
+	c->facts.owner_id = o ? owner__id(o) : s->id;
+	c->facts.lease_ms = o ? limits[LIM_LEASE_MS] : 0;
+	s->running = c;
+	return c;
+}
+
 void call__start(struct session *s, const struct mcp_req *r)
 {
 	const struct jdoc *d = r->doc;
@@ -460,22 +517,19 @@ void call__start(struct session *s, const struct mcp_req *r)
 		audit_refused(s, r, t->name, "ARGUMENTS_NOT_OBJECT");
 		return;
 	}
-	struct call *c = copy_request(r);
-	if (!c) {
-		session__error(s, r, MCP_INTERNAL_ERROR, "no heap left to hold the request; raise --limit heap_bytes=N",
-			       "heap_bytes", limits[LIM_HEAP_BYTES]);
+	struct call *c = submit(s, r, t, NULL);
+	if (!c)
 		return;
-	}
 	s->n_tool_calls++;
-	c->task = (struct bio_task){ .run = run, .done = done };
-	c->s = s, c->tool = t;
-	c->ref.call = c;
 	c->args = args >= 0 && jdoc__is_obj(d, args) ? args : -1;
-	c->deadline_ns = r->t0_ns + limits[LIM_CALL_MS] * NS_PER_MS;
-	progress_token(c);
-	session__facts(s, &c->facts);
-	s->running = c;
 	bio__submit(&c->task);
+}
+
+void call__start_fn(struct session *s, const struct mcp_req *r, call_fn fn)
+{
+	struct call *c = submit(s, r, NULL, fn);
+	if (c)
+		bio__submit(&c->task);
 }
 
 void call__set_validate(bool on)

@@ -45,6 +45,8 @@ struct job {
 	int fds[JOB_MAX_FDS];
 	unsigned n_fds;
 	uint64_t t0_ns, end_ns, deadline_ns, tick_ns;
+	bool modern;                      /* the request's era (its reply's shape) */
+	int log_level;                    /* the request's log level (modern) */
 	struct loop_timer timer;
 	bool busy;                        /* a step is on a worker */
 	bool more;                        /* an event came during the step */
@@ -129,6 +131,7 @@ static void step_run(struct bio_task *t, void *wd)
 	struct jw out;
 	struct tool_ctx ctx;
 	session__current = s;
+	session__request_log = j->modern ? j->log_level : SESSION_LOG_LEGACY;
 	call__ctx(&ctx, s, w, &out);
 	ctx.host_data = &j->ref;
 	ctx.is_job = true, ctx.tool = j->tool, ctx.deadline_ns = j->deadline_ns, ctx.t0_ns = j->t0_ns;
@@ -151,12 +154,13 @@ static void step_run(struct bio_task *t, void *wd)
 			tool__fail(&ctx, ERR_INTERNAL, "%s failed without a reason", j->tool->name);
 	}
 	if (answer) {
-		struct mcp_req r = { .params = -1, .id = j->id, .id_len = j->id_len, .t0_ns = j->t0_ns };
+		struct mcp_req r = { .params = -1, .id = j->id, .id_len = j->id_len, .t0_ns = j->t0_ns, .modern = j->modern };
 		audit_end(j, call__answer(s, w, &r, &ctx, &out, rc < 0 ? -1 : 0));
 		j->ended = true;
 	}
 	arena__reset(&w->scratch);
 	session__current = NULL;
+	session__request_log = SESSION_LOG_LEGACY;
 }
 
 static void arm(struct job *j);
@@ -273,7 +277,7 @@ void job__install(struct session *s, const struct job_spec *spec, const struct t
 	if (j) {
 		*j = (struct job){ .s = s, .slot = slot, .tool = t, .ops = spec->ops, .st = spec->st, .id_len = r->id_len,
 				   .token_len = token_len, .n_fds = spec->n_fds, .t0_ns = r->t0_ns,
-				   .deadline_ns = deadline_ns };
+				   .deadline_ns = deadline_ns, .modern = r->modern, .log_level = r->log_level };
 		memcpy(j->id, r->id, r->id_len);
 		memcpy(j->token, token, token_len);
 		memcpy(j->fds, spec->fds, spec->n_fds * sizeof(int));

@@ -31,7 +31,21 @@ enum {
 	MCP_INVALID_PARAMS = -32602,
 	MCP_INTERNAL_ERROR = -32603,
 	MCP_ACCESS_DENIED = -32003,      /* the daemon refuses this peer (no access rule, sessions cap) */
+	MCP_UNSUPPORTED_VERSION = -32022, /* 2026-07-28: a request's protocol version the server does not speak */
 };
+
+/* The protocol eras (MCP 2026-07-28, "Versioning"): a request whose _meta
+ * names io.modelcontextprotocol/protocolVersion is modern (stateless: no
+ * initialize, its own log level, resultType and serverInfo on its result);
+ * any other is legacy (the initialize handshake of 2025-11-25 and older). */
+#define MCP_MODERN_VERSION "2026-07-28"
+#define MCP_META_VERSION   "io.modelcontextprotocol/protocolVersion"
+#define MCP_META_LOG_LEVEL "io.modelcontextprotocol/logLevel"
+#define MCP_META_CLIENT    "io.modelcontextprotocol/clientInfo"
+#define MCP_META_SERVER    "io.modelcontextprotocol/serverInfo"
+#define MCP_META_SUB_ID    "io.modelcontextprotocol/subscriptionId"
+#define MCP_TTL_NONE       (-1)       /* a result that is not cacheable */
+#define MCP_TTL_STATIC_MS  3600000    /* what does not change while the server runs (tools, prompts, templates) */
 
 #define SESSION_OUT_SOFT  (256 * 1024)  /* pending output over which a session reads and starts nothing
 					   more and drops notifications (a client that does not read) */
@@ -48,6 +62,8 @@ struct mcp_req {
 	const char *id;             /* raw JSON of the id; NULL for a notification */
 	size_t id_len;
 	uint64_t t0_ns;
+	bool modern;                /* 2026-07-28, per request */
+	int log_level;              /* modern: _meta logLevel, or -1 (no notifications/message) */
 };
 
 struct session;
@@ -79,6 +95,10 @@ struct server {
 	bool stopping;
 	const char *stop_reason;
 	bool stop_when_idle;             /* stdio: the last session's end ends the loop */
+	/* modern-era owners (owner.c) */
+	struct owner *owners;
+	unsigned n_owners;
+	struct loop_timer lease_timer;
 };
 
 /* A worker thread's buffers: a call or job step writes its result here. */
@@ -131,6 +151,7 @@ struct session {
 	struct job *jobs[JOB_SLOTS];
 	unsigned n_jobs;                 /* atomic: a worker's defer reads it */
 	struct owned *objs;
+	struct watchset *watches;        /* subscriptions (surface.c), made on first use */
 	bool releasing;
 	/* counters (info) */
 	uint64_t n_requests, n_errors, n_tool_calls, started_ns;
@@ -158,6 +179,11 @@ void session__close(struct session *s, const char *why);
 void session__log(struct session *s, enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The session a worker is running work for (libbpf's messages go there). */
 extern __thread struct session *session__current;
+/* The log level of the request being handled on this thread: SESSION_LOG_LEGACY
+ * (the session's, set by logging/setLevel), -1 (none: a modern request that
+ * named no level), or the level a modern request asked for. */
+#define SESSION_LOG_LEGACY (-2)
+extern __thread int session__request_log;
 /* --log-level: what goes to stderr. */
 extern enum log_level session__stderr_level;
 /* Whether calls running over time go on after the input ends: for the
@@ -173,12 +199,19 @@ void session__error(struct session *s, const struct mcp_req *r, int code, const 
 		    uint64_t limit_value);
 void session__result_begin(struct session *s, struct jw *w, const struct mcp_req *r);
 void session__result_end(struct session *s, struct jw *w, const struct mcp_req *r);
+/* Closes a result object begun after session__result_begin (a modern
+ * request's gets resultType, serverInfo and, ttl_ms >= 0, ttlMs and
+ * cacheScope), then sends. */
+void session__result_close(struct session *s, struct jw *w, const struct mcp_req *r, int64_t ttl_ms, bool public_scope);
 
 /* ---- rpc.c: JSON-RPC text, no I/O ---------------------------------------------- */
 
 void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const char *msg, const char *limit_name,
 		uint64_t limit_value);
 void rpc__result_begin(struct jw *w, const char *id, size_t id_len);
+/* A modern result's members: resultType, _meta.serverInfo, and (ttl_ms >= 0)
+ * ttlMs and cacheScope. Nothing for a legacy one. */
+void rpc__result_extras(struct jw *w, bool modern, int64_t ttl_ms, bool public_scope);
 /* The raw JSON of token tok (strings with their quotes). */
 void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n);
 
@@ -188,9 +221,36 @@ void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n);
  * cancellations are taken (scan_only): true when the line was one. */
 bool methods__line(struct session *s, char *line, size_t len, bool scan_only);
 
+/* ---- surface.c: resources, prompts, completion, subscriptions ------------------------ */
+
+void surface__resources_list(struct session *s, const struct mcp_req *r);
+void surface__templates_list(struct session *s, const struct mcp_req *r);
+void surface__resources_read(struct session *s, const struct mcp_req *r);
+void surface__subscribe(struct session *s, const struct mcp_req *r);
+void surface__unsubscribe(struct session *s, const struct mcp_req *r);
+void surface__listen(struct session *s, const struct mcp_req *r);
+void surface__prompts_list(struct session *s, const struct mcp_req *r);
+void surface__prompts_get(struct session *s, const struct mcp_req *r);
+void surface__complete(struct session *s, const struct mcp_req *r);
+/* notifications/cancelled for a subscriptions/listen: it ends, no reply. */
+bool surface__cancel(struct session *s, const char *id, size_t id_len);
+/* The session ends (graceful: the server stops): each listen gets its
+ * closing result. */
+void surface__end(struct session *s, bool graceful);
+/* A poll of its subscriptions is on a worker (the session must wait). */
+bool surface__busy(const struct session *s);
+
 /* ---- call.c: tools/call on a worker ----------------------------------------------- */
 
 void call__start(struct session *s, const struct mcp_req *r);
+/* Work a request other than tools/call does on a worker (resources,
+ * completion): fn builds the whole reply line in w->resp and sends it with
+ * call__reply (or answers with an error the same way). ctx has the
+ * session's or the caller's registry, the worker's buffers and the facts. */
+typedef void (*call_fn)(struct session *s, struct worker *w, const struct mcp_req *r, struct tool_ctx *ctx);
+void call__start_fn(struct session *s, const struct mcp_req *r, call_fn fn);
+/* Sends w->resp[0..len) as r's reply, unless r was cancelled. */
+void call__reply(struct session *s, struct worker *w, const struct mcp_req *r, size_t len);
 /* notifications/cancelled for the running call: its reply is not sent. */
 bool call__cancel(struct session *s, const char *id, size_t id_len);
 void *call__worker_init(unsigned i);
@@ -227,6 +287,22 @@ unsigned job__busy(const struct session *s);
 /* Releases a job's state on a worker (a tracer's teardown takes hundreds of
  * milliseconds: never on the loop). */
 void job__release_later(struct server *srv, const struct job_ops *ops, void *st);
+
+/* ---- owner.c: what modern-era calls of one identity hold, under a lease ------------------ */
+
+struct owner;
+/* The caller's owner (made on first use), counted busy until owner__leave;
+ * NULL when out of memory. Loop thread. */
+struct owner *owner__enter(struct server *srv, const struct identity *who);
+/* A call of it has ended: its lease runs from now. Loop thread. */
+void owner__leave(struct owner *o);
+/* Its registry, for the duration of one call on a worker. */
+struct owned *owner__lock(struct owner *o);
+void owner__unlock(struct owner *o);
+uint64_t owner__id(const struct owner *o);
+/* The server stops: every owner not in a call is released now, the others
+ * when their call ends. */
+void owner__stop_all(struct server *srv);
 
 /* ---- server.c ------------------------------------------------------------------------ */
 

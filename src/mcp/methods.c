@@ -9,9 +9,19 @@
 #include "../core/clock.h"
 #include "../json/schema.h"
 
+/* Legacy revisions initialize accepts; the modern one is MCP_MODERN_VERSION. */
 static const char *const supported_versions[] = {
 	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
 };
+#define N_LEGACY (sizeof(supported_versions) / sizeof(supported_versions[0]))
+
+static const char instructions[] =
+	"Inspect and drive eBPF on this host. Start with `info` (kernel, BTF, mounts, capabilities, profile and "
+	"limits), then the list_* tools and get_btf_types to discover hooks and types, and inspect_state for what "
+	"is loaded. Resources name what is loaded now (bpf://prog/{id}, bpf://map/{id}, bpf://link/{id}), kernel "
+	"types (btf://vmlinux/{type}), tracepoint formats and this server's limits and policy; prompts are "
+	"investigation playbooks. Every answer comes from the running kernel; errors carry a category, a code "
+	"and a hint.";
 
 static void req_error(struct session *s, const struct mcp_req *r, int code, const char *msg)
 {
@@ -35,6 +45,57 @@ static const char *negotiate(const struct jdoc *d, int tok)
 	return MCP_LATEST_VERSION;   /* the client decides whether to go on */
 }
 
+static void write_capabilities(struct jw *w)
+{
+	jw__key(w, "capabilities");
+	jw__obj(w);
+	jw__key(w, "tools");
+	jw__obj(w);
+	jw__kbool(w, "listChanged", false);
+	jw__obj_end(w);
+	jw__key(w, "resources");
+	jw__obj(w);
+	jw__kbool(w, "subscribe", true);
+	jw__kbool(w, "listChanged", false);
+	jw__obj_end(w);
+	jw__key(w, "prompts");
+	jw__obj(w);
+	jw__kbool(w, "listChanged", false);
+	jw__obj_end(w);
+	jw__key(w, "completions");
+	jw__obj(w);
+	jw__obj_end(w);
+	jw__key(w, "logging");
+	jw__obj(w);
+	jw__obj_end(w);
+	jw__obj_end(w);
+}
+
+static void write_versions(struct jw *w)
+{
+	jw__arr(w);
+	jw__str(w, MCP_MODERN_VERSION);
+	for (unsigned k = 0; k < N_LEGACY; k++)
+		jw__str(w, supported_versions[k]);
+	jw__arr_end(w);
+}
+
+/* server/discover (2026-07-28): what initialize tells a legacy client, for
+ * any client, before or instead of anything else. */
+static void m_discover(struct session *s, const struct mcp_req *r)
+{
+	struct mcp_req mr = *r;
+	struct jw w;
+	mr.modern = true;   /* a modern method: its result has the modern shape */
+	session__result_begin(s, &w, &mr);
+	jw__obj(&w);
+	jw__key(&w, "supportedVersions");
+	write_versions(&w);
+	write_capabilities(&w);
+	jw__kstr(&w, "instructions", instructions);
+	session__result_close(s, &w, &mr, MCP_TTL_STATIC_MS, true);
+}
+
 static void m_initialize(struct session *s, const struct mcp_req *r)
 {
 	const struct jdoc *d = r->doc;
@@ -54,27 +115,14 @@ static void m_initialize(struct session *s, const struct mcp_req *r)
 	session__result_begin(s, &w, r);
 	jw__obj(&w);
 	jw__kstr(&w, "protocolVersion", v);
-	jw__key(&w, "capabilities");
-	jw__obj(&w);
-	jw__key(&w, "tools");
-	jw__obj(&w);
-	jw__kbool(&w, "listChanged", false);
-	jw__obj_end(&w);
-	jw__key(&w, "logging");
-	jw__obj(&w);
-	jw__obj_end(&w);
-	jw__obj_end(&w);
+	write_capabilities(&w);
 	jw__key(&w, "serverInfo");
 	jw__obj(&w);
 	jw__kstr(&w, "name", "ebpf-mcp");
 	jw__kstr(&w, "title", "eBPF for agents and operators");
 	jw__kstr(&w, "version", EBPF_MCP_VERSION);
 	jw__obj_end(&w);
-	jw__kstr(&w, "instructions",
-		 "Inspect and drive eBPF on this host. Start with `info` (kernel, BTF, mounts, "
-		 "capabilities, profile and limits), then the list_* tools and get_btf_types to "
-		 "discover hooks and types, and inspect_state for what is loaded. Every answer "
-		 "comes from the running kernel; errors carry a category, a code and a hint.");
+	jw__kstr(&w, "instructions", instructions);
 	jw__obj_end(&w);
 	s->initialized = true;
 	session__result_end(s, &w, r);
@@ -153,8 +201,8 @@ static void m_tools_list(struct session *s, const struct mcp_req *r)
 		snprintf(cur, sizeof(cur), "%u", i);
 		jw__kstr(&w, "nextCursor", cur);
 	}
-	jw__obj_end(&w);
-	session__result_end(s, &w, r);
+	/* the same list for the life of the process, per profile: private */
+	session__result_close(s, &w, r, MCP_TTL_STATIC_MS, false);
 }
 
 static void n_initialized(struct session *s, const struct mcp_req *r)
@@ -172,7 +220,7 @@ static bool cancel(struct session *s, const struct mcp_req *r, bool quiet)
 	const char *id;
 	size_t len;
 	rpc__raw(r->doc, rid, &id, &len);
-	if (call__cancel(s, id, len) || job__cancel(s, id, len, "CANCELLED"))
+	if (call__cancel(s, id, len) || job__cancel(s, id, len, "CANCELLED") || surface__cancel(s, id, len))
 		return true;
 	if (!quiet)
 		session__log(s, LOG_DEBUG, "cancel for %.*s: no such call running", (int)len, id);
@@ -186,20 +234,39 @@ static void n_cancelled(struct session *s, const struct mcp_req *r)
 	cancel(s, r, false);
 }
 
+enum {
+	M_NOTE = 1,       /* a notification: no id, no reply */
+	M_LEGACY = 2,     /* part of 2025-11-25 and older */
+	M_MODERN = 4,     /* part of 2026-07-28 */
+	M_BOTH = M_LEGACY | M_MODERN,
+};
+
 struct method {
 	const char *name;
 	void (*fn)(struct session *s, const struct mcp_req *r);
-	bool notification;    /* expects no id and gets no reply */
+	unsigned flags;
 };
 
+/* 2026-07-28 removed initialize, ping, logging/setLevel and
+ * resources/(un)subscribe (subscriptions/listen replaces it). */
 static const struct method methods[] = {
-	{ "initialize", m_initialize, false },
-	{ "ping", m_ping, false },
-	{ "tools/list", m_tools_list, false },
-	{ "tools/call", call__start, false },
-	{ "logging/setLevel", m_set_level, false },
-	{ "notifications/initialized", n_initialized, true },
-	{ "notifications/cancelled", n_cancelled, true },
+	{ "initialize", m_initialize, M_LEGACY },
+	{ "server/discover", m_discover, M_BOTH },
+	{ "ping", m_ping, M_LEGACY },
+	{ "tools/list", m_tools_list, M_BOTH },
+	{ "tools/call", call__start, M_BOTH },
+	{ "resources/list", surface__resources_list, M_BOTH },
+	{ "resources/templates/list", surface__templates_list, M_BOTH },
+	{ "resources/read", surface__resources_read, M_BOTH },
+	{ "resources/subscribe", surface__subscribe, M_LEGACY },
+	{ "resources/unsubscribe", surface__unsubscribe, M_LEGACY },
+	{ "subscriptions/listen", surface__listen, M_MODERN },
+	{ "prompts/list", surface__prompts_list, M_BOTH },
+	{ "prompts/get", surface__prompts_get, M_BOTH },
+	{ "completion/complete", surface__complete, M_BOTH },
+	{ "logging/setLevel", m_set_level, M_LEGACY },
+	{ "notifications/initialized", n_initialized, M_LEGACY | M_NOTE },
+	{ "notifications/cancelled", n_cancelled, M_BOTH | M_NOTE },
 };
 
 static const struct method *find_method(const struct jdoc *d, int tok)
@@ -208,6 +275,34 @@ static const struct method *find_method(const struct jdoc *d, int tok)
 		if (jdoc__str_eq(d, tok, methods[k].name))
 			return &methods[k];
 	return NULL;
+}
+
+/* -32022 with the versions spoken and the one asked for. */
+static void unsupported_version(struct session *s, const struct mcp_req *r, const struct jdoc *d, int pv)
+{
+	char asked[64];
+	struct jw w;
+	if (!jdoc__is_str(d, pv) || jdoc__str(d, pv, asked, sizeof(asked), NULL))
+		snprintf(asked, sizeof(asked), "%s", jdoc__is_str(d, pv) ? "(over 63 bytes)" : "(not a string)");
+	jw__init(&w, s->srv->resp, s->srv->resp_cap - 1);
+	jw__obj(&w);
+	jw__kstr(&w, "jsonrpc", "2.0");
+	jw__key(&w, "id");
+	jw__raw(&w, r->id, r->id_len);
+	jw__key(&w, "error");
+	jw__obj(&w);
+	jw__kint(&w, "code", MCP_UNSUPPORTED_VERSION);
+	jw__kstr(&w, "message", "Unsupported protocol version");
+	jw__key(&w, "data");
+	jw__obj(&w);
+	jw__key(&w, "supported");
+	write_versions(&w);
+	jw__kstr(&w, "requested", asked);
+	jw__obj_end(&w);
+	jw__obj_end(&w);
+	jw__obj_end(&w);
+	s->n_errors++;
+	session__send(s, s->srv->resp, w.len, false);
 }
 
 /* Text that is not JSON is -32700; JSON over a size cap is -32600 (the
@@ -283,6 +378,41 @@ static int check_envelope(struct session *s, const struct jdoc *d, struct mcp_re
 	return -1;
 }
 
+/* The request's era from params._meta: 0 (legacy, or modern at a version
+ * we speak: r->modern, r->log_level set), or -1 with -32022 answered. */
+static int era(struct session *s, const struct jdoc *d, struct mcp_req *r)
+{
+	int meta = r->params >= 0 ? jdoc__get(d, r->params, "_meta") : -1;
+	int pv = meta >= 0 && jdoc__is_obj(d, meta) ? jdoc__get(d, meta, MCP_META_VERSION) : -1;
+	r->log_level = -1;
+	if (pv < 0)
+		return 0;
+	if (!jdoc__str_eq(d, pv, MCP_MODERN_VERSION)) {
+		if (r->id && s)
+			unsupported_version(s, r, d, pv);
+		return -1;
+	}
+	r->modern = true;
+	r->log_level = level_of(d, jdoc__get(d, meta, MCP_META_LOG_LEVEL));
+	return 0;
+}
+
+/* A method not in the request's era: -32601, saying so. */
+static void wrong_era(struct session *s, const struct mcp_req *r, const struct method *m)
+{
+	char msg[256];
+	if (r->modern)
+		snprintf(msg, sizeof(msg), "method not found: %s is not part of MCP %s (%s)", m->name, MCP_MODERN_VERSION,
+			 !strcmp(m->name, "initialize") ? "it is stateless: no handshake; see server/discover"
+			 : !strncmp(m->name, "resources/", 10) ? "use subscriptions/listen"
+			 : !strcmp(m->name, "logging/setLevel") ? "name the level in each request's _meta"
+								   : "removed in that revision");
+	else
+		snprintf(msg, sizeof(msg), "method not found: %s is part of MCP %s only: name that version in the "
+			 "request's _meta (%s)", m->name, MCP_MODERN_VERSION, MCP_META_VERSION);
+	req_error(s, r, MCP_METHOD_NOT_FOUND, msg);
+}
+
 bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 {
 	struct jdoc d;
@@ -303,6 +433,8 @@ bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 		return false;
 	}
 	int mt = check_envelope(s, &d, &r, scan_only);
+	if (mt >= 0 && era(scan_only ? NULL : s, &d, &r))
+		mt = -1;
 	const struct method *m = mt >= 0 ? find_method(&d, mt) : NULL;
 	if (scan_only) {
 		/* taken early only when it stops something; otherwise it waits
@@ -316,18 +448,21 @@ bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 	s->n_requests++;
 	if (mt < 0)
 		return false;
+	unsigned want = r.modern ? M_MODERN : M_LEGACY;
+	session__request_log = r.modern ? r.log_level : SESSION_LOG_LEGACY;
 	if (!r.id) {
-		if (m && m->notification)
+		if (m && (m->flags & M_NOTE) && (m->flags & want))
 			m->fn(s, &r);
-		return false;          /* notifications are never answered */
-	}
-	if (!m || m->notification) {
+	} else if (!m || (m->flags & M_NOTE)) {
 		char msg[160];
 		int n = d.t[mt].end - d.t[mt].start;
 		snprintf(msg, sizeof(msg), "method not found: %.*s", n > 100 ? 100 : n, d.js + d.t[mt].start);
 		req_error(s, &r, MCP_METHOD_NOT_FOUND, msg);
-		return false;
+	} else if (!(m->flags & want) && m->fn != m_discover) {
+		wrong_era(s, &r, m);
+	} else {
+		m->fn(s, &r);
 	}
-	m->fn(s, &r);
+	session__request_log = SESSION_LOG_LEGACY;
 	return false;
 }

@@ -35,6 +35,25 @@ void rpc__result_begin(struct jw *w, const char *id, size_t id_len)
 	jw__key(w, "result");
 }
 
+void rpc__result_extras(struct jw *w, bool modern, int64_t ttl_ms, bool public_scope)
+{
+	if (!modern)
+		return;
+	jw__kstr(w, "resultType", "complete");
+	jw__key(w, "_meta");
+	jw__obj(w);
+	jw__key(w, MCP_META_SERVER);
+	jw__obj(w);
+	jw__kstr(w, "name", "ebpf-mcp");
+	jw__kstr(w, "version", EBPF_MCP_VERSION);
+	jw__obj_end(w);
+	jw__obj_end(w);
+	if (ttl_ms >= 0) {
+		jw__kint(w, "ttlMs", ttl_ms);
+		jw__kstr(w, "cacheScope", public_scope ? "public" : "private");
+	}
+}
+
 void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n)
 {
 	bool str = jdoc__is_str(d, tok);

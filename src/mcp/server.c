@@ -113,14 +113,17 @@ void server__fini(struct server *srv)
 
 void server__maybe_stop(struct server *srv)
 {
-	if (srv->stopping && !srv->n_sessions && !bio__in_flight())
+	if (srv->stopping && !srv->n_sessions && !srv->n_owners && !bio__in_flight())
 		loop__stop(&srv->loop);
 }
 
 void server__session_gone(struct server *srv)
 {
-	if (srv->stop_when_idle && !srv->n_sessions)
+	if (srv->stop_when_idle && !srv->n_sessions && !srv->stopping) {
+		/* stdio's client has gone: what its modern calls made goes too */
 		srv->stopping = true;
+		owner__stop_all(srv);
+	}
 	server__maybe_stop(srv);
 }
 
@@ -131,9 +134,12 @@ void server__stop(struct server *srv, const char *why)
 	server__stop_listening(srv);
 	for (struct session *s = srv->sessions, *next; s; s = next) {
 		next = s->next;
+		surface__end(s, true);   /* each open subscriptions/listen gets its closing reply */
+		session__flush(s);
 		session__close(s, why);
 		session__pump(s);   /* ends it now when nothing of it is on a worker */
 	}
+	owner__stop_all(srv);
 	server__maybe_stop(srv);
 }
 

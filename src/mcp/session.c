@@ -26,6 +26,7 @@
 #include "../sys/audit.h"
 
 __thread struct session *session__current;
+__thread int session__request_log = SESSION_LOG_LEGACY;
 enum log_level session__stderr_level = LOG_WARNING;
 
 static void *map_buf(size_t n)
@@ -179,6 +180,13 @@ void session__result_begin(struct session *s, struct jw *w, const struct mcp_req
 	rpc__result_begin(w, r->id, r->id_len);
 }
 
+void session__result_close(struct session *s, struct jw *w, const struct mcp_req *r, int64_t ttl_ms, bool public_scope)
+{
+	rpc__result_extras(w, r->modern, ttl_ms, public_scope);
+	jw__obj_end(w);
+	session__result_end(s, w, r);
+}
+
 void session__result_end(struct session *s, struct jw *w, const struct mcp_req *r)
 {
 	jw__obj_end(w);
@@ -198,7 +206,14 @@ void session__log(struct session *s, enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (lvl >= session__stderr_level)
 		dprintf(STDERR_FILENO, "ebpf-mcp: %s: %s\n", config__level_name(lvl), msg);
-	if (!s || !s->initialized || (int)lvl < __atomic_load_n(&s->log_level, __ATOMIC_RELAXED))
+	/* a legacy session logs from logging/setLevel on, at its level; a modern
+	 * request only when it named a level itself */
+	int want = session__request_log;
+	if (!s || (want == SESSION_LOG_LEGACY && !s->initialized))
+		return;
+	if (want == SESSION_LOG_LEGACY)
+		want = __atomic_load_n(&s->log_level, __ATOMIC_RELAXED);
+	if (want < 0 || (int)lvl < want)
 		return;
 	char line[LIMIT_ERROR_MSG_BYTES * 4];
 	struct jw w;
@@ -404,7 +419,8 @@ static void release_done(struct bio_task *t)
 static void finish(struct session *s)
 {
 	struct server *srv = s->srv;
-	ASSERT(s->state != SESS_OPEN && !s->running && !s->n_jobs && !job__busy(s));
+	ASSERT(s->state != SESS_OPEN && !s->running && !s->n_jobs && !job__busy(s) && !surface__busy(s));
+	surface__end(s, false);
 	struct release *r = malloc(sizeof(*r));
 	loop__unwatch(&srv->loop, s->in_fd);
 	if (s->out_fd != s->in_fd)
@@ -439,7 +455,7 @@ static void finish(struct session *s)
 
 static bool maybe_end(struct session *s)
 {
-	if (s->state == SESS_OPEN || s->running || job__busy(s))
+	if (s->state == SESS_OPEN || s->running || job__busy(s) || surface__busy(s))
 		return false;
 	if (s->state == SESS_DRAINING && (s->n_jobs || out_pending(s)))
 		return false;   /* jobs run to their end (file input); replies go out */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "../kern/bpffs.h"
 #include "../kern/objinfo.h"
@@ -263,7 +264,59 @@ static unsigned parse_kinds(struct tool_ctx *ctx)
 	return mask;
 }
 
-static void write_session(struct jw *w, const struct owned *objs)
+/* The ids of a handle's programs or maps. */
+static void handle_ids(struct jw *w, const char *key, struct bpf_object *obj, bool maps)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+	jw__key(w, key);
+	jw__arr(w);
+	if (maps) {
+		bpf_object__for_each_map(m, obj) {
+			struct bpf_map_info i = { 0 };
+			__u32 l = sizeof(i);
+			if (bpf_map__fd(m) >= 0 && !bpf_map_get_info_by_fd(bpf_map__fd(m), &i, &l))
+				jw__uint(w, i.id);
+		}
+	} else {
+		bpf_object__for_each_program(p, obj) {
+			struct bpf_prog_info i = { 0 };
+			__u32 l = sizeof(i);
+			if (bpf_program__fd(p) >= 0 && !bpf_prog_get_info_by_fd(bpf_program__fd(p), &i, &l))
+				jw__uint(w, i.id);
+		}
+	}
+	jw__arr_end(w);
+}
+
+/* Each handle the caller holds: its objects, who owns them and, for a
+ * modern-era caller's, how long the lease runs without another call. */
+static void write_handles(struct tool_ctx *ctx, struct jw *w)
+{
+	const struct tool_facts *f = ctx->facts;
+	uint32_t h;
+	jw__key(w, "handles");
+	jw__arr(w);
+	for (unsigned i = 0; (h = owned__handle_at(ctx->objs, i)); i++) {
+		struct bpf_object *obj = owned__object(ctx->objs, h);
+		jw__obj(w);
+		jw__kuint(w, "handle", h);
+		jw__kstr(w, "object", bpf_object__name(obj));
+		handle_ids(w, "programs", obj, false);
+		handle_ids(w, "maps", obj, true);
+		jw__kstr(w, "owner", f && f->owner ? f->owner : "session");
+		jw__kuint(w, "owner_id", f ? f->owner_id : 0);
+		jw__key(w, "lease_ms");
+		if (f && f->lease_ms)
+			jw__uint(w, f->lease_ms);
+		else
+			jw__null(w);
+		jw__obj_end(w);
+	}
+	jw__arr_end(w);
+}
+
+static void write_session(struct tool_ctx *ctx, struct jw *w, const struct owned *objs)
 {
 	int64_t stats;
 	jw__key(w, "bpf_stats_enabled");
@@ -275,6 +328,7 @@ static void write_session(struct jw *w, const struct owned *objs)
 	jw__obj(w);
 	for (unsigned k = 0; k < OBJ__KINDS; k++)
 		jw__kuint(w, kind_key[k], owned__count(objs, (enum obj_kind)k));
+	write_handles(ctx, w);
 	jw__obj_end(w);
 }
 
@@ -298,7 +352,7 @@ static int run_inspect_state(struct tool_ctx *ctx)
 			return -1;
 	if (kinds >> K_PIN & 1 && list_pins(ctx, &q))
 		return -1;
-	write_session(w, ctx->objs);
+	write_session(ctx, w, ctx->objs);
 	jw__obj_end(w);
 	return 0;
 }

@@ -222,6 +222,20 @@ int tool__admit(struct tool_ctx *ctx, const struct owned_need *need)
 	return -1;
 }
 
+#define RUN_JSON_TOKENS 64   /* arguments a resource passes to its tool */
+
+int tool__run_json(struct tool_ctx *ctx, const struct tool *t, const char *args_json)
+{
+	struct json_perr e;
+	struct jdoc *d = arena__alloc(ctx->scratch, sizeof(*d));
+	jsmntok_t *tok = arena__alloc(ctx->scratch, RUN_JSON_TOKENS * sizeof(*tok));
+	if (!d || !tok)
+		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory for %s's arguments", t->name);
+	ASSERT(!jdoc__parse(d, args_json, strlen(args_json), tok, RUN_JSON_TOKENS, 8, &e));
+	ctx->doc = d, ctx->args = 0, ctx->tool = t;
+	return t->run(ctx);
+}
+
 int tool__arg(struct tool_ctx *ctx, const char *key)
 {
 	return ctx->args < 0 ? -1 : jdoc__get(ctx->doc, ctx->args, key);

@@ -47,6 +47,9 @@ struct tool_facts {
 	uint64_t requests, tool_calls, errors;   /* this session's */
 	unsigned sessions;             /* live sessions in this process */
 	unsigned workers;
+	const char *owner;             /* who holds what this call creates: "session" or "identity" */
+	uint64_t owner_id;             /* the session's id, or the identity's registry id */
+	uint64_t lease_ms;             /* "identity": released after this long without a call */
 };
 
 struct tool_ctx;
@@ -208,6 +211,11 @@ int tool__page_args(struct tool_ctx *ctx, uint64_t dflt, uint64_t *limit, uint64
 /* Emits "truncated"-style paging fields shared by list tools:
  * {"total":N,"offset":O,"returned":R,"truncated":bool} members. */
 void tool__page_fields(struct jw *w, uint64_t total, uint64_t offset, uint64_t returned);
+
+/* Runs tool t in ctx with the arguments in args_json (a JSON object this
+ * server wrote; not schema-checked), its result in ctx->out: what a
+ * resource that is a view of a tool uses. t's return (0 or -1). */
+int tool__run_json(struct tool_ctx *ctx, const struct tool *t, const char *args_json);
 
 /* ---- registry ---------------------------------------------------------- */
 
