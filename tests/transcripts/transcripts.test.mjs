@@ -49,6 +49,8 @@ export function normalise(msg) {
   const m = structuredClone(msg);
   const r = m.result;
   if (r?.serverInfo?.version !== undefined) r.serverInfo.version = '<version>';
+  const si = r?._meta?.['io.modelcontextprotocol/serverInfo'];   // modern results
+  if (si?.version !== undefined) si.version = '<version>';
   if (r && Array.isArray(r.content) && r.structuredContent !== undefined) {
     assert.equal(r.content.length, 1, 'one text block');
     assert.equal(r.content[0].type, 'text');
