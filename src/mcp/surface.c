@@ -34,6 +34,7 @@ struct watch {
 	size_t sub_len;
 	uint64_t hash;
 	bool primed;                  /* hash holds a first reading */
+	bool changed;                 /* the last poll saw a change: notify */
 };
 
 struct watchset {
@@ -47,7 +48,9 @@ struct watchset {
 	unsigned n_listen;
 	struct loop_timer timer;
 	struct bio_task poll;
-	bool polling;                 /* a poll is on a worker: w belongs to it */
+	bool polling;                 /* a poll is on a worker, reading snap */
+	struct watch *snap;           /* the watches as the poll found them */
+	unsigned n_snap;
 };
 
 /* ---- static lists (loop) --------------------------------------------------------- */
@@ -354,24 +357,27 @@ static void updated(struct session *s, const struct watch *wt)
 		session__send(s, line, o.len, true);
 }
 
-/* On a worker: reads every watched URI and tells what changed. The watch
- * table belongs to this task until it is done (the loop waits). */
+/* On a worker: reads every watched URI of the snapshot and marks what
+ * changed. The loop keeps the live table (subscribe, unsubscribe, cancel
+ * need not wait) and merges the readings back, sending the notifications
+ * itself, so a listen cancelled meanwhile gets none. */
 static void poll_run(struct bio_task *t, void *wd)
 {
 	struct watchset *ws = (struct watchset *)((char *)t - offsetof(struct watchset, poll));
 	struct worker *w = wd;
 	struct owned *none = owned__new();   /* nothing is "owned" by a poll: the session's registry stays its calls' */
-	for (unsigned i = 0; none && i < ws->n; i++) {
+	for (unsigned i = 0; none && i < ws->n_snap; i++) {
 		struct jw out;
 		struct tool_ctx ctx;
 		const char *text, *mime;
 		size_t len;
 		call__ctx(&ctx, ws->s, w, &out);
 		ctx.objs = none;
-		uint64_t h = resources__read(&ctx, ws->w[i].uri, &text, &len, &mime) ? 0 : fnv1a(text, len);
-		if (ws->w[i].primed && h != ws->w[i].hash)
-			updated(ws->s, &ws->w[i]);
-		ws->w[i].hash = h, ws->w[i].primed = true;
+		ctx.deadline_ns = now_ns() + limits[LIM_CALL_MS] * NS_PER_MS;   /* a tool's walks check it */
+		struct watch *wt = &ws->snap[i];
+		uint64_t h = resources__read(&ctx, wt->uri, &text, &len, &mime) ? 0 : fnv1a(text, len);
+		wt->changed = wt->primed && h != wt->hash;
+		wt->hash = h, wt->primed = true;
 		arena__reset(&w->scratch);
 	}
 	owned__free(none);
@@ -379,10 +385,29 @@ static void poll_run(struct bio_task *t, void *wd)
 
 static void arm(struct watchset *ws);
 
+static struct watch *find(struct watchset *ws, const struct watch *like)
+{
+	for (unsigned i = 0; i < ws->n; i++)
+		if (!strcmp(ws->w[i].uri, like->uri) && ws->w[i].sub_len == like->sub_len &&
+		    !memcmp(ws->w[i].sub, like->sub, like->sub_len))
+			return &ws->w[i];
+	return NULL;
+}
+
 static void poll_done(struct bio_task *t)
 {
 	struct watchset *ws = (struct watchset *)((char *)t - offsetof(struct watchset, poll));
 	ws->polling = false;
+	for (unsigned i = 0; i < ws->n_snap; i++) {
+		struct watch *wt = find(ws, &ws->snap[i]);   /* gone if unsubscribed meanwhile */
+		if (!wt)
+			continue;
+		wt->hash = ws->snap[i].hash, wt->primed = true;
+		if (ws->snap[i].changed && ws->s->state != SESS_CLOSING)
+			updated(ws->s, wt);
+	}
+	free(ws->snap);
+	ws->snap = NULL, ws->n_snap = 0;
 	arm(ws);
 	session__pump(ws->s);   /* writes the notifications; ends a session that was waiting */
 }
@@ -392,6 +417,10 @@ static void on_poll(void *data)
 	struct watchset *ws = data;
 	if (ws->polling || !ws->n || ws->s->state == SESS_CLOSING)
 		return;
+	if (!(ws->snap = malloc(ws->n * sizeof(*ws->snap))))
+		return arm(ws);   /* the heap refused: try at the next tick */
+	memcpy(ws->snap, ws->w, ws->n * sizeof(*ws->snap));
+	ws->n_snap = ws->n;
 	ws->polling = true;
 	ws->poll = (struct bio_task){ .run = poll_run, .done = poll_done };
 	bio__submit(&ws->poll);
@@ -425,7 +454,6 @@ static int add_watch(struct watchset *ws, const char *uri, const char *sub, size
 static unsigned drop_watches(struct watchset *ws, const char *uri, const char *sub, size_t sub_len)
 {
 	unsigned kept = 0, dropped = 0;
-	ASSERT(!ws->polling);
 	for (unsigned i = 0; i < ws->n; i++) {
 		bool match = (!uri || !strcmp(ws->w[i].uri, uri)) && ws->w[i].sub_len == sub_len &&
 			     !memcmp(ws->w[i].sub, sub, sub_len);
@@ -436,15 +464,6 @@ static unsigned drop_watches(struct watchset *ws, const char *uri, const char *s
 	}
 	ws->n = kept;
 	return dropped;
-}
-
-/* The watch table may change only while no poll holds it. */
-static bool busy(struct session *s, const struct mcp_req *r)
-{
-	if (!s->watches || !s->watches->polling)
-		return false;
-	session__error(s, r, MCP_INTERNAL_ERROR, "subscriptions are being read right now; try again in a second", NULL, 0);
-	return true;
 }
 
 static const char *uri_param(struct session *s, const struct mcp_req *r, char *uri)
@@ -469,7 +488,7 @@ void surface__subscribe(struct session *s, const struct mcp_req *r)
 {
 	char uri[URI_BYTES];
 	struct watchset *ws;
-	if (!uri_param(s, r, uri) || busy(s, r))
+	if (!uri_param(s, r, uri))
 		return;
 	if (!(ws = watchset(s)) || add_watch(ws, uri, "", 0))
 		return session__error(s, r, MCP_INVALID_PARAMS, "this session watches as many resources as it may; "
@@ -481,7 +500,7 @@ void surface__subscribe(struct session *s, const struct mcp_req *r)
 void surface__unsubscribe(struct session *s, const struct mcp_req *r)
 {
 	char uri[URI_BYTES];
-	if (!uri_param(s, r, uri) || busy(s, r))
+	if (!uri_param(s, r, uri))
 		return;
 	if (s->watches) {
 		drop_watches(s->watches, uri, "", 0);
@@ -523,8 +542,6 @@ void surface__listen(struct session *s, const struct mcp_req *r)
 	const struct jdoc *d = r->doc;
 	int nt = jdoc__get(d, r->params, "notifications"), subs = nt >= 0 ? jdoc__get(d, nt, "resourceSubscriptions") : -1;
 	struct watchset *ws;
-	if (busy(s, r))
-		return;
 	if (!jdoc__is_obj(d, nt) || (subs >= 0 && !jdoc__is_arr(d, subs)))
 		return session__error(s, r, MCP_INVALID_PARAMS, "subscriptions/listen needs params.notifications {...}, "
 				      "resourceSubscriptions an array of URIs", NULL, 0);
@@ -554,8 +571,6 @@ bool surface__cancel(struct session *s, const char *id, size_t id_len)
 	for (unsigned i = 0; ws && i < ws->n_listen; i++) {
 		if (ws->listen[i].len != id_len || memcmp(ws->listen[i].id, id, id_len))
 			continue;
-		if (ws->polling)
-			return false;   /* the cancel is taken again in order, after the poll */
 		ws->listen[i] = ws->listen[--ws->n_listen];
 		drop_watches(ws, NULL, id, id_len);
 		arm(ws);
@@ -595,6 +610,7 @@ void surface__end(struct session *s, bool graceful)
 	loop__timer_stop(&s->srv->loop, &ws->timer);
 	if (ws->polling)
 		return;   /* freed when the poll is done (surface__busy keeps the session) */
+	free(ws->snap);
 	free(ws->w);
 	free(ws);
 	s->watches = NULL;
