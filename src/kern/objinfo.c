@@ -466,3 +466,29 @@ void objinfo__write(struct jw *w, int fd, const struct obj_info *oi, int64_t boo
 	jw__kbool(w, "owned", owned);
 	jw__obj_end(w);
 }
+
+int objinfo__fd_kind(int fd, enum obj_kind *k)
+{
+	char link[64], target[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return -errno;
+	target[n] = 0;
+	if (strstr(target, "bpf-prog"))
+		*k = OBJ_PROG;
+	else if (strstr(target, "bpf-map"))
+		*k = OBJ_MAP;
+	else if (strstr(target, "bpf_link") || strstr(target, "bpf-link"))
+		*k = OBJ_LINK;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+uint32_t objinfo__fd_id(int fd)
+{
+	struct { __u32 type, id; } head = { 0 };
+	__u32 len = sizeof(head);
+	return bpf_obj_get_info_by_fd(fd, &head, &len) ? 0 : head.id;
+}

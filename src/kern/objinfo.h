@@ -50,4 +50,12 @@ const char *objinfo__type_name(const struct obj_info *oi);
  * fdinfo tells (memlock, frozen); owned says whether this session made it. */
 void objinfo__write(struct jw *w, int fd, const struct obj_info *oi, int64_t boot_to_real_ns, bool owned);
 
+/* What a BPF fd holds, from /proc/self/fd (the info call alone cannot
+ * tell: it answers for any kind). 0, -errno (no /proc), -EINVAL (not one
+ * of the three). */
+int objinfo__fd_kind(int fd, enum obj_kind *k);
+/* The id of the object fd holds (prog, map and link info all begin with
+ * {type, id}); 0 when unreadable. */
+uint32_t objinfo__fd_id(int fd);
+
 #endif

@@ -5,15 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "../kern/bpffs.h"
+#include "../kern/objinfo.h"
 #include "../kern/btf_cache.h"
 #include "../kern/policy.h"
 #include "../sys/sysfs.h"
+#include "../assert.h"
 #include "surface.h"
 
 #define LIST_NAME_BYTES   96     /* "prog 123 name" */
@@ -34,6 +40,9 @@ const struct resource_template resource_templates[] = {
 	  "The C declaration of a named type of the running kernel's BTF (struct, union, enum, typedef, function "
 	  "prototype), as `bpftool btf dump format c` prints it; every type of that name, in type-id order.",
 	  "text/x-c", { "type" } },
+	{ "bpf://pin/{+path}", "pin", "A pinned BPF object",
+	  "The object pinned at a bpffs path (bpf://pin/sys/fs/bpf/x for /sys/fs/bpf/x): its view as "
+	  "bpf://prog, bpf://map or bpf://link gives it, for whatever kind it is.", "application/json", { "path" } },
 	{ "tracefs://events/{category}/{name}/format", "tracepoint-format", "A tracepoint's record format",
 	  "The format file of a static tracepoint, as tracefs has it: the fields of its record with their C "
 	  "types, offsets and sizes, and its print format.", "text/plain", { "category", "name" } },
@@ -253,10 +262,35 @@ static void write_policy(struct tool_ctx *ctx, struct jw *w)
 	jw__obj_end(w);
 }
 
+/* bpf://pin/PATH: the view of what /PATH pins (only on bpffs). */
+static int read_pin(struct tool_ctx *ctx, const char *uri, const char **text, size_t *len)
+{
+	char path[LIMIT_PATH_BYTES];
+	struct statfs fs;
+	enum obj_kind k;
+	snprintf(path, sizeof(path), "/%s", uri + strlen("bpf://pin/"));
+	if (strstr(path, "/../") || statfs(path, &fs) || fs.f_type != BPF_FS_MAGIC)
+		return not_found(ctx, "pin on bpffs", uri);
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return not_found(ctx, "pin", uri);
+	int rc = objinfo__fd_kind(fd, &k);
+	uint32_t id = objinfo__fd_id(fd);
+	close(fd);
+	if (rc == -ENOENT && tool__need_mount(ctx, "proc", "bpf://pin (what a pin holds is read from /proc/self/fd)"))
+		return -1;
+	if (rc || !id)
+		return not_found(ctx, "program, map or link pinned", uri);
+	return k == OBJ_MAP ? read_map(ctx, uri, id, text, len)
+			    : read_object(ctx, uri, k == OBJ_PROG ? "program" : "link", id, text, len);
+}
+
 int resources__read(struct tool_ctx *ctx, const char *uri, const char **text, size_t *len, const char **mime)
 {
 	uint32_t id;
 	*mime = "application/json";
+	if (!strncmp(uri, "bpf://pin/", 10))
+		return read_pin(ctx, uri, text, len);
 	if (uri_id(uri, "bpf://prog/", &id))
 		return read_object(ctx, uri, "program", id, text, len);
 	if (uri_id(uri, "bpf://link/", &id))
@@ -280,12 +314,13 @@ int resources__read(struct tool_ctx *ctx, const char *uri, const char **text, si
 
 /* ---- listing ---------------------------------------------------------------------- */
 
-enum { K_PROG, K_MAP, K_LINK, K__N };
+enum { K_PROG, K_MAP, K_LINK, K_PIN, K__N };
 static const char *const kind_uri[K__N] = { "bpf://prog/", "bpf://map/", "bpf://link/" };
 static const char *const kind_word[K__N] = { "program", "map", "link" };
 
 static int next_id(unsigned k, uint32_t id, uint32_t *next)
 {
+	ASSERT(k < K_PIN);
 	return k == K_PROG ? bpf_prog_get_next_id(id, next) : k == K_MAP ? bpf_map_get_next_id(id, next)
 									  : bpf_link_get_next_id(id, next);
 }
@@ -347,6 +382,31 @@ static int parse_cursor(struct tool_ctx *ctx, const char *cursor, unsigned *k, u
 	return 0;
 }
 
+/* Pins from index from on (sorted by path, so pages are stable while
+ * nothing is pinned or unpinned between them). */
+static int list_pins(struct tool_ctx *ctx, struct jw *w, uint32_t from, uint64_t *shown, char *next, size_t next_cap)
+{
+	struct bpffs_walk bw = { .arena = ctx->scratch, .depth_max = (unsigned)limits[LIM_PIN_WALK_DEPTH],
+				 .scan_max = limits[LIM_SCAN_ITEMS] };
+	int rc = bpffs__walk(&bw);
+	if (rc && rc != -E2BIG)
+		return rc == -ENOMEM ? tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory to walk bpffs") : 0;
+	for (size_t i = from; i < bw.n; i++) {
+		char uri[URI_BYTES], title[URI_BYTES + 16];
+		if (bw.entries[i].dtype != DT_REG || strlen(bw.entries[i].path) + 12 > sizeof(uri))
+			continue;
+		if (*shown == limits[LIM_LIST_ITEMS]) {
+			snprintf(next, next_cap, "%u:%zu", K_PIN, i);
+			return 0;
+		}
+		snprintf(uri, sizeof(uri), "bpf://pin%s", bw.entries[i].path);
+		snprintf(title, sizeof(title), "pinned at %s", bw.entries[i].path);
+		item(w, uri, "pin", title, "The pinned object's view (program, map or link).", "application/json");
+		(*shown)++;
+	}
+	return 0;
+}
+
 int resources__list(struct tool_ctx *ctx, struct jw *w, const char *cursor, char *next, size_t next_cap)
 {
 	unsigned k;
@@ -365,7 +425,7 @@ int resources__list(struct tool_ctx *ctx, struct jw *w, const char *cursor, char
 		     "application/json");
 		shown = 2;
 	}
-	for (; k < K__N; k++, id = 0) {
+	for (; k < K_PIN; k++, id = 0) {
 		for (unsigned n = 0; n < limits[LIM_SCAN_ITEMS] && !next_id(k, id, &id); n++) {
 			if (shown == cap) {
 				snprintf(next, next_cap, "%u:%u", k, id - 1);
@@ -380,7 +440,7 @@ int resources__list(struct tool_ctx *ctx, struct jw *w, const char *cursor, char
 			shown++;
 		}
 	}
-	return 0;
+	return list_pins(ctx, w, k == K_PIN ? id : 0, &shown, next, next_cap);
 }
 
 /* ---- completion ------------------------------------------------------------------------ */
@@ -508,6 +568,20 @@ static int complete_proc(struct tool_ctx *ctx, bool pids, struct picks *p)
 	return 0;
 }
 
+/* Pinned paths (without the leading '/', as bpf://pin/{+path} takes them). */
+static int complete_pins(struct tool_ctx *ctx, struct picks *p)
+{
+	struct bpffs_walk bw = { .arena = ctx->scratch, .depth_max = (unsigned)limits[LIM_PIN_WALK_DEPTH],
+				 .scan_max = limits[LIM_SCAN_ITEMS] };
+	int rc = bpffs__walk(&bw);
+	if (rc == -ENOMEM)
+		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory to walk bpffs");
+	for (size_t i = 0; i < bw.n; i++)
+		if (bw.entries[i].dtype == DT_REG)
+			pick(p, bw.entries[i].path + 1);
+	return 0;
+}
+
 static int complete_prompt(struct tool_ctx *ctx, const char *prompt, const char *arg, struct picks *p)
 {
 	static const char *const durations[] = { "1000", "5000", "10000", "30000" };
@@ -547,6 +621,8 @@ int resources__complete(struct tool_ctx *ctx, const char *ref_uri, const char *p
 			complete_ids(t == &resource_templates[0] ? K_PROG : t == &resource_templates[1] ? K_MAP : K_LINK, &p);
 		else if (t == &resource_templates[3])
 			rc = complete_btf(ctx, &p);
+		else if (t == &resource_templates[4])
+			rc = complete_pins(ctx, &p);
 		else
 			rc = complete_tracefs(ctx, arg, context_args, &p);
 	}

@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "../kern/objinfo.h"
 #include "../kern/owned.h"
 #include "../core/clock.h"
 #include "tool.h"
@@ -33,33 +34,6 @@ static int fail(struct tool_ctx *ctx, enum err_code code, const char *fmt, const
 
 /* What a pinned fd is: the kernel names its file "anon_inode:bpf-prog",
  * "bpf-map" or "bpf_link". */
-static int fd_kind(int fd, enum obj_kind *k)
-{
-	char link[64], target[64];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return -errno;
-	target[n] = 0;
-	if (strstr(target, "bpf-prog"))
-		*k = OBJ_PROG;
-	else if (strstr(target, "bpf-map"))
-		*k = OBJ_MAP;
-	else if (strstr(target, "bpf_link") || strstr(target, "bpf-link"))
-		*k = OBJ_LINK;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/* prog, map and link info all begin with {type, id}. */
-static uint32_t fd_id(int fd)
-{
-	struct { __u32 type, id; } head = { 0 };
-	__u32 len = sizeof(head);
-	return bpf_obj_get_info_by_fd(fd, &head, &len) ? 0 : head.id;
-}
-
 static int check_path(struct tool_ctx *ctx, const char *path, char *real)
 {
 	const struct config *o = ctx->env->cfg;
@@ -99,8 +73,8 @@ static int run_unpin_object(struct tool_ctx *ctx)
 	int fd = bpf_obj_get(real);
 	if (fd < 0)
 		return fail(ctx, ERR_NOT_A_PIN, "'%s' does not hold a BPF object", path);
-	int rc = fd_kind(fd, &k);
-	id = fd_id(fd);
+	int rc = objinfo__fd_kind(fd, &k);
+	id = objinfo__fd_id(fd);
 	close(fd);
 	if (rc && owned)
 		k = mk;    /* /proc unreadable: our own record says what it is */
