@@ -156,18 +156,27 @@ _Static_assert(SEARCH_EDITS_MAX == 3, "search__edits keeps one state word per ed
 
 /* One byte's step for the states reached with d edits (old: before the
  * byte; below_old, below: d - 1 edits before and after it): match or stay
- * on a '*', substitute, insert (an extra byte), delete (skip an element);
- * then what is reached for free past a '*' (stars never follow stars). */
+ * on a '*', substitute, insert (an extra byte), delete (skip an element),
+ * and what `more` adds; then what is reached for free past a '*' (stars
+ * never follow stars). */
 static inline __attribute__((always_inline)) uint64_t step(uint64_t old, uint64_t below_old, uint64_t below,
-							   uint64_t take, uint64_t star, uint64_t live)
+							   uint64_t more, uint64_t take, uint64_t star, uint64_t live)
 {
-	uint64_t x = (old & take) << 1 | (old & star) | below_old << 1 | below_old | below << 1;
+	uint64_t x = (old & take) << 1 | (old & star) | below_old << 1 | below_old | below << 1 | more;
 	return (x | (x & star) << 1) & live;
 }
 
+/* Two elements matched by the last two bytes swapped, for one edit: from
+ * the states q held before the byte before (with one edit fewer). */
+static inline __attribute__((always_inline)) uint64_t swap(uint64_t q, uint64_t take, uint64_t take_before)
+{
+	return (((q & take) << 1) & take_before) << 1;
+}
+
 /* Every edit count is stepped whatever max is: four words in registers cost
- * less than a loop over them. */
-unsigned search__edits(const struct search *s, const char *key, unsigned max)
+ * less than a loop over them. swaps is a constant where this is inlined. */
+static inline __attribute__((always_inline)) unsigned edits(const struct search *s, const char *key, unsigned max,
+							    const bool swaps)
 {
 	if (!s->ranks)
 		return max + 1;
@@ -175,25 +184,33 @@ unsigned search__edits(const struct search *s, const char *key, unsigned max)
 		max = SEARCH_EDITS_MAX;
 	const uint64_t star = s->star, live = s->live;
 	/* r<d>: the states reached with at most d edits; before any byte, the
-	 * start (and past a leading '*'), and d elements deleted */
+	 * start (and past a leading '*'), and d elements deleted. q<d>: the
+	 * same before the byte before, for swaps. */
 	uint64_t r0 = (1 | (star & 1) << 1) & live;
-	uint64_t r1 = step(0, r0, r0, 0, star, live);
-	uint64_t r2 = step(0, r1, r1, 0, star, live);
-	uint64_t r3 = step(0, r2, r2, 0, star, live);
+	uint64_t r1 = step(0, r0, r0, 0, 0, star, live);
+	uint64_t r2 = step(0, r1, r1, 0, 0, star, live);
+	uint64_t r3 = step(0, r2, r2, 0, 0, star, live);
+	uint64_t q0 = 0, q1 = 0, q2 = 0, take_before = 0;
 	for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
 		uint64_t take = s->accepts[*c], o0 = r0, o1 = r1, o2 = r2;
-		r0 = step(r0, 0, 0, take, star, live);
-		r1 = step(r1, o0, r0, take, star, live);
-		r2 = step(r2, o1, r1, take, star, live);
-		r3 = step(r3, o2, r2, take, star, live);
+		r0 = step(r0, 0, 0, 0, take, star, live);
+		r1 = step(r1, o0, r0, swaps ? swap(q0, take, take_before) : 0, take, star, live);
+		r2 = step(r2, o1, r1, swaps ? swap(q1, take, take_before) : 0, take, star, live);
+		r3 = step(r3, o2, r2, swaps ? swap(q2, take, take_before) : 0, take, star, live);
 		if (!(max == 0 ? r0 : max == 1 ? r1 : max == 2 ? r2 : r3))
 			return max + 1;   /* r<d> grows with d: no state is left at all */
+		q0 = o0, q1 = o1, q2 = o2, take_before = take;
 	}
 	const uint64_t r[] = { r0, r1, r2, r3 };
 	for (unsigned d = 0; d <= max; d++)
 		if (r[d] >> s->elems & 1)
 			return d;
 	return max + 1;
+}
+
+unsigned search__edits(const struct search *s, const char *key, unsigned max, bool swaps)
+{
+	return swaps ? edits(s, key, max, true) : edits(s, key, max, false);
 }
 
 static bool has_run(const struct search *s, const char *key, size_t n)
@@ -206,15 +223,19 @@ static bool has_run(const struct search *s, const char *key, size_t n)
 	return strstr(low, s->run) != NULL;
 }
 
-/* Fewer edits first, then names holding the longest literal run, then
- * shorter names (a substring typo's closest fix is the plainest name that
- * holds it), then byte order so the list is stable. */
+/* Fewer edits first; then names holding the longest literal run; then
+ * fewer edits when two neighbours swapped count as one (Levenshtein counts
+ * two, so "opneat" is as far from "openat" as from "onnect"); then shorter
+ * names (a substring typo's closest fix is the plainest name that holds it);
+ * then byte order, so the list is stable. */
 static int hit_cmp(const struct search_hit *a, const struct search_hit *b)
 {
 	if (a->edits != b->edits)
 		return a->edits < b->edits ? -1 : 1;
 	if (a->shares_run != b->shares_run)
 		return a->shares_run ? -1 : 1;
+	if (a->swapped != b->swapped)
+		return a->swapped < b->swapped ? -1 : 1;
 	if (a->key_len != b->key_len)
 		return a->key_len < b->key_len ? -1 : 1;
 	return strcmp(a->shown, b->shown);
@@ -249,11 +270,12 @@ void search__offer(struct search *s, const char *shown, size_t key_at)
 	if (s->n_hits == SEARCH_SUGGEST_MAX && s->hits[SEARCH_SUGGEST_MAX - 1].edits < max)
 		max = s->hits[SEARCH_SUGGEST_MAX - 1].edits;   /* nothing farther can get in */
 	const char *key = shown + key_at;
-	unsigned edits = search__edits(s, key, max);
-	if (edits > max)
+	unsigned e = edits(s, key, max, false);
+	if (e > max)
 		return;
 	struct search_hit h;   /* not zeroed: shown is written just below */
-	h.edits = edits, h.shares_run = has_run(s, key, n - key_at), h.key_len = n - key_at;
+	h.edits = e, h.shares_run = has_run(s, key, n - key_at), h.key_len = n - key_at;
+	h.swapped = search__edits(s, key, e, true);
 	memcpy(h.shown, shown, n + 1);
 	keep(s, &h);
 }

@@ -35,8 +35,9 @@ enum search_mode {
 };
 
 struct search_hit {
-	unsigned edits;
+	unsigned edits;              /* Levenshtein */
 	bool shares_run;             /* holds the pattern's longest literal run */
+	unsigned swapped;            /* edits when a swap of neighbours is one */
 	size_t key_len;              /* bytes the pattern was matched against */
 	char shown[SEARCH_NAME_BYTES];
 };
@@ -73,9 +74,10 @@ bool search__match(const struct search *s, const char *name);
 void search__offer(struct search *s, const char *shown, size_t key_at);
 
 /* Fewest single-byte insertions, deletions or substitutions (ASCII case
- * ignored) that make key match the pattern, or SEARCH_EDITS_MAX + 1 when more
- * than max are needed. For tests and the ranker. */
-unsigned search__edits(const struct search *s, const char *key, unsigned max);
+ * ignored; with swaps, two neighbouring bytes swapped count as one edit too)
+ * that make key match the pattern, or max + 1 when more than max
+ * (<= SEARCH_EDITS_MAX) are needed. */
+unsigned search__edits(const struct search *s, const char *key, unsigned max, bool swaps);
 
 /* The `searched` and `suggestions` members of an empty result. over names
  * the candidates, e.g. "tracepoint names"; with SEARCH_ANY it is the whole

@@ -71,8 +71,33 @@ static unsigned lev(const char *a, const char *b)
 	return row[m];
 }
 
-/* The least lev(pattern, t) over every substring t of name. */
-static unsigned lev_sub(const char *p, const char *name)
+/* Optimal string alignment: Levenshtein plus a swap of neighbours as one
+ * edit (no edit inside a swapped pair), case folded: the reference. */
+static unsigned osa(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned d[32][32];
+	for (size_t i = 0; i <= n; i++)
+		for (size_t j = 0; j <= m; j++) {
+			if (!i || !j) {
+				d[i][j] = (unsigned)(i + j);
+				continue;
+			}
+			unsigned best = d[i - 1][j - 1] + ((a[i - 1] | 32) != (b[j - 1] | 32));
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && (a[i - 1] | 32) == (b[j - 2] | 32) && (a[i - 2] | 32) == (b[j - 1] | 32) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+/* The least dist(pattern, t) over every substring t of name. */
+static unsigned least_sub(unsigned (*dist)(const char *, const char *), const char *p, const char *name)
 {
 	char t[64];
 	unsigned best = (unsigned)strlen(p);
@@ -81,7 +106,7 @@ static unsigned lev_sub(const char *p, const char *name)
 		for (size_t j = i; j <= n; j++) {
 			memcpy(t, name + i, j - i);
 			t[j - i] = 0;
-			unsigned d = lev(p, t);
+			unsigned d = dist(p, t);
 			if (d < best)
 				best = d;
 		}
@@ -99,46 +124,57 @@ static void edits_match_reference(void)
 			unit_case = words[j];
 			search__init(&S, words[i], true);
 			unsigned want = lev(words[i], words[j]);
-			CHECK_INT(search__edits(&S, words[j], 3), want > 3 ? 4 : want);
+			CHECK_INT(search__edits(&S, words[j], 3, false), want > 3 ? 4 : want);
+			want = osa(words[i], words[j]);
+			CHECK_INT(search__edits(&S, words[j], 3, true), want > 3 ? 4 : want);
 			search__init(&S, words[i], false);
-			want = lev_sub(words[i], words[j]);
-			CHECK_INT(search__edits(&S, words[j], 3), want > 3 ? 4 : want);
+			want = least_sub(lev, words[i], words[j]);
+			CHECK_INT(search__edits(&S, words[j], 3, false), want > 3 ? 4 : want);
+			want = least_sub(osa, words[i], words[j]);
+			CHECK_INT(search__edits(&S, words[j], 3, true), want > 3 ? 4 : want);
 		}
 	unit_case = "";
 	search__init(&S, "OpenAt", true);
-	CHECK_INT(search__edits(&S, "openat", 3), 0);    /* ranking ignores case */
+	CHECK_INT(search__edits(&S, "openat", 3, false), 0);    /* ranking ignores case */
 	search__init(&S, "opneat", false);
-	CHECK_INT(search__edits(&S, "sys_enter_openat", 3), 2);
-	CHECK_INT(search__edits(&S, "sys_enter_openat", 1), 2);   /* past max: max + 1 */
+	CHECK_INT(search__edits(&S, "sys_enter_openat", 3, false), 2);
+	CHECK_INT(search__edits(&S, "sys_enter_openat", 1, false), 2);   /* past max: max + 1 */
+	CHECK_INT(search__edits(&S, "sys_enter_openat", 3, true), 1);    /* "ne" swapped */
+	search__init(&S, "ab", true);
+	CHECK_INT(search__edits(&S, "ba", 3, false), 2);
+	CHECK_INT(search__edits(&S, "ba", 3, true), 1);
+	search__init(&S, "abc?*", false);                /* swaps among wildcards too */
+	CHECK_INT(search__edits(&S, "bacde", 3, true), 1);
+	CHECK_INT(search__edits(&S, "bacde", 3, false), 2);
 }
 
 static void edits_of_globs(void)
 {
 	search__init(&S, "vfs_re?d", false);
-	CHECK_INT(search__edits(&S, "vfs_read", 3), 0);
-	CHECK_INT(search__edits(&S, "vfs_readv", 3), 1);   /* one extra byte */
-	CHECK_INT(search__edits(&S, "vfs_rd", 3), 2);
+	CHECK_INT(search__edits(&S, "vfs_read", 3, false), 0);
+	CHECK_INT(search__edits(&S, "vfs_readv", 3, false), 1);   /* one extra byte */
+	CHECK_INT(search__edits(&S, "vfs_rd", 3, false), 2);
 	search__init(&S, "sys_enter_opn*", false);
-	CHECK_INT(search__edits(&S, "sys_enter_openat2", 3), 1);
-	CHECK_INT(search__edits(&S, "sys_entr_open", 3), 2);
-	CHECK_INT(search__edits(&S, "sys_exit_open", 3), 4);   /* five: past the max */
+	CHECK_INT(search__edits(&S, "sys_enter_openat2", 3, false), 1);
+	CHECK_INT(search__edits(&S, "sys_entr_open", 3, false), 2);
+	CHECK_INT(search__edits(&S, "sys_exit_open", 3, false), 4);   /* five: past the max */
 	search__init(&S, "*_[0-9]x", false);
-	CHECK_INT(search__edits(&S, "a_7x", 3), 0);
-	CHECK_INT(search__edits(&S, "a_Ax", 3), 1);
-	CHECK_INT(search__edits(&S, "a_7X", 3), 0);        /* case folded */
+	CHECK_INT(search__edits(&S, "a_7x", 3, false), 0);
+	CHECK_INT(search__edits(&S, "a_Ax", 3, false), 1);
+	CHECK_INT(search__edits(&S, "a_7X", 3, false), 0);        /* case folded */
 	search__init(&S, "[!a]b", false);
-	CHECK_INT(search__edits(&S, "xb", 3), 0);
-	CHECK_INT(search__edits(&S, "ab", 3), 1);
-	CHECK_INT(search__edits(&S, "Ab", 3), 1);          /* 'A' folds to 'a', which [!a] refuses */
+	CHECK_INT(search__edits(&S, "xb", 3, false), 0);
+	CHECK_INT(search__edits(&S, "ab", 3, false), 1);
+	CHECK_INT(search__edits(&S, "Ab", 3, false), 1);          /* 'A' folds to 'a', which [!a] refuses */
 	search__init(&S, "[b-c]x", false);
-	CHECK_INT(search__edits(&S, "Cx", 3), 0);
+	CHECK_INT(search__edits(&S, "Cx", 3, false), 0);
 	search__init(&S, "a**b", false);
-	CHECK_INT(search__edits(&S, "ab", 3), 0);
-	CHECK_INT(search__edits(&S, "axxxb", 3), 0);
-	CHECK_INT(search__edits(&S, "axxx", 3), 1);
+	CHECK_INT(search__edits(&S, "ab", 3, false), 0);
+	CHECK_INT(search__edits(&S, "axxxb", 3, false), 0);
+	CHECK_INT(search__edits(&S, "axxx", 3, false), 1);
 	search__init(&S, "[abc", false);                   /* literal '[' */
-	CHECK_INT(search__edits(&S, "[abc", 3), 0);
-	CHECK_INT(search__edits(&S, "abc", 3), 1);
+	CHECK_INT(search__edits(&S, "[abc", 3, false), 0);
+	CHECK_INT(search__edits(&S, "abc", 3, false), 1);
 }
 
 static void suggestions_rank(void)
@@ -156,13 +192,22 @@ static void suggestions_rank(void)
 		search__offer(&S, full, strlen("syscalls/"));
 	}
 	CHECK_U64(S.candidates, 9);
-	/* two edits each ("operat" too); the duplicate is kept once; shorter first */
+	/* two edits each ("operat" too); the duplicate is kept once; a swap
+	 * ("ne") is one edit for the order; then shorter first */
 	CHECK_INT(S.n_hits, 5);
 	CHECK_STR(S.hits[0].shown, "syscalls/sys_exit_openat");
 	CHECK_STR(S.hits[1].shown, "syscalls/sys_enter_openat");
 	CHECK_STR(S.hits[2].shown, "syscalls/sys_exit_openat2");
 	CHECK_STR(S.hits[3].shown, "syscalls/sys_enter_openat2");
 	CHECK_STR(S.hits[4].shown, "syscalls/sys_enter_operate");
+	CHECK_INT(S.hits[0].edits, 2);
+	CHECK_INT(S.hits[0].swapped, 1);
+	CHECK_INT(S.hits[4].swapped, 2);
+	/* a shorter name two substitutions away comes after every swap, and
+	 * before a longer one two substitutions away */
+	search__offer(&S, "xdp/mem_connect", 4);
+	CHECK_STR(S.hits[3].shown, "syscalls/sys_enter_openat2");
+	CHECK_STR(S.hits[4].shown, "xdp/mem_connect");
 
 	/* at equal edits, names holding the longest literal run come first */
 	search__init(&S, "vfs_rea?dx", false);
@@ -205,7 +250,7 @@ static void bounds(void)
 	search__init(&S, p, false);
 	CHECK(S.ranks);
 	CHECK_INT(S.edits_max, SEARCH_EDITS_MAX);
-	CHECK_INT(search__edits(&S, p, 3), 0);
+	CHECK_INT(search__edits(&S, p, 3, false), 0);
 	p[61] = 'a', p[62] = 0;
 	search__init(&S, p, false);
 	CHECK(!S.ranks);
