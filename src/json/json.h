@@ -127,7 +127,14 @@ void jw__escape(struct jw *w, const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 size_t json__utf8_len(const unsigned char *s, size_t n);
 
-/* Glob match with '*' and '?' (bounded: no backtracking blow-up). */
+/* Glob match of the whole of s: '*' any run, '?' any byte, and bracket
+ * classes ([abc], [a-z], [!x] or [^x]; a ']' first in the class is a
+ * member; an unterminated '[' is a literal '['). No escapes. Bounded: at
+ * most (strlen(s) + 1) * strlen(pat) steps, no backtracking blow-up. */
 bool json__glob(const char *pat, const char *s);
+/* The bracket class at p (p[0] == '['): *in says whether byte c is in it;
+ * returns the pattern past its ']', or NULL when it has none (then the '['
+ * is a literal and *in is untouched). */
+const char *json__glob_class(const char *p, unsigned char c, bool *in);
 
 #endif

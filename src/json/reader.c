@@ -529,21 +529,73 @@ int jdoc__num(const struct jdoc *d, int i, double *v)
 	return 0;
 }
 
+/* Whether the '[' at p opens a class: some ']' after the first member
+ * (last: the pattern's last ']'). */
+static bool glob_closed(const char *p, const char *last)
+{
+	const char *first = p + 1 + (p[1] == '!' || p[1] == '^');
+	return last && last > first;
+}
+
+/* A class known to be closed: whether c is in it, and the pattern past it.
+ * One pass over the class text. */
+static const char *glob_class(const char *p, unsigned char c, bool *in)
+{
+	const char *q = p + 1;
+	bool neg = *q == '!' || *q == '^';
+	q += neg;
+	const char *first = q;
+	bool hit = false;
+	while (*q != ']' || q == first) {
+		unsigned char lo = (unsigned char)*q, hi = lo;
+		if (q[1] == '-' && q[2] && q[2] != ']') {
+			hi = (unsigned char)q[2];
+			q += 3;
+		} else {
+			q++;
+		}
+		hit |= c >= lo && c <= hi;   /* a range written backwards holds nothing */
+	}
+	*in = hit != neg;
+	return q + 1;
+}
+
+const char *json__glob_class(const char *p, unsigned char c, bool *in)
+{
+	return glob_closed(p, strrchr(p, ']')) ? glob_class(p, c, in) : NULL;
+}
+
+/* The pattern past its first element when that element (not a '*') matches
+ * byte c (not NUL); NULL when it does not or p is at the end. */
+static const char *glob_one(const char *p, const char *last, unsigned char c)
+{
+	if (*p == '[' && glob_closed(p, last)) {
+		bool in;
+		const char *end = glob_class(p, c, &in);
+		return in ? end : NULL;
+	}
+	return *p == '?' || (unsigned char)*p == c ? p + 1 : NULL;   /* an unterminated '[' is literal */
+}
+
 bool json__glob(const char *p, const char *s)
 {
-	/* Iterative matcher with one backtrack point: linear in practice and
-	 * never exponential, whatever the pattern. */
-	const char *star = NULL, *ss = NULL;
+	/* Iterative matcher with one backtrack point, the last '*': every other
+	 * element matches exactly one byte, so retrying from the last star alone
+	 * is enough. Bounded work: a retry moves the star's start in s one byte
+	 * on (never back), and between retries each byte of p is read at most
+	 * once (whether a '[' opens a class is known from the last ']', found
+	 * once), so at most (|s| + 1) * |p| steps, never exponential. */
+	const char *last = strrchr(p, ']');
+	const char *star = NULL, *ss = NULL, *next;
 	while (*s) {
-		if (*p == '?' || *p == *s) {
-			p++, s++;
-		} else if (*p == '*') {
+		if (*p == '*')
 			star = p++, ss = s;
-		} else if (star) {
+		else if ((next = glob_one(p, last, (unsigned char)*s)))
+			p = next, s++;
+		else if (star)
 			p = star + 1, s = ++ss;
-		} else {
+		else
 			return false;
-		}
 	}
 	while (*p == '*')
 		p++;

@@ -1,7 +1,11 @@
 /* get_btf_types: search the kernel's BTF (vmlinux, a module's, or a loaded
- * object's) by name, glob, kind or id over every type, and describe each
- * match: members with offsets and C type strings, enum values, prototypes,
- * targets, and on request the C declaration from libbpf's btf_dump. */
+ * object's) by exact name, substring or glob (search.h), kind or id over
+ * every type, and describe each match: members with offsets and C type
+ * strings, enum values, prototypes, targets, and on request the C
+ * declaration from libbpf's btf_dump. A search that matches nothing says
+ * what it searched and suggests the closest type names: ranked while the
+ * types are scanned (or in one pass over them after an exact name missed),
+ * 5 to 15 ms over vmlinux's ~70k named types here. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,14 +16,16 @@
 #include "../kern/btf_cache.h"
 #include "../kern/btf_fmt.h"
 #include "../mem/heap.h"
+#include "search.h"
 #include "tool.h"
 
-#define BTF_DETAIL_AUTO_MAX   8      /* name matches shown in full by default */
+#define BTF_DETAIL_AUTO_MAX   8      /* matches shown in full by default: a page a reader takes in */
 #define BTF_DEADLINE_EVERY    4096   /* types scanned between deadline checks */
 #define BTF_CDECL_TAIL_BYTES  256    /* text kept to spot a block end once over the bound */
 
 struct query {
 	const char *name, *pattern, *module;
+	struct search *s;        /* name (exact) or pattern (substring or glob) */
 	int kind;                /* BTF_KIND_*, or -1 for any */
 	uint32_t type_id, btf_id;
 	bool detail, detail_set, c_decl;
@@ -33,13 +39,14 @@ struct emit {
 	const struct query *q;
 	char *cdecl;             /* c_decl text, cdecl_cap bytes of scratch */
 	size_t cdecl_cap;
+	bool offer;              /* rank the names that do not match, while none does */
 };
 
 /* ---- arguments and source -------------------------------------------- */
 
-static int read_query(struct tool_ctx *ctx, struct query *q)
+static int read_query(struct tool_ctx *ctx, struct query *q, struct search *s)
 {
-	*q = (struct query){ 0 };
+	*q = (struct query){ .s = s };
 	q->name = tool__arg_str(ctx, "name");
 	q->pattern = tool__arg_str(ctx, "pattern");
 	q->module = tool__arg_str(ctx, "module");
@@ -53,6 +60,7 @@ static int read_query(struct tool_ctx *ctx, struct query *q)
 	if (!!q->name + !!q->pattern + !!q->type_id > 1)
 		return tool__fail(ctx, ERR_CONFLICTING_ARGS,
 				  "give at most one of name, pattern and type_id (combine any with kind)");
+	search__init(s, q->name ? q->name : q->pattern, q->name != NULL);
 	if (q->module && q->btf_id)
 		return tool__fail(ctx, ERR_CONFLICTING_ARGS,
 				  "give module or btf_id, not both (neither reads vmlinux)");
@@ -449,28 +457,79 @@ static int write_type(struct emit *e, uint32_t id)
 	return 0;
 }
 
-static bool matches(const struct btf *b, const struct query *q, const struct btf_type *t)
+/* Whether type t matches. One that could have (its kind, a name) is
+ * offered as a suggestion while nothing has matched, when e->offer. */
+static bool matches(struct emit *e, const struct btf_type *t, bool none_yet)
 {
+	const struct query *q = e->q;
 	if (q->kind >= 0 && btf_kind(t) != q->kind)
 		return false;
-	if (!q->pattern)
+	if (q->s->mode == SEARCH_ANY)
 		return true;
-	const char *n = name_of(b, t->name_off);
-	return *n && json__glob(q->pattern, n);
+	const char *n = name_of(e->btf, t->name_off);
+	if (!*n)
+		return false;   /* anonymous types never match a name */
+	if (search__match(q->s, n))
+		return true;
+	if (e->offer && none_yet)
+		search__offer(q->s, n, 0);
+	return false;
+}
+
+static int scan_limits(struct emit *e, uint32_t first, uint32_t end)
+{
+	if (end - first > limits[LIM_SCAN_ITEMS])
+		return tool__fail_limit(e->ctx, LIM_SCAN_ITEMS, "this BTF holds %u types, more than scan_items",
+					end - first);
+	return 0;
+}
+
+static int scan_expired(struct emit *e, uint32_t id, uint32_t end)
+{
+	if ((id & (BTF_DEADLINE_EVERY - 1)) || !tool__expired(e->ctx))
+		return 0;
+	return tool__fail_limit(e->ctx, LIM_CALL_MS, "stopped at type %u of %u; narrow the search", id, end);
+}
+
+/* With detail left to the default: the matches if there are at most
+ * BTF_DETAIL_AUTO_MAX (then shown in full), or *out NULL past that (the scan
+ * stops at the first one over). */
+static int collect_few(struct emit *e, uint32_t first, uint32_t end, uint32_t **out, unsigned *count)
+{
+	uint32_t *ids = arena__alloc(e->ctx->scratch, BTF_DETAIL_AUTO_MAX * sizeof(*ids));
+	unsigned n = 0;
+	if (!ids)
+		return tool__fail_limit(e->ctx, LIM_SCRATCH_BYTES, "no scratch memory for %u type ids",
+					BTF_DETAIL_AUTO_MAX);
+	if (scan_limits(e, first, end))
+		return -1;
+	for (uint32_t id = first; id < end; id++) {
+		if (scan_expired(e, id, end))
+			return -1;
+		if (!matches(e, btf__type_by_id(e->btf, id), n == 0))
+			continue;
+		if (n == BTF_DETAIL_AUTO_MAX) {
+			*out = NULL;
+			e->offer = false;   /* those before the first match were ranked already */
+			return 0;
+		}
+		ids[n++] = id;
+	}
+	*out = ids;
+	*count = n;
+	return 0;
 }
 
 /* Every type of this BTF in id order, filtered by kind and pattern. */
 static int by_scan(struct emit *e, uint32_t first, uint32_t end, uint64_t *total, uint64_t *returned)
 {
 	const struct query *q = e->q;
-	if (end - first > limits[LIM_SCAN_ITEMS])
-		return tool__fail_limit(e->ctx, LIM_SCAN_ITEMS, "this BTF holds %u types, more than scan_items",
-					end - first);
+	if (scan_limits(e, first, end))
+		return -1;
 	for (uint32_t id = first; id < end; id++) {
-		if ((id & (BTF_DEADLINE_EVERY - 1)) == 0 && tool__expired(e->ctx))
-			return tool__fail_limit(e->ctx, LIM_CALL_MS, "stopped at type %u of %u; narrow the search",
-						id, end);
-		if (!matches(e->btf, q, btf__type_by_id(e->btf, id)))
+		if (scan_expired(e, id, end))
+			return -1;
+		if (!matches(e, btf__type_by_id(e->btf, id), *total == 0))
 			continue;
 		if (*total >= q->offset && *returned < q->limit) {
 			if (write_type(e, id))
@@ -508,7 +567,7 @@ static int collect_ids(struct emit *e, const struct btf_view *v, uint32_t first,
 		return tool__fail_limit(e->ctx, LIM_SCRATCH_BYTES, "no scratch memory for %u type ids", n);
 	unsigned k = 0;
 	for (unsigned i = 0; i < n; i++)
-		if (matches(e->btf, q, btf__type_by_id(e->btf, ids[i])))
+		if (matches(e, btf__type_by_id(e->btf, ids[i]), false))
 			ids[k++] = ids[i];
 	*out = ids;
 	*count = k;
@@ -536,9 +595,51 @@ static void write_source(struct jw *w, const struct btf_view *v, uint32_t first,
 	jw__obj_end(w);
 }
 
+/* An exact name found nothing: one pass over the names it could have been
+ * (of the kind, when given) to rank them. */
+static int suggest_pass(struct emit *e, uint32_t first, uint32_t end)
+{
+	if (scan_limits(e, first, end))
+		return -1;
+	for (uint32_t id = first; id < end; id++) {
+		if (scan_expired(e, id, end))
+			return -1;
+		matches(e, btf__type_by_id(e->btf, id), true);
+	}
+	return 0;
+}
+
+/* What an empty result searched, e.g. "substring 'tsak' in names of struct
+ * types in vmlinux", with suggestions. */
+static int write_searched(struct emit *e, const struct btf_view *v, uint32_t first, uint32_t end)
+{
+	const struct query *q = e->q;
+	char src[BTF_MODULE_NAME_MAX + 32], over[SEARCH_WHAT_BYTES];
+	const char *kind = q->kind >= 0 ? btf_fmt__kind_name(q->kind) : NULL;
+	if (q->s->mode == SEARCH_EXACT && suggest_pass(e, first, end))
+		return -1;
+	if (v->btf_id && strcmp(v->kind, "module"))
+		snprintf(src, sizeof(src), "BTF object %u", v->btf_id);
+	else
+		snprintf(src, sizeof(src), "%s%s", strcmp(v->kind, "module") ? "" : "module ", v->name);
+	if (q->type_id) {
+		q->s->candidates = 1;   /* the one type asked for */
+		snprintf(over, sizeof(over), "type id %u of kind %s in %s: it is a %s", q->type_id, kind, src,
+			 btf_fmt__kind_name(btf_kind(btf__type_by_id(e->btf, q->type_id))));
+	} else if (q->s->mode == SEARCH_ANY) {
+		snprintf(over, sizeof(over), "%s types in %s", kind ? kind : "all", src);
+	} else if (kind) {
+		snprintf(over, sizeof(over), "names of %s types in %s", kind, src);
+	} else {
+		snprintf(over, sizeof(over), "type names in %s", src);
+	}
+	search__write(e->ctx->out, q->s, over);
+	return 0;
+}
+
 static int search(struct tool_ctx *ctx, struct query *q, const struct btf_view *v)
 {
-	struct emit e = { .ctx = ctx, .btf = v->btf, .q = q };
+	struct emit e = { .ctx = ctx, .btf = v->btf, .q = q, .offer = true };
 	const struct btf *base = btf__base_btf(v->btf);
 	uint32_t first = base ? btf__type_cnt(base) : 1, end = btf__type_cnt(v->btf);
 	if (q->c_decl) {
@@ -551,8 +652,11 @@ static int search(struct tool_ctx *ctx, struct query *q, const struct btf_view *
 	unsigned n = 0;
 	if ((q->name || q->type_id) && collect_ids(&e, v, first, end, &ids, &n))
 		return -1;
+	if (!ids && !q->detail_set && collect_few(&e, first, end, &ids, &n))
+		return -1;
+	/* ids NULL: more than BTF_DETAIL_AUTO_MAX match, or detail was given */
 	if (!q->detail_set)
-		q->detail = q->type_id || (q->name && n <= BTF_DETAIL_AUTO_MAX);
+		q->detail = ids && (q->type_id || n <= BTF_DETAIL_AUTO_MAX);
 	struct jw *w = ctx->out;
 	uint64_t total = ids ? n : 0, returned = 0;
 	jw__obj(w);
@@ -565,6 +669,8 @@ static int search(struct tool_ctx *ctx, struct query *q, const struct btf_view *
 	jw__arr_end(w);
 	jw__kbool(w, "detail", q->detail);
 	tool__page_fields(w, total, q->offset, returned);
+	if (!total && write_searched(&e, v, first, end))
+		return -1;
 	jw__obj_end(w);
 	return 0;
 }
@@ -572,8 +678,9 @@ static int search(struct tool_ctx *ctx, struct query *q, const struct btf_view *
 static int run_get_btf_types(struct tool_ctx *ctx)
 {
 	struct query q;
+	struct search s;
 	struct btf_view v;
-	if (read_query(ctx, &q) || open_source(ctx, &q, &v))
+	if (read_query(ctx, &q, &s) || open_source(ctx, &q, &v))
 		return -1;
 	int r = search(ctx, &q, &v);
 	btf_cache__close(&v);

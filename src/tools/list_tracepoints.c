@@ -3,7 +3,9 @@
  * Walks <tracefs>/events/<category>/<name>/, keeps the matching names in
  * scratch memory (bounded by scan_items and scratch_bytes), sorts them so
  * pages are stable, and reads the id (and optionally the format) file of the
- * returned page only.
+ * returned page only. Until something matches, the names walked are ranked
+ * as suggestions for an empty result (search.h): ~2k names here, well under
+ * a millisecond.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "../sys/sysfs.h"
+#include "search.h"
 #include "tool.h"
 
 #define TP_FORMAT_BYTES (64u * 1024u)  /* largest format file here is ~5.5 KiB */
@@ -34,7 +37,7 @@ struct tp_list {
 struct tp_query {
 	const char *root;       /* tracefs directory */
 	const char *category;   /* exact, or NULL */
-	const char *pattern;    /* glob, or NULL */
+	struct search *s;       /* the pattern: substring or glob */
 	bool pattern_full;      /* pattern holds '/': match "category/name" */
 };
 
@@ -66,15 +69,6 @@ static bool is_dir(const char *parent, const struct dirent *e)
 	return tp_path(p, "%s/%s", parent, e->d_name) && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool tp_match(const struct tp_query *q, const char *cat, const char *name)
-{
-	if (!q->pattern)
-		return true;
-	if (!q->pattern_full)
-		return json__glob(q->pattern, name);
-	char full[LIMIT_PATH_BYTES];   /* both parts are single path components */
-	return tp_path(full, "%s/%s", cat, name) && json__glob(q->pattern, full);
-}
 
 static int tp_push(struct tool_ctx *ctx, struct tp_list *l, const char *cat, const char *name)
 {
@@ -96,6 +90,22 @@ static int tp_push(struct tool_ctx *ctx, struct tp_list *l, const char *cat, con
 	return 0;
 }
 
+/* Keeps a tracepoint that matches; offers one that does not as a suggestion
+ * while nothing has matched (suggestions are shown only then). */
+static int tp_consider(struct tool_ctx *ctx, const struct tp_query *q, const char *cat, const char *name,
+		       struct tp_list *l)
+{
+	char full[LIMIT_PATH_BYTES];   /* both parts are single path components */
+	if (!tp_path(full, "%s/%s", cat, name))
+		return tool__fail_errno(ctx, -ENAMETOOLONG, "tracepoint %s/%s", cat, name);
+	size_t key_at = q->pattern_full ? 0 : strlen(cat) + 1;
+	if (search__match(q->s, full + key_at))
+		return tp_push(ctx, l, cat, name);
+	if (!l->n)
+		search__offer(q->s, full, key_at);
+	return 0;
+}
+
 /* Adds the matching events of one category directory. */
 static int tp_walk_category(struct tool_ctx *ctx, const struct tp_query *q, const char *cat,
 			    struct tp_list *l)
@@ -114,9 +124,9 @@ static int tp_walk_category(struct tool_ctx *ctx, const struct tp_query *q, cons
 					      (unsigned long long)limits[LIM_SCAN_ITEMS], q->root);
 			break;
 		}
-		if (e->d_name[0] == '.' || !is_dir(dir, e) || !tp_match(q, cat, e->d_name))
+		if (e->d_name[0] == '.' || !is_dir(dir, e))
 			continue;
-		rc = tp_push(ctx, l, cat, e->d_name);
+		rc = tp_consider(ctx, q, cat, e->d_name, l);
 	}
 	closedir(d);
 	return rc;
@@ -301,6 +311,19 @@ static void tp_write_categories(struct jw *w, const struct tp_list *l, bool coun
 	jw__kuint(w, "categories", ncat);
 }
 
+/* What an empty result searched, e.g. "tracepoint names in category syscalls". */
+static void tp_write_searched(struct jw *w, const struct tp_query *q)
+{
+	char over[SEARCH_WHAT_BYTES];
+	const char *names = !q->s->pattern ? "tracepoints" : q->pattern_full ? "category/name of tracepoints"
+		: "tracepoint names";
+	if (q->category)
+		snprintf(over, sizeof(over), "%s in category %s", names, q->category);
+	else
+		snprintf(over, sizeof(over), "%s", names);
+	search__write(w, q->s, over);
+}
+
 static int tp_fail_no_tracefs(struct tool_ctx *ctx)
 {
 	return tool__fail(ctx, ERR_TRACEFS_NOT_MOUNTED,
@@ -322,9 +345,11 @@ static int run_list_tracepoints(struct tool_ctx *ctx)
 	uint64_t limit, offset;
 	if (tool__page_args(ctx, 100, &limit, &offset))
 		return -1;
-	struct tp_query q = { .root = root, .category = tool__arg_str(ctx, "category"),
-			      .pattern = tool__arg_str(ctx, "pattern") };
-	q.pattern_full = q.pattern && strchr(q.pattern, '/');
+	struct search search;
+	const char *pattern = tool__arg_str(ctx, "pattern");
+	search__init(&search, pattern, false);
+	struct tp_query q = { .root = root, .category = tool__arg_str(ctx, "category"), .s = &search,
+			      .pattern_full = pattern && strchr(pattern, '/') };
 	struct tp_list l = { 0 };
 	if (tp_collect(ctx, &q, &l))
 		return -1;
@@ -346,6 +371,8 @@ static int run_list_tracepoints(struct tool_ctx *ctx)
 	jw__arr_end(w);
 	tool__page_fields(w, l.n, (uint64_t)offset, end - first);
 	tp_write_categories(w, &l, tool__arg_bool(ctx, "categories", false));
+	if (!l.n)
+		tp_write_searched(w, &q);
 	jw__obj_end(w);
 	return 0;
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { withServer, sh, ensureMounts, ROOT, BUILD } from '../lib/mcp.mjs';
+import { matcher, checkEmpty } from '../lib/search.mjs';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 const VMLINUX = '/sys/kernel/btf/vmlinux';
@@ -28,10 +29,10 @@ before(() => {
 const anon = (n) => (n === '(anon)' ? '' : n);
 const kindOf = (w) => w.kind.toLowerCase();
 const named = (name, kind) => W.filter((t) => t.name === name && (!kind || kindOf(t) === kind));
-const globRe = (g) => new RegExp('^' + g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+// The types a pattern (substring or glob, tests/lib/search.mjs) and kind select.
 const witnessMatches = (pattern, kind) => {
-  const re = pattern && globRe(pattern);
-  return W.filter((t) => (!kind || kindOf(t) === kind) && (!re || (t.name !== '(anon)' && re.test(t.name))));
+  const m = matcher(pattern);
+  return W.filter((t) => (!kind || kindOf(t) === kind) && (!pattern || (t.name !== '(anon)' && m(t.name))));
 };
 
 // Bytes of a type, computed from bpftool's JSON alone.
@@ -176,13 +177,15 @@ test('function and prototype: return type, params and linkage equal bpftool', as
 
 test('pattern and kind totals equal the count in bpftool\'s dump', async () => {
   const cases = [{ pattern: 'bpf_*' }, { pattern: '*_ops', kind: 'struct' }, { pattern: 'task_?truct' },
-    { pattern: '*sk_buff*', kind: 'func' }];
+    { pattern: '*sk_buff*', kind: 'func' }, { pattern: 'sk_buff', kind: 'struct' }, { pattern: 'bpf_[d-m]*_ops' },
+    { pattern: 'task_[!s]*', kind: 'struct' }, { pattern: '_ops', kind: 'struct' }];
   await withServer([], async (s) => {
     for (const c of cases) {
       const w = witnessMatches(c.pattern, c.kind);
+      if (c.pattern !== '*sk_buff*') assert.ok(w.length > 0, `bpftool has matches for ${JSON.stringify(c)}`);
       const r = await s.ok('get_btf_types', { ...c, limit: 1000 });
       assert.equal(r.total, w.length, JSON.stringify(c));
-      assert.equal(r.detail, false);
+      assert.equal(r.detail, w.length <= 8, `detail by default for at most 8 matches: ${JSON.stringify(c)}`);
       assert.deepEqual(r.types.map((t) => [t.id, t.kind, t.name]),
         w.slice(0, 1000).map((t) => [t.id, kindOf(t), t.name]), JSON.stringify(c));
     }
@@ -227,6 +230,115 @@ test('a name that does not exist is an empty result, not an error', async () => 
     assert.deepEqual([r.total, r.returned, r.types.length, r.truncated], [0, 0, 0, false]);
     const k = await s.ok('get_btf_types', { name: 'task_struct', kind: 'enum' });
     assert.equal(k.total, 0);
+    assert.deepEqual(k.searched, { what: "exact name 'task_struct' in names of enum types in vmlinux", match: 'exact',
+      pattern: 'task_struct', candidates: W.filter((t) => t.kind === 'ENUM' && t.name !== '(anon)').length });
+    const id = await s.ok('get_btf_types', { type_id: named('task_struct', 'struct')[0].id, kind: 'union' });
+    assert.deepEqual([id.total, id.searched.match, id.searched.candidates, id.suggestions], [0, 'any', 1, []]);
+  });
+});
+
+test('pattern "task" is a substring: exactly the type names holding it, as bpftool lists them', async () => {
+  const want = W.filter((t) => t.name !== '(anon)' && t.name.includes('task'));
+  assert.ok(want.length > 50, `${want.length} types hold "task"`);
+  await withServer([], async (s) => {
+    const got = [];
+    const limit = 200;
+    for (let offset = 0; ; offset += limit) {
+      const r = await s.ok('get_btf_types', { pattern: 'task', limit, offset });
+      assert.equal(r.total, want.length);
+      assert.equal(r.detail, false, 'more than 8 match');
+      got.push(...r.types);
+      if (!r.truncated) break;
+    }
+    assert.deepEqual(new Set(got.map((t) => t.name)), new Set(want.map((t) => t.name)));
+    assert.deepEqual(got.map((t) => [t.id, t.kind, t.name]), want.map((t) => [t.id, kindOf(t), t.name]));
+    assert.equal((await s.ok('get_btf_types', { pattern: 'TASK' })).total,
+      W.filter((t) => t.name.includes('TASK')).length, 'case-sensitive');
+  });
+});
+
+test('pattern "task_struct": full detail when it matches at most 8 types', async () => {
+  const w = witnessMatches('task_struct');
+  const [ws] = named('task_struct', 'struct');
+  await withServer([], async (s) => {
+    const r = await s.ok('get_btf_types', { pattern: 'task_struct', limit: 50 });
+    assert.deepEqual(r.types.map((t) => [t.id, t.name]), w.map((t) => [t.id, t.name]));
+    // The default follows the count bpftool gives: on a kernel with more than
+    // 8 names holding "task_struct" (put_task_struct and its kin) it is off.
+    assert.equal(r.detail, w.length <= 8, `${w.length} types hold "task_struct" here`);
+    if (w.length > 8) console.log(`# pattern task_struct matches ${w.length} types here: ${w.map((t) => t.name).join(' ')}`);
+    else compareMembers(r.types.find((t) => t.id === ws.id), ws);
+    // With kind, the struct and its kin: at most 8, so members come by default.
+    const k = await s.ok('get_btf_types', { pattern: 'task_struct', kind: 'struct' });
+    const wk = witnessMatches('task_struct', 'struct');
+    assert.ok(wk.length <= 8);
+    assert.equal(k.detail, true);
+    assert.deepEqual(k.types.map((t) => t.id), wk.map((t) => t.id));
+    compareMembers(k.types.find((t) => t.id === ws.id), ws);
+    // an explicit detail: false wins
+    const off = await s.ok('get_btf_types', { pattern: 'task_struct', kind: 'struct', detail: false });
+    assert.equal(off.detail, false);
+    assert.equal(off.types[0].members, undefined);
+  });
+});
+
+test('detail by default: just under, at and over 8 matches (by pattern, by kind)', async () => {
+  // Prefixes of function names that exactly 7, 8 and 9 functions share, from bpftool.
+  const byPrefix = new Map();
+  for (const t of W) {
+    if (t.kind !== 'FUNC') continue;
+    for (let n = 4; n <= Math.min(t.name.length, 24); n++) byPrefix.set(t.name.slice(0, n), (byPrefix.get(t.name.slice(0, n)) ?? 0) + 1);
+  }
+  const kinds = new Map(KINDS.map((k) => [k, witnessMatches(null, k).length]));
+  await withServer([], async (s) => {
+    for (const count of [7, 8, 9]) {
+      const prefix = [...byPrefix].find(([p, n]) => n === count && !/[*?[]/.test(p))[0];
+      const pattern = `${prefix}*`;
+      const w = witnessMatches(pattern, 'func');
+      assert.equal(w.length, count, pattern);
+      const r = await s.ok('get_btf_types', { pattern, kind: 'func', limit: 3 });
+      assert.deepEqual([r.total, r.detail], [count, count <= 8], pattern);
+      assert.equal(r.returned, 3);
+      if (r.detail) assert.ok(r.types.every((t) => Array.isArray(t.params)), 'prototypes come with detail');
+    }
+    for (const [kind, n] of kinds) {
+      if (!n) continue;
+      const r = await s.ok('get_btf_types', { kind, limit: 1 });
+      assert.deepEqual([r.total, r.detail], [n, n <= 8], kind);
+    }
+  });
+});
+
+test('an empty search says what it searched and suggests the closest names', async () => {
+  const namedOf = (kind) => W.filter((t) => t.name !== '(anon)' && (!kind || kindOf(t) === kind))
+    .map((t) => ({ key: t.name, shown: t.name }));
+  await withServer([], async (s) => {
+    await s.ok('get_btf_types', { name: 'task_struct', detail: false });   // BTF loaded
+    const t0 = performance.now();
+    const r = await s.ok('get_btf_types', { pattern: 'tsak_struct' });
+    const t1 = performance.now();
+    await s.ok('get_btf_types', { pattern: 'task_struct' });
+    console.log(`# get_btf_types empty (${namedOf().length} named types ranked) ${(t1 - t0).toFixed(1)} ms, `
+      + `matching ${(performance.now() - t1).toFixed(1)} ms (round trips)`);
+    checkEmpty(r, { what: "substring 'tsak_struct' in type names in vmlinux", match: 'substring', pattern: 'tsak_struct',
+      candidates: namedOf() });
+    assert.equal(r.suggestions[0], 'task_struct');
+    assert.equal(r.detail, true, 'zero types match: at most 8');
+
+    const k = await s.ok('get_btf_types', { pattern: 'tsak', kind: 'struct' });
+    checkEmpty(k, { what: "substring 'tsak' in names of struct types in vmlinux", match: 'substring', pattern: 'tsak',
+      candidates: namedOf('struct') });
+    assert.ok(k.suggestions.length > 0 && k.suggestions.every((n) => named(n, 'struct').length), 'struct names only');
+
+    const n = await s.ok('get_btf_types', { name: 'task_strcut' });
+    checkEmpty(n, { what: "exact name 'task_strcut' in type names in vmlinux", match: 'exact', pattern: 'task_strcut',
+      candidates: namedOf(), exact: true });
+    assert.deepEqual(n.suggestions, ['task_struct']);
+
+    const g = await s.ok('get_btf_types', { pattern: 'vfs_re?dd', kind: 'func', detail: true });
+    checkEmpty(g, { what: "glob 'vfs_re?dd' in names of func types in vmlinux", match: 'glob', pattern: 'vfs_re?dd',
+      candidates: namedOf('func') });
+    assert.ok(g.suggestions.includes('vfs_read'), JSON.stringify(g.suggestions));
   });
 });
 

@@ -4,6 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { withServer, ensureMounts, sh } from '../lib/mcp.mjs';
+import { matcher, checkEmpty } from '../lib/search.mjs';
 
 const TRACEFS = '/sys/kernel/tracing';
 const AFF = `${TRACEFS}/available_filter_functions`;
@@ -43,11 +44,6 @@ function btfFunctions() {
   return btfFuncs;
 }
 
-function globRe(glob) {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
-}
-
 const asWitness = (f) => ({ name: f.name, module: f.module, address: f.address === undefined ? undefined : BigInt(f.address) });
 const fromKallsyms = (k) => ({ name: k.name, module: k.module, address: k.addr === 0n ? undefined : k.addr });
 
@@ -61,15 +57,17 @@ function checkFlags(fns, aff) {
 }
 
 test('vfs_read: address, module, traceable and btf as kallsyms, tracefs and bpftool say', async () => {
-  const want = kallsyms().filter((k) => k.name === 'vfs_read');
+  const all = kallsyms();
+  const want = all.filter((k) => k.name === 'vfs_read');
   assert.equal(want.length, 1);
   const aff = filterFunctions();
   await withServer([], async (s) => {
     const t0 = performance.now();
     const r = await s.ok('list_kernel_functions', { pattern: 'vfs_read' });
     console.log(`# list_kernel_functions vfs_read: ${(performance.now() - t0).toFixed(1)} ms`);
-    assert.equal(r.total, 1);
-    const [f] = r.functions;
+    // a substring: vfs_readv, vfs_readlink, ... come too
+    assert.equal(r.total, all.filter((k) => k.name.includes('vfs_read')).length);
+    const f = r.functions.find((x) => x.name === 'vfs_read');
     assert.deepEqual(asWitness(f), fromKallsyms(want[0]));
     assert.equal(f.btf, btfFunctions().has('vfs_read'));
     assert.equal(f.btf, true, 'vmlinux BTF has a FUNC vfs_read');
@@ -89,9 +87,10 @@ test('pattern: same functions, order and addresses as kallsyms; flags per functi
   const all = kallsyms();
   const aff = filterFunctions();
   await withServer([], async (s) => {
-    for (const pattern of ['vfs_*', '*_openat*', 'tcp_v?_connect', 'do_sys_open*']) {
-      const re = globRe(pattern);
-      const want = all.filter((k) => re.test(k.name));
+    for (const pattern of ['vfs_*', '*_openat*', 'tcp_v?_connect', 'do_sys_open*', 'tcp_v[46]_connect', 'vfs_rea[d]',
+      'vfs_[!r]*', 'do_sys_open[a-z]*[0-9]', 'vfs_read', 'sys_openat']) {
+      const m = matcher(pattern);
+      const want = all.filter((k) => m(k.name));
       assert.ok(want.length > 0, pattern);
       const r = await s.ok('list_kernel_functions', { pattern, limit: 1000 });
       assert.equal(r.total, want.length, pattern);
@@ -100,6 +99,64 @@ test('pattern: same functions, order and addresses as kallsyms; flags per functi
     }
     const none = await s.ok('list_kernel_functions', { pattern: 'no_such_function_*' });
     assert.deepEqual([none.total, none.returned, none.functions.length], [0, 0, 0]);
+    assert.equal(none.searched.match, 'glob');
+  });
+});
+
+test('pattern "openat" is a substring: exactly the kallsyms functions that hold it', async () => {
+  // module "vmlinux": [bpf] symbols come and go while other tests run
+  const core = kallsyms().filter((k) => k.module === null);
+  const want = core.filter((k) => k.name.includes('openat'));
+  assert.ok(want.some((k) => k.name === 'do_sys_openat2'), 'kallsyms has do_sys_openat2');
+  await withServer([], async (s) => {
+    const r = await s.ok('list_kernel_functions', { pattern: 'openat', module: 'vmlinux', limit: 1000 });
+    assert.equal(r.total, want.length);
+    assert.deepEqual(r.functions.map(asWitness), want.map(fromKallsyms));
+    assert.equal(r.searched, undefined, 'searched only when nothing matched');
+    assert.equal((await s.ok('list_kernel_functions', { pattern: 'OPENAT', module: 'vmlinux' })).total,
+      core.filter((k) => k.name.includes('OPENAT')).length, 'case-sensitive');
+    // the exact name takes a glob: a class of one character anchors it
+    const one = await s.ok('list_kernel_functions', { pattern: 'vfs_rea[d]' });
+    assert.deepEqual(one.functions.map((f) => f.name), ['vfs_read']);
+  });
+});
+
+test('an empty search says what it searched and suggests the closest names', async () => {
+  const core = kallsyms().filter((k) => k.module === null);
+  const candidates = core.map((k) => ({ key: k.name, shown: k.name }));
+  await withServer([], async (s) => {
+    const t0 = performance.now();
+    const r = await s.ok('list_kernel_functions', { pattern: 'vfs_raed', module: 'vmlinux' });
+    const t1 = performance.now();
+    await s.ok('list_kernel_functions', { pattern: 'vfs_read', module: 'vmlinux' });
+    console.log(`# list_kernel_functions empty (${core.length} ranked) ${(t1 - t0).toFixed(1)} ms, `
+      + `matching ${(performance.now() - t1).toFixed(1)} ms (round trips)`);
+    checkEmpty(r, {
+      what: "substring 'vfs_raed' in function names of the core kernel (vmlinux)", match: 'substring',
+      pattern: 'vfs_raed', candidates,
+    });
+    assert.equal(r.suggestions[0], 'vfs_read');
+    assert.deepEqual(r.functions, []);
+
+    const o = await s.ok('list_kernel_functions', { pattern: 'opneat', module: 'vmlinux' });
+    checkEmpty(o, { what: "substring 'opneat' in function names of the core kernel (vmlinux)", match: 'substring',
+      pattern: 'opneat', candidates });
+    assert.ok(o.suggestions.some((n) => n.includes('openat')), JSON.stringify(o.suggestions));
+
+    const g = await s.ok('list_kernel_functions', { pattern: 'tcp_v[46]_conect', module: 'vmlinux' });
+    checkEmpty(g, { what: "glob 'tcp_v[46]_conect' in function names of the core kernel (vmlinux)", match: 'glob',
+      pattern: 'tcp_v[46]_conect', candidates });
+    assert.deepEqual(g.suggestions.slice(0, 2).sort(), ['tcp_v4_connect', 'tcp_v6_connect']);
+
+    // without module: every function symbol is a candidate
+    const any = await s.ok('list_kernel_functions', { pattern: 'vfs_raed' });
+    assert.ok(Math.abs(any.searched.candidates - kallsyms().length) < 1000, `${any.searched.candidates}`);
+    assert.equal(any.suggestions[0], 'vfs_read');
+
+    // no pattern, an unknown module: nothing to rank
+    const m = await s.ok('list_kernel_functions', { module: 'no_such_module' });
+    assert.deepEqual([m.searched, m.suggestions],
+      [{ what: 'functions of module no_such_module', match: 'any', candidates: 0 }, []]);
   });
 });
 
@@ -160,7 +217,8 @@ test('no tracefs: traceable is null and a note says tracefs is not mounted', asy
   done`;
   const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-euc', `${unmount}\nexec "$@"`, 'sh'];
   await withServer([], async (s) => {
-    const r = await s.ok('list_kernel_functions', { pattern: 'vfs_read' });
+    const r = await s.ok('list_kernel_functions', { pattern: 'vfs_rea[d]' });
+    assert.equal(r.functions[0].name, 'vfs_read');
     assert.equal(r.functions[0].traceable, null);
     assert.equal(r.functions[0].btf, true);
     assert.ok(r.notes.some((n) => /tracefs is not mounted/.test(n)), JSON.stringify(r.notes));

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, mkdtempSync, rmdirSync, existsSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { withServer, ensureMounts, sh } from '../lib/mcp.mjs';
+import { matcher, checkEmpty } from '../lib/search.mjs';
 
 const TRACEFS = '/sys/kernel/tracing';
 const EVENTS = `${TRACEFS}/events`;
@@ -28,9 +29,11 @@ function witnessAll() {
   return out.sort((a, b) => byteSort(a.category, b.category) || byteSort(a.name, b.name));
 }
 
-function globRe(glob) {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
+// The tracepoints a pattern selects, per tests/lib/search.mjs: with a '/'
+// it is matched against "category/name", else against the name.
+function witnessMatches(all, pattern) {
+  const m = matcher(pattern);
+  return all.filter((t) => m(pattern.includes('/') ? `${t.category}/${t.name}` : t.name));
 }
 
 // The format file, parsed here with regular expressions.
@@ -90,10 +93,12 @@ test('category syscalls: every directory, sorted, with its id file', async () =>
 });
 
 test('sys_enter_openat format matches the format file field by field', async () => {
+  // a substring: sys_enter_openat2 comes too
+  const names = dirs(`${EVENTS}/syscalls`).filter((n) => n.includes('sys_enter_openat')).sort(byteSort);
   await withServer([], async (s) => {
     const r = await s.ok('list_tracepoints', { category: 'syscalls', pattern: 'sys_enter_openat', include_format: true });
-    assert.equal(r.total, 1);
-    const [tp] = r.tracepoints;
+    assert.deepEqual(r.tracepoints.map((t) => t.name), names);
+    const tp = r.tracepoints.find((t) => t.name === 'sys_enter_openat');
     assert.equal(tp.id, witnessId('syscalls', 'sys_enter_openat'));
     const want = witnessFields('syscalls', 'sys_enter_openat');
     assert.deepEqual(tp.fields, want);
@@ -132,21 +137,101 @@ test('every tracepoint: paging covers the whole tree once, formats all parse as 
   });
 });
 
-test('pattern: bare glob matches names, a glob with / matches category/name', async () => {
+test('pattern: a glob matches the whole name, with / the whole category/name', async () => {
   const all = witnessAll();
   await withServer([], async (s) => {
-    for (const pattern of ['sys_enter_open*', '*kill*', 'sched_switch', 'sched/*', '*/*_exit', 's?s*/sys_exit_read']) {
-      const re = globRe(pattern);
-      const want = all.filter((t) => re.test(pattern.includes('/') ? `${t.category}/${t.name}` : t.name));
+    for (const pattern of ['sys_enter_open*', '*kill*', 'sched/*', '*/*_exit', 's?s*/sys_exit_read']) {
+      const want = witnessMatches(all, pattern);
       const r = await s.ok('list_tracepoints', { pattern, limit: 1000 });
       assert.ok(want.length > 0, `witness has matches for ${pattern}`);
       assert.equal(r.total, want.length, pattern);
       assert.deepEqual(r.tracepoints.map((t) => [t.category, t.name]), want.map((t) => [t.category, t.name]), pattern);
+      assert.equal(r.searched, undefined, 'searched only when nothing matched');
+      assert.equal(r.suggestions, undefined);
     }
     const none = await s.ok('list_tracepoints', { pattern: 'no_such_tracepoint_*' });
     assert.equal(none.total, 0);
     assert.deepEqual(none.tracepoints, []);
     assert.equal(none.categories, 0);
+  });
+});
+
+test('pattern "openat" is a substring: exactly the tracepoints whose names hold it', async () => {
+  const want = witnessAll().filter((t) => t.name.includes('openat'));
+  for (const n of ['sys_enter_openat', 'sys_exit_openat', 'sys_enter_openat2', 'sys_exit_openat2'])
+    assert.ok(want.some((t) => t.name === n), `tracefs has ${n}`);
+  await withServer([], async (s) => {
+    const r = await s.ok('list_tracepoints', { pattern: 'openat', limit: 1000 });
+    assert.equal(r.total, want.length);
+    assert.deepEqual(r.tracepoints.map((t) => `${t.category}/${t.name}`), want.map((t) => `${t.category}/${t.name}`));
+    assert.equal(r.searched, undefined);
+    // case-sensitive, and a substring matches inside a name, not only at its start
+    assert.equal((await s.ok('list_tracepoints', { pattern: 'OPENAT' })).total, 0);
+    const mid = await s.ok('list_tracepoints', { pattern: 'enter_open', limit: 1000 });
+    assert.deepEqual(mid.tracepoints.map((t) => t.name), witnessAll().filter((t) => t.name.includes('enter_open')).map((t) => t.name));
+  });
+});
+
+test('substring and glob with / against category/name; bracket classes as tracefs lists them', async () => {
+  const all = witnessAll();
+  await withServer([], async (s) => {
+    for (const pattern of ['sched/sched_sw', 'syscalls/sys_exit_re', 'sys_enter_open[a]t*', 'sys_e[m-o]ter_open*',
+      'sys_e[!n]*_openat', 'sys_e[^x]*_openat2', 'sched/sched_[a-m]*', '*[0-9]', '[]s]ched/*']) {
+      const want = witnessMatches(all, pattern);
+      assert.ok(want.length > 0, `witness has matches for ${pattern}`);
+      const r = await s.ok('list_tracepoints', { pattern, limit: 1000 });
+      assert.deepEqual(r.tracepoints.map((t) => [t.category, t.name]), want.map((t) => [t.category, t.name]), pattern);
+      assert.equal(r.total, want.length, pattern);
+    }
+    const cls = await s.ok('list_tracepoints', { pattern: 'sys_enter_open[a]t*', limit: 1000 });
+    assert.deepEqual(cls.tracepoints.map((t) => t.name).sort(byteSort),
+      all.filter((t) => /^sys_enter_openat/.test(t.name)).map((t) => t.name).sort(byteSort));
+    // an unterminated '[' is a literal: no tracepoint name holds one
+    const lit = await s.ok('list_tracepoints', { pattern: 'sys_enter_open[at' });
+    assert.equal(lit.total, 0);
+    assert.equal(lit.searched.match, 'glob');
+  });
+});
+
+test('an empty search says what it searched and suggests the closest names', async () => {
+  const all = witnessAll();
+  const full = (t) => `${t.category}/${t.name}`;
+  await withServer([], async (s) => {
+    const t0 = performance.now();
+    const r = await s.ok('list_tracepoints', { pattern: 'opneat' });
+    const t1 = performance.now();
+    await s.ok('list_tracepoints', { pattern: 'openat' });
+    console.log(`# list_tracepoints empty (${all.length} ranked) ${(t1 - t0).toFixed(1)} ms, `
+      + `matching ${(performance.now() - t1).toFixed(1)} ms (round trips)`);
+    checkEmpty(r, {
+      what: "substring 'opneat' in tracepoint names", match: 'substring', pattern: 'opneat',
+      candidates: all.map((t) => ({ key: t.name, shown: full(t) })),
+    });
+    assert.ok(r.suggestions.includes('syscalls/sys_enter_openat'), JSON.stringify(r.suggestions));
+    assert.ok(r.suggestions.filter((n) => n.includes('openat')).length >= 2, JSON.stringify(r.suggestions));
+    assert.deepEqual(r.tracepoints, []);
+
+    // a glob, within one category: the candidates are that category's
+    const sc = all.filter((t) => t.category === 'syscalls');
+    const g = await s.ok('list_tracepoints', { category: 'syscalls', pattern: 'sys_enter_opnat*' });
+    checkEmpty(g, {
+      what: "glob 'sys_enter_opnat*' in tracepoint names in category syscalls", match: 'glob', pattern: 'sys_enter_opnat*',
+      candidates: sc.map((t) => ({ key: t.name, shown: full(t) })),
+    });
+    assert.ok(g.suggestions[0].startsWith('syscalls/sys_enter_openat'), JSON.stringify(g.suggestions));
+
+    // with '/': ranked against category/name
+    const f = await s.ok('list_tracepoints', { pattern: 'shced/sched_switch' });
+    checkEmpty(f, {
+      what: "substring 'shced/sched_switch' in category/name of tracepoints", match: 'substring',
+      pattern: 'shced/sched_switch', candidates: all.map((t) => ({ key: full(t), shown: full(t) })),
+    });
+    assert.equal(f.suggestions[0], 'sched/sched_switch');
+
+    // nothing close: searched, and no suggestions
+    const far = await s.ok('list_tracepoints', { pattern: 'zzzzqqqqxxxx' });
+    assert.deepEqual(far.suggestions, []);
+    assert.equal(far.searched.candidates, all.length);
   });
 });
 

@@ -1,8 +1,9 @@
 /* Unit tests for the JSON reader (src/json/reader.c): the strict validator,
- * the token limit, and the typed accessors. Every limit is tried just under,
- * at and just over its value. */
+ * the token limit, the typed accessors, and the glob matcher. Every limit is
+ * tried just under, at and just over its value. */
 #include <errno.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -456,6 +457,107 @@ static void names_and_glob(void)
 	CHECK(!json__glob("*a*a*a*a*a*a*a*a*a*a*b", big));
 }
 
+/* Every form of bracket class, one byte each. */
+static void glob_classes(void)
+{
+	CHECK(json__glob("x[abc]y", "xby"));
+	CHECK(!json__glob("x[abc]y", "xdy"));
+	CHECK(!json__glob("[ab]", "ab"));            /* a class is one byte */
+	CHECK(!json__glob("[ab]", ""));
+	CHECK(json__glob("[a-z]", "q"));
+	CHECK(!json__glob("[a-z]", "Q"));            /* case-sensitive */
+	CHECK(json__glob("[0-9a-f][0-9a-f]", "7e"));
+	CHECK(!json__glob("[0-9a-f]", "g"));
+	CHECK(json__glob("[a-a]", "a"));
+	CHECK(!json__glob("[z-a]", "m"));            /* backwards: holds nothing */
+	CHECK(!json__glob("[z-a]", "a"));
+	CHECK(json__glob("[!x]", "y"));
+	CHECK(!json__glob("[!x]", "x"));
+	CHECK(json__glob("[^x]", "y"));
+	CHECK(!json__glob("[^x]", "x"));
+	CHECK(!json__glob("[!a-z]", "k"));
+	CHECK(json__glob("[!a-z]", "_"));
+	/* a ']' first (after any negation) is a member */
+	CHECK(json__glob("[]]", "]"));
+	CHECK(json__glob("[]a]", "a"));
+	CHECK(json__glob("[]a]", "]"));
+	CHECK(!json__glob("[]a]", "b"));
+	CHECK(json__glob("[!]]", "a"));
+	CHECK(!json__glob("[!]]", "]"));
+	CHECK(json__glob("[^]]", "a"));
+	CHECK(json__glob("[]-a]", "_"));             /* a range from ']' to 'a' */
+	/* '-' first or last is a member */
+	CHECK(json__glob("[-a]", "-"));
+	CHECK(json__glob("[a-]", "-"));
+	CHECK(json__glob("[a-]", "a"));
+	CHECK(!json__glob("[a-]", "b"));
+	/* '*', '?' and '[' inside a class are members, not wildcards */
+	CHECK(json__glob("[*?[]", "*"));
+	CHECK(json__glob("[*?[]", "["));
+	CHECK(!json__glob("[*?[]", "x"));
+	/* an unterminated '[' is a literal '[' */
+	CHECK(json__glob("[abc", "[abc"));
+	CHECK(!json__glob("[abc", "a"));
+	CHECK(json__glob("a[", "a["));
+	CHECK(json__glob("[", "["));
+	CHECK(json__glob("[]", "[]"));               /* the ']' is a member: no close */
+	CHECK(json__glob("[!]", "[!]"));
+	CHECK(json__glob("*[", "xx["));
+	CHECK(json__glob("[[]", "["));               /* a class holding '[' */
+	/* no escapes: a backslash is a byte like any other */
+	CHECK(json__glob("\\*", "\\anything"));
+	CHECK(!json__glob("\\*", "*"));
+	CHECK(json__glob("a\\?", "a\\x"));
+	CHECK(json__glob("[\\]]", "\\]"));           /* a class of the backslash, then a literal ']' */
+	CHECK(!json__glob("[\\]]", "]"));
+	/* classes with stars, as the list tools use them */
+	CHECK(json__glob("sys_enter_open[a]t*", "sys_enter_openat2"));
+	CHECK(!json__glob("sys_enter_open[a]t*", "sys_enter_open"));
+	CHECK(json__glob("*[0-9]", "openat2"));
+	CHECK(!json__glob("*[0-9]", "openat"));
+	CHECK(json__glob("*b", "*ab"));              /* a '*' in the subject is a byte */
+	/* json__glob_class itself */
+	bool in = false;
+	const char *p = "[a-c]x";
+	CHECK(json__glob_class(p, 'b', &in) == p + 5 && in);
+	CHECK(json__glob_class(p, 'x', &in) == p + 5 && !in);
+	in = true;
+	CHECK(!json__glob_class("[a-c", 'b', &in) && in);   /* untouched */
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The work is at most (|s| + 1) * |p| steps: a few million here, well under
+ * the time bound; a matcher that backtracked per star (or rescanned an
+ * unterminated '[' to the end at every try) would take seconds or years. */
+static void glob_bounded(void)
+{
+	struct timespec t0;
+	char pat[512];
+	memset(big, 'a', 100000);
+	big[100000] = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(!json__glob("*[a]*[a]*[a]*[a]*[a]*[a]*[a]*[a]*[a]*[a]*[b]", big));
+	CHECK(!json__glob("*a*?*[!b]*a*[a-a]*a*a*a*a*a*b", big));
+	CHECK(ms_since(&t0) < 500);
+	/* 400 unterminated '[' after a star, on 4000 '[': each try reads p once */
+	pat[0] = '*';
+	memset(pat + 1, '[', 400);
+	strcpy(pat + 401, "b");
+	memset(big, '[', 4000);
+	big[4000] = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(!json__glob(pat, big));
+	big[3999] = 'b';
+	CHECK(json__glob(pat, big));
+	CHECK(ms_since(&t0) < 200);
+}
+
 int main(void)
 {
 	TEST(grammar_valid);
@@ -469,5 +571,7 @@ int main(void)
 	TEST(accessors);
 	TEST(strings);
 	TEST(names_and_glob);
+	TEST(glob_classes);
+	TEST(glob_bounded);
 	return UNIT_DONE();
 }
