@@ -438,6 +438,16 @@ static int write_cdecl(struct emit *e, uint32_t id, const struct btf_type *t)
 
 /* ---- matching and paging ---------------------------------------------- */
 
+/* A type named exactly what a substring pattern asks for is what the
+ * caller means: it comes in full even when more types contain the pattern
+ * (task_struct: the struct, and put_task_struct and the like), unless
+ * detail was turned off. */
+static bool exact_hit(const struct query *q, const struct btf *b, const struct btf_type *t)
+{
+	return !q->detail_set && q->pattern && q->s->mode == SEARCH_SUBSTRING &&
+	       !strcmp(name_of(b, t->name_off), q->pattern);
+}
+
 static int write_type(struct emit *e, uint32_t id)
 {
 	struct jw *w = e->ctx->out;
@@ -449,7 +459,7 @@ static int write_type(struct emit *e, uint32_t id)
 	jw__kuint(w, "id", id);
 	jw__kstr(w, "kind", btf_fmt__kind_name(btf_kind(t)));
 	jw__kstr(w, "name", name_of(e->btf, t->name_off));
-	if (e->q->detail && write_detail(e, id, t))
+	if ((e->q->detail || exact_hit(e->q, e->btf, t)) && write_detail(e, id, t))
 		return -1;
 	if (e->q->c_decl && write_cdecl(e, id, t))
 		return -1;
