@@ -19,7 +19,8 @@
 #define CONFIG_MAX_ACCESS     64     /* --access rules */
 #define CONFIG_NAME_BYTES     64     /* a user or group name in a rule */
 #define SOCKET_PATH_DEFAULT   "/run/ebpf-mcp.sock"
-#define SOCKET_MODE_DEFAULT   0660   /* the socket's group may connect; rules decide the rest */
+#define SOCKET_MODE_DEFAULT   0660
+#define CONFIG_MAX_HOSTS      16     /* --allow-host entries (opts.c's message says 16) */   /* the socket's group may connect; rules decide the rest */
 
 enum profile { PROFILE_READONLY = 0, PROFILE_OBSERVE = 1, PROFILE_FULL = 2 };
 
@@ -68,6 +69,12 @@ struct config {
 	gid_t socket_group;
 	struct access_rule access[CONFIG_MAX_ACCESS];
 	unsigned n_access;
+	bool socket_set;               /* --socket given: with --http, both are served */
+	/* serve --http */
+	const char *http_addr;         /* ADDR:PORT: [v6]:port, v4:port or localhost:port */
+	const char *token_file;        /* lines `name token profile` */
+	const char *allow_hosts[CONFIG_MAX_HOSTS];   /* Host values accepted beside the bind address */
+	unsigned n_allow_hosts;
 	/* the CLI */
 	bool table;                    /* --format table */
 };

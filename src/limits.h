@@ -46,7 +46,12 @@
 	X(SESSIONS,         "sessions",         64,           1,          4096,         "clients a daemon serves at once (serve); one more is told so and closed") \
 	X(WORKERS,          "workers",          4,            1,          32,           "threads that run tool calls and slow kernel work off the event loop") \
 	X(LEASE_MS,         "lease_ms",         300000,       1000,       86400000,     "idle time after which what a caller's modern-era (stateless) calls made is released, pins aside") \
-	X(WATCHES,          "watches",          16,           1,          256,          "resources one session may subscribe to (resources/subscribe, subscriptions/listen)")
+	X(WATCHES,          "watches",          16,           1,          256,          "resources one session may subscribe to (resources/subscribe, subscriptions/listen)") \
+	X(HTTP_CONNECTIONS, "http_connections", 1024,         1,          16384,        "HTTP connections open at once (serve --http); one more is answered 503 and closed") \
+	X(HTTP_REQUESTS,    "http_requests",    256,          1,          16384,        "HTTP requests being answered or waiting their turn at once; one more is answered 503") \
+	X(HTTP_REQUEST_MS,  "http_request_ms",  10000,        100,        600000,       "time a request's head and body may take to arrive once begun; a slower client gets 408") \
+	X(HTTP_IDLE_MS,     "http_idle_ms",     60000,        100,        3600000,      "an HTTP connection with no request in progress closes after this") \
+	X(HTTP_SESSION_IDLE_MS, "http_session_idle_ms", 600000, 1000,     86400000,     "a legacy-era HTTP session with no request and no stream for this long ends, releasing what it holds")
 
 enum limit_id {
 #define X(id, name, def, min, max, why) LIM_##id,

@@ -130,6 +130,34 @@ static int set_socket(struct config *c, const struct opt *o, const char *v, char
 	if (!*v || strlen(v) >= 108)   /* sun_path */
 		return fail(err, "--%s needs a path under 108 bytes, not '%s'", o->name, v);
 	c->socket_path = v;
+	c->socket_set = true;
+	return 0;
+}
+
+static int set_http(struct config *c, const struct opt *o, const char *v, char *err)
+{
+	const char *colon = strrchr(v, ':');
+	if (!colon || colon == v || !colon[1] || strlen(v) > 64)
+		return fail(err, "--%s takes ADDR:PORT (127.0.0.1:8080, [::1]:8080, localhost:8080), not '%s'", o->name, v);
+	c->http_addr = v;
+	return 0;
+}
+
+static int set_token_file(struct config *c, const struct opt *o, const char *v, char *err)
+{
+	if (!*v)
+		return fail(err, "--%s needs a file of `name token profile` lines%s", o->name, "");
+	c->token_file = v;
+	return 0;
+}
+
+static int set_allow_host(struct config *c, const struct opt *o, const char *v, char *err)
+{
+	if (c->n_allow_hosts >= CONFIG_MAX_HOSTS)
+		return fail(err, "--%s given more than 16 times ('%s')", o->name, v);
+	if (!*v || strlen(v) > 255 || strpbrk(v, " \t/@"))
+		return fail(err, "--%s takes a host name or HOST:PORT as clients send it in Host, not '%s'", o->name, v);
+	c->allow_hosts[c->n_allow_hosts++] = v;
 	return 0;
 }
 
@@ -259,6 +287,10 @@ static const struct opt options[] = {
 	{ "socket-group", "GROUP", set_socket_group, "serve: the socket's group (name or number)" },
 	{ "access", "uid:U=PROFILE", set_access, "serve: who may connect: uid:NAME|ID=PROFILE or gid:NAME|ID=PROFILE, "
 						 "PROFILE readonly|observe|full[+foreign]; the first match wins" },
+	{ "http", "ADDR:PORT", set_http, "serve: Streamable HTTP on /mcp (with /healthz, /metrics); loopback unless "
+					 "--token-file is given; beside --socket only when that is given too" },
+	{ "token-file", "FILE", set_token_file, "serve --http: bearer tokens, lines `name token profile[+foreign]`" },
+	{ "allow-host", "HOST", set_allow_host, "serve --http: a Host value accepted beside the bind address (repeatable)" },
 	{ "format", "table|json", set_format, "tools/call: how the result is printed (default json)" },
 	{ "help", NULL, set_help, "this text" },
 	{ "version", NULL, set_help, "the version" },
