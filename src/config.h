@@ -38,12 +38,21 @@ struct access_rule {
 	bool allow_foreign;             /* may act on other sessions' objects */
 };
 
+/* How a client proved who it is. */
+enum ident_kind {
+	IDENT_PEER,       /* its credentials: SO_PEERCRED on the socket, this process's own on stdio */
+	IDENT_TOKEN,      /* HTTP: a bearer token from --token-file; user holds the token's name */
+	IDENT_ANONYMOUS,  /* HTTP on loopback without --token-file: nobody in particular */
+};
+
 /* A client: the peer's credentials on a socket, or this process's own on
- * stdio. */
+ * stdio, or what HTTP knows (a token's name). uid and gid mean something
+ * only for IDENT_PEER. */
 struct identity {
 	uint32_t uid, gid;
 	int32_t pid;                    /* 0: unknown */
-	char user[CONFIG_NAME_BYTES];   /* from /etc/passwd, or the number */
+	char user[CONFIG_NAME_BYTES];   /* from /etc/passwd, or the number; a token's name; "anonymous" */
+	enum ident_kind kind;
 };
 
 struct config {

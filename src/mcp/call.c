@@ -18,6 +18,7 @@
 #include "mcp.h"
 
 #include "../assert.h"
+#include "../sys/metrics.h"
 #include "../core/clock.h"
 #include "../kern/owned.h"
 #include "../sys/audit.h"
@@ -92,7 +93,7 @@ void call__ctx(struct tool_ctx *ctx, struct session *s, struct worker *w, struct
 /* ---- the answer ------------------------------------------------------------------ */
 
 /* Appends w->resp[0..len) unless the call was cancelled meanwhile. */
-static bool send_unless(struct session *s, struct worker *w, size_t len, const bool *cancelled)
+static bool send_unless(struct session *s, struct worker *w, const struct mcp_req *r, size_t len, const bool *cancelled)
 {
 	pthread_mutex_lock(&s->out_lock);
 	bool drop = cancelled && *cancelled;
@@ -100,7 +101,7 @@ static bool send_unless(struct session *s, struct worker *w, size_t len, const b
 	/* a cancel landing here finds the reply already queued: the client
 	 * sent it after the call had ended, which MCP allows */
 	if (!drop)
-		session__send(s, w->resp, len, false);
+		session__reply(s, r, w->resp, len);
 	return !drop;
 }
 
@@ -237,7 +238,7 @@ const char *call__answer(struct session *s, struct worker *w, const struct mcp_r
 	const char *code;
 	size_t len = answer_line(s, w, r, ctx, out, rc, &code);
 	const struct host_ref *ref = ctx->host_data;
-	return send_unless(s, w, len, &ref->cancelled) ? code : "CANCELLED";
+	return send_unless(s, w, r, len, &ref->cancelled) ? code : "CANCELLED";
 }
 
 /* ---- the host: what handlers call back ---------------------------------------------- */
@@ -286,7 +287,7 @@ static void host_progress(struct tool_ctx *ctx, uint64_t progress, uint64_t tota
 	jw__obj_end(&w);
 	jw__obj_end(&w);
 	if (!w.overflow)
-		session__send(session__current, line, w.len, true);
+		session__send(session__current, session__route, line, w.len, OUT_NOTE);
 }
 
 const struct tool_host call__host = { .defer = host_defer, .progress = host_progress };
@@ -297,6 +298,7 @@ static void audit(struct session *s, const struct call *c, const struct owned *o
 {
 	struct audit_call ac = { .session = s->id, .who = &s->env.who, .objs = objs, .tool = c->tool->name,
 				 .ok = !code, .code = code, .duration_ns = now_ns() - c->req.t0_ns };
+	metrics__tool(c->tool->schema, code, ac.duration_ns);
 	if (c->args >= 0) {
 		ac.args = c->doc.js + c->doc.t[c->args].start;
 		ac.args_len = (size_t)(c->doc.t[c->args].end - c->doc.t[c->args].start);
@@ -348,6 +350,7 @@ static void run(struct bio_task *t, void *wd)
 	struct tool_ctx ctx;
 	session__current = s;
 	session__request_log = c->req.modern ? c->req.log_level : SESSION_LOG_LEGACY;
+	session__route = c->req.route;
 	owned__journal_reset(objs);
 	call_ctx(c, w, &ctx, &out, objs);
 	if (c->fn)
@@ -359,6 +362,7 @@ static void run(struct bio_task *t, void *wd)
 		owner__unlock(c->owner);
 	session__current = NULL;
 	session__request_log = SESSION_LOG_LEGACY;
+	session__route = 0;
 }
 
 static void done(struct bio_task *t)
@@ -387,7 +391,7 @@ static void done(struct bio_task *t)
 void call__reply(struct session *s, struct worker *w, const struct mcp_req *r, size_t len)
 {
 	const struct host_ref *ref = &((struct call *)((char *)r - offsetof(struct call, req)))->ref;
-	send_unless(s, w, len, &ref->cancelled);
+	send_unless(s, w, r, len, &ref->cancelled);
 }
 
 bool call__cancel(struct session *s, const char *id, size_t id_len)

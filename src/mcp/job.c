@@ -27,6 +27,7 @@
 #include "../assert.h"
 #include "../core/clock.h"
 #include "../sys/audit.h"
+#include "../sys/metrics.h"
 
 struct job {
 	struct host_ref ref;
@@ -46,6 +47,8 @@ struct job {
 	unsigned n_fds;
 	uint64_t t0_ns, end_ns, deadline_ns, tick_ns;
 	bool modern;                      /* the request's era (its reply's shape) */
+	uint64_t route;                   /* where its notifications and reply go (HTTP) */
+	uint8_t method;                   /* the request's method (metrics) */
 	int log_level;                    /* the request's log level (modern) */
 	struct loop_timer timer;
 	bool busy;                        /* a step is on a worker */
@@ -66,6 +69,7 @@ static void audit_end(struct job *j, const char *code)
 	struct audit_call ac = { .session = j->s->id, .who = &j->s->env.who, .objs = NULL, .tool = j->tool->name,
 				 .ok = !code, .code = code, .duration_ns = now_ns() - j->t0_ns, .args = j->args,
 				 .args_len = j->args ? j->args_len : 0 };
+	metrics__tool(j->tool->schema, code, ac.duration_ns);
 	audit__call(&ac);
 }
 
@@ -132,6 +136,7 @@ static void step_run(struct bio_task *t, void *wd)
 	struct tool_ctx ctx;
 	session__current = s;
 	session__request_log = j->modern ? j->log_level : SESSION_LOG_LEGACY;
+	session__route = j->route;
 	call__ctx(&ctx, s, w, &out);
 	ctx.host_data = &j->ref;
 	ctx.is_job = true, ctx.tool = j->tool, ctx.deadline_ns = j->deadline_ns, ctx.t0_ns = j->t0_ns;
@@ -154,13 +159,15 @@ static void step_run(struct bio_task *t, void *wd)
 			tool__fail(&ctx, ERR_INTERNAL, "%s failed without a reason", j->tool->name);
 	}
 	if (answer) {
-		struct mcp_req r = { .params = -1, .id = j->id, .id_len = j->id_len, .t0_ns = j->t0_ns, .modern = j->modern };
+		struct mcp_req r = { .params = -1, .id = j->id, .id_len = j->id_len, .t0_ns = j->t0_ns, .modern = j->modern,
+				     .route = j->route, .method = j->method };
 		audit_end(j, call__answer(s, w, &r, &ctx, &out, rc < 0 ? -1 : 0));
 		j->ended = true;
 	}
 	arena__reset(&w->scratch);
 	session__current = NULL;
 	session__request_log = SESSION_LOG_LEGACY;
+	session__route = 0;
 }
 
 static void arm(struct job *j);
@@ -277,7 +284,8 @@ void job__install(struct session *s, const struct job_spec *spec, const struct t
 	if (j) {
 		*j = (struct job){ .s = s, .slot = slot, .tool = t, .ops = spec->ops, .st = spec->st, .id_len = r->id_len,
 				   .token_len = token_len, .n_fds = spec->n_fds, .t0_ns = r->t0_ns,
-				   .deadline_ns = deadline_ns, .modern = r->modern, .log_level = r->log_level };
+				   .deadline_ns = deadline_ns, .modern = r->modern, .log_level = r->log_level,
+				   .route = r->route, .method = r->method };
 		memcpy(j->id, r->id, r->id_len);
 		memcpy(j->token, token, token_len);
 		memcpy(j->fds, spec->fds, spec->n_fds * sizeof(int));
@@ -306,6 +314,8 @@ void job__install(struct session *s, const struct job_spec *spec, const struct t
 	s->jobs[slot] = j;
 	__atomic_store_n(&s->n_jobs, s->n_jobs + 1, __ATOMIC_RELAXED);
 	arm(j);
+	if (s->sink)
+		s->sink->job(s, j->route);
 }
 
 static void cancel(struct job *j, const char *code)

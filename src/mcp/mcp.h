@@ -64,6 +64,33 @@ struct mcp_req {
 	uint64_t t0_ns;
 	bool modern;                /* 2026-07-28, per request */
 	int log_level;              /* modern: _meta logLevel, or -1 (no notifications/message) */
+	uint64_t route;             /* the transport's tag for its answer (HTTP: the exchange), 0 none */
+	uint8_t method;             /* index in the method table (metrics), METHOD_OTHER when unknown */
+};
+
+#define METHOD_OTHER 255
+
+struct session;
+
+/* What a message is, for a transport that routes them (HTTP): a reply ends
+ * its request's exchange; a note may be dropped when its reader lags; an
+ * event is a notification that must not be (a listen's acknowledgement). */
+enum out_kind { OUT_REPLY, OUT_NOTE, OUT_EVENT };
+
+/* A session without a descriptor (HTTP): its transport hands it requests
+ * and takes its output as routed records. Every hook runs on the loop. */
+struct sink_ops {
+	/* The next request to answer, or false: line (len bytes) stays valid
+	 * until the next call; route tags what answers it. */
+	bool (*next)(struct session *s, char **line, size_t *len, uint64_t *route);
+	/* While a call runs: what waits is looked at for cancellations. */
+	void (*scan)(struct session *s);
+	/* Output is pending: take it with session__drain. */
+	void (*deliver)(struct session *s);
+	/* The session is about to be freed. */
+	void (*gone)(struct session *s);
+	/* The request with route now runs over time (a job). */
+	void (*job)(struct session *s, uint64_t route);
 };
 
 struct session;
@@ -99,6 +126,9 @@ struct server {
 	struct owner *owners;
 	unsigned n_owners;
 	struct loop_timer lease_timer;
+	/* HTTP (web.c) */
+	struct web *web;
+	unsigned n_transient;            /* sessions of HTTP connections (modern era): outside the sessions cap */
 };
 
 /* A worker thread's buffers: a call or job step writes its result here. */
@@ -122,7 +152,9 @@ struct session {
 	struct server *srv;
 	struct session *prev, *next;
 	uint64_t id;
-	int in_fd, out_fd;               /* equal for a socket */
+	int in_fd, out_fd;               /* equal for a socket; -1 for a sink */
+	const struct sink_ops *sink;     /* HTTP: no descriptor (sink_data is the transport's) */
+	void *sink_data;
 	bool own_fds;                    /* close them at the end */
 	bool socket;                     /* one descriptor both ways (the daemon's sessions) */
 	bool file_input;                 /* regular-file input (the CLI): jobs run to their end */
@@ -163,9 +195,19 @@ struct session {
  * watched) when out of memory or descriptors. */
 struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own_fds, const struct identity *who,
 			     enum profile profile, bool allow_foreign);
-/* Appends one message line (any thread). A droppable one (a notification)
+/* A session whose transport is a sink (HTTP); NULL when out of memory. */
+struct session *session__new_sink(struct server *srv, const struct sink_ops *ops, void *data,
+				  const struct identity *who, enum profile profile, bool allow_foreign);
+/* Appends one message (any thread), tagged with route for a sink. A note
  * is dropped and counted while output is backed up past SESSION_OUT_SOFT. */
-void session__send(struct session *s, const char *line, size_t n, bool droppable);
+void session__send(struct session *s, uint64_t route, const char *line, size_t n, enum out_kind kind);
+/* r's reply (any thread): counted by method and outcome, then sent. */
+void session__reply(struct session *s, const struct mcp_req *r, const char *line, size_t n);
+/* A sink's transport takes the pending messages, in order (loop thread).
+ * fn runs under the output lock: it must not call back into the session. */
+typedef void (*session_drain_fn)(void *data, struct session *s, uint64_t route, enum out_kind kind, const char *line,
+				 size_t n);
+void session__drain(struct session *s, session_drain_fn fn, void *data);
 /* Writes what is pending (loop thread). */
 void session__flush(struct session *s);
 /* Answers what is buffered as far as it may, adjusts what it watches, and
@@ -184,6 +226,9 @@ extern __thread struct session *session__current;
  * named no level), or the level a modern request asked for. */
 #define SESSION_LOG_LEGACY (-2)
 extern __thread int session__request_log;
+/* The route of the request being handled on this thread (its
+ * notifications go there); 0 outside one. */
+extern __thread uint64_t session__route;
 /* --log-level: what goes to stderr. */
 extern enum log_level session__stderr_level;
 /* Whether calls running over time go on after the input ends: for the
@@ -209,6 +254,9 @@ void session__result_close(struct session *s, struct jw *w, const struct mcp_req
 void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const char *msg, const char *limit_name,
 		uint64_t limit_value);
 void rpc__result_begin(struct jw *w, const char *id, size_t id_len);
+/* Whether a reply line our writer made for an id of id_len bytes (0: none)
+ * is a JSON-RPC error. */
+bool rpc__is_error(const char *line, size_t n, size_t id_len);
 /* A modern result's members: resultType, _meta.serverInfo, and (ttl_ms >= 0)
  * ttlMs and cacheScope. Nothing for a legacy one. */
 void rpc__result_extras(struct jw *w, bool modern, int64_t ttl_ms, bool public_scope);
@@ -218,8 +266,13 @@ void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n);
 /* ---- methods.c ----------------------------------------------------------------- */
 
 /* One request line (parsed on the loop). While a call runs, only
- * cancellations are taken (scan_only): true when the line was one. */
+ * cancellations are taken (scan_only): true when the line was one. Its
+ * answer goes to session__route. */
 bool methods__line(struct session *s, char *line, size_t len, bool scan_only);
+/* Stops the call, job or listen answering request id; false when none. */
+bool methods__cancel(struct session *s, const char *id, size_t len);
+/* The method table's names, for metrics: name of index i, or NULL past the end. */
+const char *methods__name(unsigned i);
 
 /* ---- surface.c: resources, prompts, completion, subscriptions ------------------------ */
 

@@ -211,6 +211,11 @@ static void n_initialized(struct session *s, const struct mcp_req *r)
 	s->initialized = true;
 }
 
+bool methods__cancel(struct session *s, const char *id, size_t len)
+{
+	return call__cancel(s, id, len) || job__cancel(s, id, len, "CANCELLED") || surface__cancel(s, id, len);
+}
+
 /* Stops the call or job answering the request named; false when none runs. */
 static bool cancel(struct session *s, const struct mcp_req *r, bool quiet)
 {
@@ -220,7 +225,7 @@ static bool cancel(struct session *s, const struct mcp_req *r, bool quiet)
 	const char *id;
 	size_t len;
 	rpc__raw(r->doc, rid, &id, &len);
-	if (call__cancel(s, id, len) || job__cancel(s, id, len, "CANCELLED") || surface__cancel(s, id, len))
+	if (methods__cancel(s, id, len))
 		return true;
 	if (!quiet)
 		session__log(s, LOG_DEBUG, "cancel for %.*s: no such call running", (int)len, id);
@@ -269,6 +274,13 @@ static const struct method methods[] = {
 	{ "notifications/cancelled", n_cancelled, M_BOTH | M_NOTE },
 };
 
+_Static_assert(sizeof(methods) / sizeof(methods[0]) < METHOD_OTHER, "method indexes fit mcp_req.method");
+
+const char *methods__name(unsigned i)
+{
+	return i < sizeof(methods) / sizeof(methods[0]) ? methods[i].name : NULL;
+}
+
 static const struct method *find_method(const struct jdoc *d, int tok)
 {
 	for (unsigned k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
@@ -302,7 +314,7 @@ static void unsupported_version(struct session *s, const struct mcp_req *r, cons
 	jw__obj_end(&w);
 	jw__obj_end(&w);
 	s->n_errors++;
-	session__send(s, s->srv->resp, w.len, false);
+	session__reply(s, r, s->srv->resp, w.len);
 }
 
 /* Text that is not JSON is -32700; JSON over a size cap is -32600 (the
@@ -417,7 +429,7 @@ bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 {
 	struct jdoc d;
 	struct json_perr e;
-	struct mcp_req r = { .doc = &d, .params = -1, .t0_ns = now_ns() };
+	struct mcp_req r = { .doc = &d, .params = -1, .t0_ns = now_ns(), .route = session__route, .method = METHOD_OTHER };
 	if (len && line[len - 1] == '\r')
 		len--;
 	size_t k = 0;
@@ -436,6 +448,8 @@ bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 	if (mt >= 0 && era(scan_only ? NULL : s, &d, &r))
 		mt = -1;
 	const struct method *m = mt >= 0 ? find_method(&d, mt) : NULL;
+	if (m)
+		r.method = (uint8_t)(m - methods);
 	if (scan_only) {
 		/* taken early only when it stops something; otherwise it waits
 		 * its turn, so what it says (a debug note) follows earlier

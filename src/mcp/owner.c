@@ -40,7 +40,9 @@ struct owner {
 
 static bool same(const struct identity *a, const struct identity *b)
 {
-	return a->uid == b->uid;
+	if (a->kind != b->kind)
+		return false;
+	return a->kind == IDENT_PEER ? a->uid == b->uid : !strcmp(a->user, b->user);
 }
 
 static void arm(struct server *srv);

@@ -1,4 +1,6 @@
 /* JSON-RPC message text: errors and result envelopes (no I/O). */
+#include <string.h>
+
 #include "mcp.h"
 
 void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const char *msg, const char *limit_name,
@@ -24,6 +26,13 @@ void rpc__error(struct jw *w, const char *id, size_t id_len, int code, const cha
 	}
 	jw__obj_end(w);
 	jw__obj_end(w);
+}
+
+bool rpc__is_error(const char *line, size_t n, size_t id_len)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":", err[] = ",\"error\":";
+	size_t at = sizeof(head) - 1 + (id_len ? id_len : 4);   /* an absent id is written null */
+	return n > at + sizeof(err) - 1 && !memcmp(line + at, err, sizeof(err) - 1);
 }
 
 void rpc__result_begin(struct jw *w, const char *id, size_t id_len)

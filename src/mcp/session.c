@@ -24,9 +24,11 @@
 #include "../core/clock.h"
 #include "../kern/owned.h"
 #include "../sys/audit.h"
+#include "../sys/metrics.h"
 
 __thread struct session *session__current;
 __thread int session__request_log = SESSION_LOG_LEGACY;
+__thread uint64_t session__route;
 enum log_level session__stderr_level = LOG_WARNING;
 
 static void *map_buf(size_t n)
@@ -47,24 +49,49 @@ static void free_session(struct session *s)
 	free(s);
 }
 
-struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own_fds, const struct identity *who,
-			     enum profile profile, bool allow_foreign)
+static struct session *alloc_session(struct server *srv, const struct identity *who, enum profile profile,
+				     bool allow_foreign)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	pthread_mutex_init(&s->out_lock, NULL);
 	s->srv = srv;
-	s->in_fd = in_fd, s->out_fd = out_fd, s->own_fds = own_fds;
-	s->req_cap = limits[LIM_REQUEST_BYTES] + 1;   /* + the newline */
-	s->req = map_buf(s->req_cap);
+	s->in_fd = s->out_fd = -1;
 	s->objs = owned__new();
 	s->env = (struct tool_env){ .cfg = srv->cfg, .profile = profile, .allow_foreign = allow_foreign, .who = *who,
 				    .reply_bytes = limits[LIM_RESPONSE_BYTES] + 1 };
 	s->log_level = LOG_WARNING;
 	s->started_ns = now_ns();
 	s->id = ((uint64_t)getpid() << 32) | ++srv->next_session;
-	if (!s->req || !s->objs || loop__watch(&srv->loop, in_fd, 0, on_io, s) ||
+	if (!s->objs) {
+		free_session(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void link_session(struct session *s)
+{
+	struct server *srv = s->srv;
+	s->next = srv->sessions;
+	if (s->next)
+		s->next->prev = s;
+	srv->sessions = s;
+	srv->n_sessions++;
+	metrics__add(&metrics.sessions_started, 1);
+}
+
+struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own_fds, const struct identity *who,
+			     enum profile profile, bool allow_foreign)
+{
+	struct session *s = alloc_session(srv, who, profile, allow_foreign);
+	if (!s)
+		return NULL;
+	s->in_fd = in_fd, s->out_fd = out_fd, s->own_fds = own_fds;
+	s->req_cap = limits[LIM_REQUEST_BYTES] + 1;   /* + the newline */
+	s->req = map_buf(s->req_cap);
+	if (!s->req || loop__watch(&srv->loop, in_fd, 0, on_io, s) ||
 	    (out_fd != in_fd && loop__watch(&srv->loop, out_fd, 0, on_io, s))) {
 		if (s->req)
 			loop__unwatch(&srv->loop, in_fd);
@@ -74,11 +101,18 @@ struct session *session__new(struct server *srv, int in_fd, int out_fd, bool own
 	struct loop_slot *sl = &srv->loop.slots[in_fd];
 	s->file_input = sl->always_ready;
 	s->socket = in_fd == out_fd;
-	s->next = srv->sessions;
-	if (s->next)
-		s->next->prev = s;
-	srv->sessions = s;
-	srv->n_sessions++;
+	link_session(s);
+	return s;
+}
+
+struct session *session__new_sink(struct server *srv, const struct sink_ops *ops, void *data,
+				  const struct identity *who, enum profile profile, bool allow_foreign)
+{
+	struct session *s = alloc_session(srv, who, profile, allow_foreign);
+	if (!s)
+		return NULL;
+	s->sink = ops, s->sink_data = data;
+	link_session(s);
 	return s;
 }
 
@@ -112,22 +146,44 @@ static bool out_room(struct session *s, size_t n)
 	return true;
 }
 
-void session__send(struct session *s, const char *line, size_t n, bool droppable)
+/* A sink's record: its header, then the message. */
+struct record {
+	uint64_t route;
+	uint32_t len;
+	uint8_t kind;
+} __attribute__((packed));
+
+static void append(struct session *s, uint64_t route, const char *line, size_t n, enum out_kind kind)
 {
+	if (s->sink) {
+		struct record h = { .route = route, .len = (uint32_t)n, .kind = (uint8_t)kind };
+		memcpy(s->out + s->out_len, &h, sizeof(h));
+		memcpy(s->out + s->out_len + sizeof(h), line, n);
+		s->out_len += sizeof(h) + n;
+	} else {
+		memcpy(s->out + s->out_len, line, n);
+		s->out[s->out_len + n] = '\n';
+		s->out_len += n + 1;
+	}
+}
+
+void session__send(struct session *s, uint64_t route, const char *line, size_t n, enum out_kind kind)
+{
+	bool droppable = kind == OUT_NOTE;
+	size_t need = n + (s->sink ? sizeof(struct record) : 1);
+	ASSERT(n <= UINT32_MAX);
 	pthread_mutex_lock(&s->out_lock);
 	bool dropped = false, lost = false;
 	if (s->out_broken || (droppable && s->out_len - s->out_off > SESSION_OUT_SOFT)) {
 		dropped = droppable && !s->out_broken;
-	} else if (!out_room(s, n + 1)) {
+	} else if (!out_room(s, need)) {
 		/* the heap cap refuses: a reply that cannot be kept would leave
 		 * the client waiting forever, so the session ends instead */
 		dropped = droppable;
 		lost = !droppable;
 		s->out_broken |= lost;
 	} else {
-		memcpy(s->out + s->out_len, line, n);
-		s->out[s->out_len + n] = '\n';
-		s->out_len += n + 1;
+		append(s, route, line, n, kind);
 	}
 	s->notes_dropped += dropped;
 	pthread_mutex_unlock(&s->out_lock);
@@ -136,9 +192,40 @@ void session__send(struct session *s, const char *line, size_t n, bool droppable
 			     "the session", (unsigned long long)s->id, n);
 }
 
+void session__reply(struct session *s, const struct mcp_req *r, const char *line, size_t n)
+{
+	metrics__request(r->method, rpc__is_error(line, n, r->id ? r->id_len : 0));
+	session__send(s, r->route, line, n, OUT_REPLY);
+}
+
+void session__drain(struct session *s, session_drain_fn fn, void *data)
+{
+	ASSERT(s->sink);
+	pthread_mutex_lock(&s->out_lock);
+	while (s->out_off < s->out_len) {
+		struct record h;
+		ASSERT(s->out_len - s->out_off >= sizeof(h));
+		memcpy(&h, s->out + s->out_off, sizeof(h));
+		s->out_off += sizeof(h);
+		ASSERT(s->out_len - s->out_off >= h.len);
+		fn(data, s, h.route, (enum out_kind)h.kind, s->out + s->out_off, h.len);
+		s->out_off += h.len;
+	}
+	s->out_off = s->out_len = 0;
+	if (s->out_cap > SESSION_OUT_KEEP) {
+		free(s->out);
+		s->out = NULL, s->out_cap = 0;
+	}
+	pthread_mutex_unlock(&s->out_lock);
+}
+
 void session__flush(struct session *s)
 {
 	bool broken;
+	if (s->sink) {
+		s->sink->deliver(s);
+		return;
+	}
 	pthread_mutex_lock(&s->out_lock);
 	while (!s->out_broken && s->out_off < s->out_len) {
 		ssize_t w = write(s->out_fd, s->out + s->out_off, s->out_len - s->out_off);
@@ -171,7 +258,12 @@ void session__error(struct session *s, const struct mcp_req *r, int code, const 
 	jw__init(&w, s->srv->resp, s->srv->resp_cap - 1);
 	rpc__error(&w, r ? r->id : NULL, r ? r->id_len : 0, code, msg, limit_name, limit_value);
 	s->n_errors++;
-	session__send(s, s->srv->resp, w.len, false);
+	if (limit_name)
+		metrics__cap_named(limit_name);
+	if (r)
+		return session__reply(s, r, s->srv->resp, w.len);
+	metrics__request(METHOD_OTHER, true);
+	session__send(s, session__route, s->srv->resp, w.len, OUT_REPLY);
 }
 
 void session__result_begin(struct session *s, struct jw *w, const struct mcp_req *r)
@@ -194,7 +286,7 @@ void session__result_end(struct session *s, struct jw *w, const struct mcp_req *
 		session__error(s, r, MCP_INTERNAL_ERROR, "reply larger than response_bytes; raise --limit response_bytes=N",
 			       "response_bytes", limits[LIM_RESPONSE_BYTES]);
 	else
-		session__send(s, s->srv->resp, w->len, false);
+		session__reply(s, r, s->srv->resp, w->len);
 }
 
 void session__log(struct session *s, enum log_level lvl, const char *fmt, ...)
@@ -233,7 +325,7 @@ void session__log(struct session *s, enum log_level lvl, const char *fmt, ...)
 	jw__obj_end(&w);
 	jw__obj_end(&w);
 	if (!w.overflow)
-		session__send(s, line, w.len, true);
+		session__send(s, session__route, line, w.len, OUT_NOTE);
 }
 
 void session__facts(const struct session *s, struct tool_facts *f)
@@ -280,9 +372,24 @@ static void refuse_overlong(struct session *s)
 	session__error(s, NULL, MCP_INVALID_REQUEST, msg, "request_bytes", limits[LIM_REQUEST_BYTES]);
 }
 
+/* A sink's requests, in order, while nothing holds them back. */
+static void answer_sink(struct session *s)
+{
+	char *line;
+	size_t len;
+	uint64_t route;
+	while (!s->running && s->state == SESS_OPEN && s->sink->next(s, &line, &len, &route)) {
+		session__route = route;
+		methods__line(s, line, len, false);
+		session__route = 0;
+	}
+}
+
 /* Answers complete lines in order while nothing holds them back. */
 static void answer_lines(struct session *s)
 {
+	if (s->sink)
+		return answer_sink(s);
 	while (!s->running && s->state != SESS_CLOSING && out_pending(s) <= SESSION_OUT_SOFT) {
 		char *base = s->req + s->req_start;
 		char *nl = memchr(base, '\n', s->req_end - s->req_start);
@@ -361,6 +468,8 @@ static void end_of_input(struct session *s)
 static void watch(struct session *s)
 {
 	struct loop *l = &s->srv->loop;
+	if (s->sink)
+		return;
 	bool in = s->state == SESS_OPEN && !s->eof && s->req_end < s->req_cap && out_pending(s) <= SESSION_OUT_SOFT;
 	pthread_mutex_lock(&s->out_lock);
 	bool out = !s->out_broken && s->out_off < s->out_len;
@@ -422,8 +531,11 @@ static void finish(struct session *s)
 	ASSERT(s->state != SESS_OPEN && !s->running && !s->n_jobs && !job__busy(s) && !surface__busy(s));
 	surface__end(s, false);
 	struct release *r = malloc(sizeof(*r));
-	loop__unwatch(&srv->loop, s->in_fd);
-	if (s->out_fd != s->in_fd)
+	if (s->sink)
+		s->sink->gone(s);
+	else
+		loop__unwatch(&srv->loop, s->in_fd);
+	if (!s->sink && s->out_fd != s->in_fd)
 		loop__unwatch(&srv->loop, s->out_fd);
 	if (s->own_fds) {
 		close(s->in_fd);
@@ -439,6 +551,7 @@ static void finish(struct session *s)
 		/* no memory for the task: release here rather than leak */
 		owned__release_all(s->objs);
 	}
+	metrics__add(&metrics.notes_dropped, s->notes_dropped);
 	if (s->notes_dropped)
 		session__log(NULL, LOG_NOTICE, "session %llu: %llu notifications dropped (the client did not read)",
 			     (unsigned long long)s->id, (unsigned long long)s->notes_dropped);
@@ -493,8 +606,9 @@ void session__pump(struct session *s)
 		session__flush(s);
 	}
 	if (s->running && s->state != SESS_CLOSING)
-		scan_cancels(s);
-	compact(s);
+		s->sink ? s->sink->scan(s) : scan_cancels(s);
+	if (!s->sink)
+		compact(s);
 	if (s->eof && s->state == SESS_OPEN && !s->running && !memchr(s->req + s->req_start, '\n', s->req_end - s->req_start))
 		end_of_input(s);
 	session__flush(s);

@@ -44,6 +44,8 @@ struct watchset {
 	struct {
 		char id[LIMIT_ID_BYTES];
 		size_t len;
+		uint64_t route;       /* its transport's exchange (HTTP) */
+		uint8_t method;       /* subscriptions/listen's index (metrics) */
 	} listen[LISTENS_MAX];
 	unsigned n_listen;
 	struct loop_timer timer;
@@ -332,6 +334,15 @@ static uint64_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
+/* The route of the listen with id sub (its stream), 0 for none. */
+static uint64_t listen_route(const struct watchset *ws, const char *sub, size_t len)
+{
+	for (unsigned i = 0; len && i < ws->n_listen; i++)
+		if (ws->listen[i].len == len && !memcmp(ws->listen[i].id, sub, len))
+			return ws->listen[i].route;
+	return 0;
+}
+
 /* resources/updated for watch i, on its listen's stream or plain. */
 static void updated(struct session *s, const struct watch *wt)
 {
@@ -354,7 +365,7 @@ static void updated(struct session *s, const struct watch *wt)
 	jw__obj_end(&o);
 	jw__obj_end(&o);
 	if (!o.overflow)
-		session__send(s, line, o.len, true);
+		session__send(s, listen_route(s->watches, wt->sub, wt->sub_len), line, o.len, OUT_NOTE);
 }
 
 /* On a worker: reads every watched URI of the snapshot and marks what
@@ -534,7 +545,7 @@ static void acknowledge(struct session *s, const struct mcp_req *r, int subs)
 	jw__obj_end(&w);
 	jw__obj_end(&w);
 	jw__obj_end(&w);
-	session__send(s, s->srv->resp, w.len, false);
+	session__send(s, r->route, s->srv->resp, w.len, OUT_EVENT);
 }
 
 void surface__listen(struct session *s, const struct mcp_req *r)
@@ -560,6 +571,8 @@ void surface__listen(struct session *s, const struct mcp_req *r)
 		add_watch(ws, uri, r->id, r->id_len);
 	}
 	memcpy(ws->listen[ws->n_listen].id, r->id, r->id_len);
+	ws->listen[ws->n_listen].route = r->route;
+	ws->listen[ws->n_listen].method = r->method;
 	ws->listen[ws->n_listen++].len = r->id_len;
 	acknowledge(s, r, subs);
 	arm(ws);
@@ -592,7 +605,8 @@ void surface__end(struct session *s, bool graceful)
 	for (unsigned i = 0; graceful && i < ws->n_listen; i++) {
 		/* the listen's reply: the subscription ended on the server's side */
 		struct jw w;
-		struct mcp_req r = { .id = ws->listen[i].id, .id_len = ws->listen[i].len, .modern = true };
+		struct mcp_req r = { .id = ws->listen[i].id, .id_len = ws->listen[i].len, .modern = true,
+				     .route = ws->listen[i].route, .method = ws->listen[i].method };
 		jw__init(&w, s->srv->resp, s->srv->resp_cap - 1);
 		rpc__result_begin(&w, r.id, r.id_len);
 		jw__obj(&w);
@@ -604,7 +618,7 @@ void surface__end(struct session *s, bool graceful)
 		jw__obj_end(&w);
 		jw__obj_end(&w);
 		jw__obj_end(&w);
-		session__send(s, s->srv->resp, w.len, false);
+		session__reply(s, &r, s->srv->resp, w.len);
 	}
 	ws->n_listen = 0;
 	loop__timer_stop(&s->srv->loop, &ws->timer);

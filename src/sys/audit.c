@@ -60,10 +60,16 @@ static void head(struct jw *w, uint64_t session, const struct identity *who, con
 	jw__kstr(w, "event", event);
 	jw__key(w, "peer");
 	jw__obj(w);
-	jw__kuint(w, "uid", who->uid);
-	jw__kuint(w, "gid", who->gid);
-	jw__kint(w, "pid", who->pid);
-	jw__kstr(w, "user", who->user);
+	if (who->kind == IDENT_PEER) {
+		jw__kuint(w, "uid", who->uid);
+		jw__kuint(w, "gid", who->gid);
+		jw__kint(w, "pid", who->pid);
+		jw__kstr(w, "user", who->user);
+	} else if (who->kind == IDENT_TOKEN) {
+		jw__kstr(w, "token", who->user);   /* the token's name, never its value */
+	} else {
+		jw__kstr(w, "user", who->user);
+	}
 	jw__obj_end(w);
 }
 

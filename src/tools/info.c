@@ -42,8 +42,12 @@ static void write_caller(struct jw *w, const struct tool_env *env)
 {
 	jw__key(w, "caller");
 	jw__obj(w);
-	jw__kuint(w, "uid", env->who.uid);
-	jw__kuint(w, "gid", env->who.gid);
+	bool peer = env->who.kind == IDENT_PEER;
+	jw__kstr(w, "auth", peer ? "peer" : env->who.kind == IDENT_TOKEN ? "token" : "none");
+	jw__key(w, "uid");
+	peer ? jw__uint(w, env->who.uid) : jw__null(w);
+	jw__key(w, "gid");
+	peer ? jw__uint(w, env->who.gid) : jw__null(w);
 	jw__key(w, "pid");
 	if (env->who.pid > 0)
 		jw__int(w, env->who.pid);

@@ -23,6 +23,7 @@
 #include "../kern/btf_json.h"
 #include "../kern/owned.h"
 #include "../core/clock.h"
+#include "../sys/metrics.h"
 #include "evlist.h"
 #include "tool.h"
 
@@ -216,6 +217,7 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	evlist__write(&st->ev, w);
 	jw__kuint(w, "count", st->ev.count);
 	jw__kuint(w, "lost", st->lost);
+	metrics__events(st->ev.count, st->lost + st->drop_rate + st->ev.drop_full + st->ev.drop_big);
 	jw__key(w, "dropped");
 	jw__obj(w);
 	jw__kuint(w, "rate", st->drop_rate);

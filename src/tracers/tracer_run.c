@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 
 #include "../core/clock.h"
+#include "../sys/metrics.h"
 #include "../sys/sysfs.h"
 #include "../tools/vlog.h"
 #include "abi_names.h"
@@ -87,7 +88,9 @@ static void write_events(struct tracer *t, struct jw *w)
 	jw__kuint(w, "count", t->ev.count);
 	jw__key(w, "dropped");
 	jw__obj(w);
-	jw__kuint(w, "kernel", t->ops->ring_dropped ? t->ops->ring_dropped(t) : 0);
+	uint64_t kernel = t->ops->ring_dropped ? t->ops->ring_dropped(t) : 0;
+	metrics__events(t->ev.count, kernel + t->ev.drop_full + t->ev.drop_big);
+	jw__kuint(w, "kernel", kernel);
 	jw__kuint(w, "full", t->ev.drop_full);
 	jw__kuint(w, "too_big", t->ev.drop_big);
 	jw__obj_end(w);

@@ -143,8 +143,8 @@ test('access rules: each unprivileged uid gets its own profile; a uid no rule ad
     const ia = (await a.ok('info')).server, ib = (await b.ok('info')).server;
     assert.equal(ia.mode, 'daemon');
     assert.equal(ia.sessions, 2, 'both sessions are open');
-    assert.deepEqual(ia.caller, { uid: FULL, gid: FULL, pid: a.pid, user: String(FULL), profile: 'full', allow_foreign: false });
-    assert.deepEqual(ib.caller, { uid: OBSERVE, gid: OBSERVE, pid: b.pid, user: String(OBSERVE), profile: 'observe', allow_foreign: false });
+    assert.deepEqual(ia.caller, { auth: 'peer', uid: FULL, gid: FULL, pid: a.pid, user: String(FULL), profile: 'full', allow_foreign: false });
+    assert.deepEqual(ib.caller, { auth: 'peer', uid: OBSERVE, gid: OBSERVE, pid: b.pid, user: String(OBSERVE), profile: 'observe', allow_foreign: false });
     assert.equal(ia.profile, 'full');
     assert.equal(ib.profile, 'observe');
     assert.notEqual(ia.session, ib.session);
@@ -171,7 +171,7 @@ test('access rules: each unprivileged uid gets its own profile; a uid no rule ad
     await m.init();
     assert.deepEqual(credsOf(m.pid), { uid: MEMBER, gid: MEMBER, groups: [GROUP] });
     assert.deepEqual((await m.ok('info')).server.caller,
-      { uid: MEMBER, gid: MEMBER, pid: m.pid, user: String(MEMBER), profile: 'readonly', allow_foreign: false });
+      { auth: 'peer', uid: MEMBER, gid: MEMBER, pid: m.pid, user: String(MEMBER), profile: 'readonly', allow_foreign: false });
     assert.deepEqual(await listed(m), toolsFor('readonly'));
     const outside = connectOnce(d.socket, { uid: MEMBER }, { bin: pub.bin, input: script() });
     assert.equal(outside.status, 3, 'the same uid without the group has no rule');
@@ -193,7 +193,7 @@ test('access rules: each unprivileged uid gets its own profile; a uid no rule ad
     await n.init();
     assert.equal(credsOf(n.pid).uid, NOBODY);
     assert.deepEqual((await n.ok('info')).server.caller,
-      { uid: NOBODY, gid: NOBODY, pid: n.pid, user: 'nobody', profile: 'readonly', allow_foreign: false });
+      { auth: 'peer', uid: NOBODY, gid: NOBODY, pid: n.pid, user: 'nobody', profile: 'readonly', allow_foreign: false });
 
     for (const s of [a, b, m, prim, both, n]) assert.deepEqual(await s.close(), { code: 0, sig: null });
 
@@ -605,7 +605,7 @@ for (const sig of ['SIGINT', 'SIGHUP']) {
       const root = ss.add(d.raw());
       await root.init();
       assert.deepEqual((await root.ok('info')).server.caller,
-        { uid: 0, gid: 0, pid: process.pid, user: 'root', profile: 'full', allow_foreign: false });
+        { auth: 'peer', uid: 0, gid: 0, pid: process.pid, user: 'root', profile: 'full', allow_foreign: false });
       const o = await loadAttached(root, w);
       assert.deepEqual(await d.stop(sig), { code: 0, sig: null }, d.stderr);
       await root.exited;
@@ -699,9 +699,9 @@ test('a --config file\'s access lines are honoured by serve', async () => {
     const A = ss.add(d.as({ uid: FULL })), B = ss.add(d.as({ uid: OBSERVE }));
     await Promise.all([A.init(), B.init()]);
     assert.deepEqual((await A.ok('info')).server.caller,
-      { uid: FULL, gid: FULL, pid: A.pid, user: String(FULL), profile: 'observe', allow_foreign: false });
+      { auth: 'peer', uid: FULL, gid: FULL, pid: A.pid, user: String(FULL), profile: 'observe', allow_foreign: false });
     assert.deepEqual((await B.ok('info')).server.caller,
-      { uid: OBSERVE, gid: OBSERVE, pid: B.pid, user: String(OBSERVE), profile: 'full', allow_foreign: true });
+      { auth: 'peer', uid: OBSERVE, gid: OBSERVE, pid: B.pid, user: String(OBSERVE), profile: 'full', allow_foreign: true });
     assert.deepEqual(await listed(A), toolsFor('observe'));
     const r = connectOnce(d.socket, { uid: NORULE }, { bin: pub.bin, input: script() });
     assert.equal(r.status, 3, 'no line for 41003');

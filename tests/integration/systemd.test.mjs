@@ -268,7 +268,7 @@ test('under systemd-socket-activate the service serves the socket systemd made: 
     const info = (await m.ok('info')).server;
     assert.equal(info.mode, 'daemon');
     assert.equal(info.pid, proc.pid, 'the activator exec\'d the daemon: same pid');
-    assert.deepEqual(info.caller, { uid: MEMBER, gid: MEMBER, pid: m.pid, user: String(MEMBER), profile: 'observe', allow_foreign: false });
+    assert.deepEqual(info.caller, { auth: 'peer', uid: MEMBER, gid: MEMBER, pid: m.pid, user: String(MEMBER), profile: 'observe', allow_foreign: false });
     assert.deepEqual(credsOf(m.pid).groups, [GROUP_GID]);
 
     // /proc: ExecStart's command line, fd 3 the activator's socket, the unit's capabilities
