@@ -25,6 +25,7 @@
 
 #include "../sys/audit.h"
 #include "mcp.h"
+#include "web.h"
 
 #define DAEMON_ACCEPTS_PER_WAKE 64    /* connections taken per wake-up; the loop serves the rest after */
 #define DAEMON_PEER_GROUPS      256   /* supplementary groups read per peer (NGROUPS_MAX is 65536) */
@@ -246,7 +247,7 @@ static void accept_one(struct server *srv, int fd)
 	const struct access_rule *r = admit(srv->cfg, &who, groups, n_groups, &implicit);
 	if (!r)
 		return no_rule(fd, &who);
-	if (srv->n_sessions >= limits[LIM_SESSIONS]) {
+	if (srv->n_sessions - srv->n_transient >= limits[LIM_SESSIONS]) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "this server already serves %u sessions, the sessions cap; try again later "
 			 "(its operator can raise --limit sessions=N, max %llu)", srv->n_sessions,
@@ -291,25 +292,32 @@ int server__run_daemon(const struct config *c)
 		server__fini(&srv);
 		return 1;
 	}
+	/* --http alone serves HTTP only; the unix socket also when asked for
+	 * (--socket) or when systemd passes one */
 	int fd = systemd_socket();
 	bool activated = fd >= 0;
-	if (fd == -1)
+	if (fd == -1 && (c->socket_set || !c->http_addr))
 		fd = make_socket(c);
-	if (fd < 0 || loop__watch(&srv.loop, fd, EPOLLIN, on_accept, &srv)) {
+	if (fd < -1 || (fd == -1 && !c->http_addr) || (fd >= 0 && loop__watch(&srv.loop, fd, EPOLLIN, on_accept, &srv)) ||
+	    (c->http_addr && web__start(&srv))) {
 		if (fd >= 0)
 			close(fd);
+		if (fd >= 0 && !activated)
+			unlink(c->socket_path);
+		web__fini(&srv);
 		server__fini(&srv);
 		return 1;
 	}
 	srv.listen_fd = fd;
-	srv.unlink_socket = !activated;
-	if (!c->n_access)
+	srv.unlink_socket = fd >= 0 && !activated;
+	if (fd >= 0 && !c->n_access)
 		fprintf(stderr, "ebpf-mcp: no --access rule: only uid 0 may connect (profile %s)\n",
 			config__profile_name(c->profile));
-	session__log(NULL, LOG_NOTICE, "serving MCP on %s%s", activated ? "the socket systemd passed" : c->socket_path,
-		     activated ? "" : "");
+	if (fd >= 0)
+		session__log(NULL, LOG_NOTICE, "serving MCP on %s", activated ? "the socket systemd passed" : c->socket_path);
 	loop__run(&srv.loop);
 	server__stop_listening(&srv);
+	web__fini(&srv);
 	server__fini(&srv);
 	return 0;
 }
