@@ -7,14 +7,25 @@
 // outputSchema it cached from tools/list), by ajv compiled here from the same
 // outputSchema, and against the text block (which must parse to the same
 // JSON). Nothing here knows the tool set: it covers tools as they land.
+//
+// Resources, prompts and completion in the legacy era (2025-11-25), on a
+// full-profile server with real objects loaded (tests/lib/surface.mjs has the
+// checks, shared with the v2 client's modern-era suite): the templates and the
+// list, every template read with real ids, the static resources, every prompt,
+// every template and prompt argument completed, and resources/subscribe: a map
+// changed with bpftool is announced by notifications/resources/updated.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, McpError, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { execFileSync } from 'node:child_process';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BIN, ensureMounts } from '../lib/mcp.mjs';
+import {
+  OBJ_DIR, loadFixtures, checkTemplateList, checkResourceList, checkReads, checkPrompts, checkCompletion,
+} from '../lib/surface.mjs';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
@@ -217,4 +228,101 @@ test('the server exits with status 0 on stdin EOF when the SDK client closes', a
   assert.equal(sig, null);
   assert.equal(code, 0);
   assert.ok(Date.now() - t0 < 1500, `closed in ${Date.now() - t0} ms`);
+});
+
+// ---- resources, prompts, completion and subscriptions (legacy era) ----------------
+
+// A full-profile server with an --object-dir, the fixtures loaded on it.
+async function connectFull() {
+  const c = await connect(['--profile', 'full', '--object-dir', OBJ_DIR]);
+  const call = async (name, args) => {
+    const r = await c.client.callTool({ name, arguments: args });
+    assert.equal(r.isError, false, `${name}: ${JSON.stringify(r.structuredContent?.error)}`);
+    return r.structuredContent;
+  };
+  c.fx = await loadFixtures(call);
+  c.call = call;
+  // every notification the server sent, whatever its method
+  c.notes = [];
+  c.client.fallbackNotificationHandler = async (n) => { c.notes.push(n); };
+  c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { c.notes.push(n); });
+  return c;
+}
+
+const le = (v, n) => Array.from({ length: n }, (_, i) => String((v >> (8 * i)) & 0xff));
+const bpftoolUpdate = (id, key, value) => execFileSync('bpftool', ['map', 'update', 'id', String(id),
+  'key', ...le(key, 4), 'value', ...le(value, 8)]);
+
+async function updatedAfter(c, from, uri, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = c.notes.slice(from).find((m) => m.method === 'notifications/resources/updated' && m.params.uri === uri);
+    if (n) return n;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('resources, prompts and completion through the SDK (legacy era)', async (t) => {
+  const c = await connectFull();
+  try {
+    const caps = c.client.getServerCapabilities();
+    assert.equal(caps.resources?.subscribe, true, JSON.stringify(caps));
+    assert.ok(caps.prompts && caps.completions, JSON.stringify(caps));
+    await t.test('resources/templates/list', () => checkTemplateList(c.client));
+    await t.test('resources/list names what is loaded', () => checkResourceList(c.client, c.fx));
+    await t.test('resources/read: every template with real ids, the static resources, -32602 for missing ones',
+      () => checkReads(c.client, c.fx));
+    await t.test('prompts/list and prompts/get with valid arguments', () => checkPrompts(c.client));
+    await t.test('completion/complete: every template and prompt argument', () => checkCompletion(c.client, c.fx));
+    await t.test('legacy results carry nothing of the modern revision', async () => {
+      for (const r of [await c.client.listResources(), await c.client.listResourceTemplates(), await c.client.listPrompts(),
+        await c.client.readResource({ uri: 'ebpf-mcp://limits' }), await c.client.listTools()]) {
+        for (const k of ['resultType', 'ttlMs', 'cacheScope']) assert.equal(r[k], undefined, k);
+        assert.equal(r._meta?.['io.modelcontextprotocol/serverInfo'], undefined);
+      }
+    });
+    await t.test('what a legacy session loads is the session\'s', async () => {
+      const st = await c.call('inspect_state', { kinds: ['program'], id: c.fx.prog.id });
+      for (const handle of c.fx.handles) {
+        const h = st.owned.handles.find((x) => x.handle === handle);
+        assert.equal(h?.owner, 'session', JSON.stringify(st.owned));
+      }
+    });
+    await t.test('resources/subscribe: a map changed with bpftool is announced', async () => {
+      const uri = `bpf://map/${c.fx.map.id}`;
+      assert.deepEqual(await c.client.subscribeResource({ uri }), {});
+      await new Promise((r) => setTimeout(r, 1500));   // the first reading (polls are 1 s apart)
+      const from = c.notes.length;
+      bpftoolUpdate(c.fx.map.id, 1, 1);
+      const n = await updatedAfter(c, from, uri);
+      assert.ok(n, `no notifications/resources/updated for ${uri}: ${JSON.stringify(c.notes)}`);
+      assert.deepEqual(n.params, { uri });
+      assert.deepEqual(await c.client.unsubscribeResource({ uri }), {});
+      // unsubscribed: a later change is not announced
+      await new Promise((r) => setTimeout(r, 1200));
+      const from2 = c.notes.length;
+      bpftoolUpdate(c.fx.map.id, 2, 2);
+      assert.equal(await updatedAfter(c, from2, uri, 2500), null, 'no news after unsubscribe');
+    });
+  } finally {
+    await c.client.close();
+  }
+});
+
+// Every change of a watched map is news, not only the first.
+test('resources/subscribe: each of three changes to a watched map is announced', async () => {
+  const c = await connectFull();
+  try {
+    const uri = `bpf://map/${c.fx.map.id}`;
+    await c.client.subscribeResource({ uri });
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const key of [1, 2, 3]) {
+      const from = c.notes.length;
+      bpftoolUpdate(c.fx.map.id, key, 10 * key);
+      assert.ok(await updatedAfter(c, from, uri, 4000), `change ${key} (key ${key} added) of ${uri} was not announced`);
+    }
+  } finally {
+    await c.client.close();
+  }
 });
