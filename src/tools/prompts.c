@@ -109,7 +109,7 @@ static bool value_ok(const char *name, const char *v, char *why, size_t cap)
 	}
 	if (!strcmp(name, "comm")) {
 		/* what a comm may hold, without what would break out of the text */
-		bool ok = n && n <= 15 && !strpbrk(v, "\"`\\\n\r{}");
+		bool ok = n && n <= PROMPT_COMM_MAX && !strpbrk(v, "\"`\\\n\r{}");
 		if (!ok)
 			snprintf(why, cap, "argument comm must be 1 to 15 bytes of a process name, no quotes, "
 				 "backquotes, braces or newlines");

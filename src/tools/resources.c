@@ -493,7 +493,8 @@ static int complete_btf(struct tool_ctx *ctx, struct picks *p)
 		return tool__fail_limit(ctx, LIM_SCRATCH_BYTES, "no scratch memory for %u type names", n);
 	for (uint32_t id = 1; id < n && got < COMPLETE_SCAN; id++) {
 		const char *s = btf__name_by_offset(v.btf, btf__type_by_id(v.btf, id)->name_off);
-		if (s && *s && !strncmp(s, p->prefix, p->plen))
+		/* only names btf://vmlinux/{type} reads (not ".data..percpu") */
+		if (s && *s && !strncmp(s, p->prefix, p->plen) && plain_name(s, strlen(s)))
 			names[got++] = s;
 	}
 	qsort(names, got, sizeof(*names), cmp_str);
@@ -555,6 +556,8 @@ static int complete_proc(struct tool_ctx *ctx, bool pids, struct picks *p)
 		if (!pids && sysfs__read(path, comm, sizeof(comm), NULL))
 			continue;   /* gone meanwhile */
 		comm[strcspn(comm, "\n")] = 0;
+		if (!pids && strlen(comm) > PROMPT_COMM_MAX)
+			continue;   /* a worker's long name: the prompts would refuse it */
 		seen[got] = arena__strndup(ctx->scratch, pids ? e->d_name : comm, 31);
 		got += seen[got] != NULL;
 	}

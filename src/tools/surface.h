@@ -72,4 +72,9 @@ const struct prompt *prompts__find(const char *name);
 int prompts__render(const struct prompt *p, const char *(*get)(void *arg, const char *name), void *arg,
 		    char *out, size_t cap, char *why, size_t why_cap);
 
+/* A comm as the prompts take it (TASK_COMM_LEN - 1 bytes): /proc shows
+ * longer ones for kernel workers ("kworker/0:1-events"), which completion
+ * must not offer. */
+#define PROMPT_COMM_MAX 15
+
 #endif
