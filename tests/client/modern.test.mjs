@@ -300,7 +300,8 @@ async function checkToolsRich(c, succeeded) {
   assert.equal(ev.stopped_by, 'duration');
   await pool(TRACERS, 4, async (name) => {
     const r = await ok(c, name, { duration_ms: 300 }, s);
-    assert.equal(r.stopped_by, 'duration', name);
+    // a busy machine can fill an event tracer's list before 300 ms
+    assert.ok(['duration', 'max_events'].includes(r.stopped_by), `${name}: ${r.stopped_by}`);
   });
   assert.equal((await ok(c, 'detach_link', { link_id: link.link_id }, s)).owned, true);
   for (const handle of [o.handle, m.handle, sm.handle]) {

@@ -23,6 +23,7 @@ export const TEMPLATES = [
   ['bpf://map/{id}', 'application/json'],
   ['bpf://link/{id}', 'application/json'],
   ['btf://vmlinux/{type}', 'text/x-c'],
+  ['bpf://pin/{+path}', 'application/json'],
   ['tracefs://events/{category}/{name}/format', 'text/plain'],
 ];
 export const STATIC = ['ebpf-mcp://limits', 'ebpf-mcp://policy'];
@@ -98,7 +99,7 @@ export async function checkResourceList(client, fx) {
   for (const r of rl) {
     assert.equal(typeof r.name, 'string', r.uri);
     assert.equal(r.mimeType, 'application/json', r.uri);
-    assert.match(r.uri, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+)$/);
+    assert.match(r.uri, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+)$/);
   }
   const prog = rl.find((r) => r.uri === `bpf://prog/${fx.prog.id}`);
   assert.ok(prog.title.includes(fx.prog.name), prog.title);
