@@ -282,6 +282,8 @@ static const struct opt options[] = {
 	{ "block-helper", "NAME", set_policy, "refuse programs calling it (defaults: load_program's policy)" },
 	{ "allow-prog-type", "TYPE", set_policy, "load programs of this type (libbpf name, e.g. lsm; repeatable)" },
 	{ "block-prog-type", "TYPE", set_policy, "refuse programs of this type" },
+	{ "only-prog-type", "TYPE", set_policy, "load programs of these types only (repeatable), in place of the "
+						"default list; --allow-/--block-prog-type apply on top" },
 	{ "socket", "PATH", set_socket, "serve: the unix socket (default " SOCKET_PATH_DEFAULT ")" },
 	{ "socket-mode", "MODE", set_socket_mode, "serve: the socket's mode (default 0660)" },
 	{ "socket-group", "GROUP", set_socket_group, "serve: the socket's group (name or number)" },
