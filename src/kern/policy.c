@@ -108,7 +108,8 @@ int policy__flag(struct policy_opts *o, const char *flag, const char *value, cha
 	bool type = k >= POLICY_ALLOW_TYPE;
 	if (!value || !plain_name(value) || (type && !known_type(value))) {
 		snprintf(err, err_len, "%s needs %s", flag,
-			 type ? "a program type libbpf names (e.g. lsm, struct_ops, ext, modify_return)"
+			 type ? "a program type libbpf names (e.g. tracepoint, kprobe, xdp, sched_cls for tc, lsm, "
+				"struct_ops, ext, modify_return)"
 			      : "a helper or kfunc name (letters, digits, '_')");
 		return -1;
 	}
