@@ -281,7 +281,8 @@ static int set_config(struct config *c, const struct opt *o, const char *v, char
 }
 
 static const struct opt options[] = {
-	{ "profile", "readonly|observe|full", set_profile, "tools on offer (default observe); serve: for uid 0 when no --access is given" },
+	{ "profile", "readonly|observe|full", set_profile, "tools on offer (default observe); serve: for uid 0 when no --access is "
+							   "given, and for --access rules without a profile" },
 	{ "allow-tools", "a,b,...", set_allow, "only these tools (within the profile)" },
 	{ "deny-tools", "a,b,...", set_deny, "never these tools" },
 	{ "limit", "NAME=VALUE", set_limit, "set a cap (K/M suffixes), repeatable; see below" },
@@ -291,7 +292,7 @@ static const struct opt options[] = {
 	{ "pin-dir", "DIR", set_dir, "pin_object/unpin_object only under DIR on bpffs (repeatable)" },
 	{ "audit-log", "FILE|-", set_audit, "one JSON line per tool call to FILE (appended) or stderr" },
 	{ "config", "FILE", set_config, "options from FILE, one per line: `name value` or `name = value` (# comments); "
-					"or the seed's YAML (server:, security:, resources:, tools:), see below" },
+					"or the seed's YAML (server:, security:, resources:, tools:), see above" },
 	{ "allow-foreign", NULL, set_foreign, "(full) also detach, unpin and write objects other sessions made" },
 	{ "allow-helper", "NAME", set_policy, "load programs calling this helper or kfunc (repeatable)" },
 	{ "block-helper", "NAME", set_policy, "refuse programs calling it (defaults: load_program's policy)" },
@@ -302,8 +303,8 @@ static const struct opt options[] = {
 	{ "socket", "PATH", set_socket, "serve: the unix socket (default " SOCKET_PATH_DEFAULT ")" },
 	{ "socket-mode", "MODE", set_socket_mode, "serve: the socket's mode (default 0660)" },
 	{ "socket-group", "GROUP", set_socket_group, "serve: the socket's group (name or number)" },
-	{ "access", "uid:U=PROFILE", set_access, "serve: who may connect: uid:NAME|ID=PROFILE or gid:NAME|ID=PROFILE, "
-						 "PROFILE readonly|observe|full[+foreign]; the first match wins" },
+	{ "access", "uid:U=PROFILE", set_access, "serve: who may connect: uid:NAME|ID[=PROFILE] or gid:NAME|ID[=PROFILE], "
+						 "PROFILE readonly|observe|full[+foreign] (none: --profile); the first match wins" },
 	{ "http", "ADDR:PORT", set_http, "serve: Streamable HTTP on /mcp (with /healthz, /metrics); loopback unless "
 					 "--token-file is given; beside --socket only when that is given too" },
 	{ "token-file", "FILE", set_token_file, "serve --http: bearer tokens, lines `name token profile[+foreign]`" },
