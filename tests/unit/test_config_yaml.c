@@ -45,7 +45,9 @@ static int parse(const char *first, ...)
 	va_end(ap);
 	limits__reset();
 	fflush(stderr);
-	int saved = dup(2), fd = open("/tmp/ebpf-mcp-unit-yaml.err", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char err_path[64];
+	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+	int saved = dup(2), fd = open(err_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	dup2(fd, 2);
 	struct opts_out out;
 	int rc = opts__parse(argc, argv, &cfg, &out);
@@ -336,7 +338,7 @@ int main(void)
 	TEST(wrong_types);
 	TEST(which_format);
 	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s /tmp/ebpf-mcp-unit-yaml.err", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		printf("could not remove %s\n", dir);
 	return UNIT_DONE();
