@@ -18,6 +18,7 @@
 #define CONFIG_MAX_TOOL_LIST  64     /* --allow-tools / --deny-tools entries */
 #define CONFIG_MAX_ACCESS     64     /* --access rules */
 #define CONFIG_NAME_BYTES     64     /* a user or group name in a rule */
+#define CONFIG_ERR_BYTES      512    /* an option's error: a config file's name, line and column, and the reason */
 #define SOCKET_PATH_DEFAULT   "/run/ebpf-mcp.sock"
 #define SOCKET_MODE_DEFAULT   0660
 #define CONFIG_MAX_HOSTS      16     /* --allow-host entries (opts.c's message says 16) */   /* the socket's group may connect; rules decide the rest */
@@ -36,6 +37,7 @@ struct access_rule {
 	char name[CONFIG_NAME_BYTES];   /* as written, for messages */
 	enum profile profile;
 	bool allow_foreign;             /* may act on other sessions' objects */
+	bool profile_later;             /* written without =PROFILE: --profile as it stands once all options are read */
 };
 
 /* How a client proved who it is. */

@@ -38,6 +38,7 @@
 	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
 	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)") \
 	X(STREAM_EVENTS,    "stream_events",    100000,       1,          10000000,     "events one stream_events call may return (its max_events maximum)") \
+	X(TRACE_MS,         "trace_ms",         600000,       100,        600000,       "duration_ms a stream_events or tracer call may ask for (a lower cap lowers their default too); call_ms still ends them earlier") \
 	X(EVENTS_PER_SECOND, "events_per_second", 1000000,    100,        10000000,     "events a stream decodes per second; more are consumed and counted as dropped") \
 	X(PROGRAMS_TOTAL,   "programs_total",   256,          1,          16384,        "BPF programs all sessions together may hold loaded") \
 	X(MAPS_TOTAL,       "maps_total",       256,          1,          16384,        "BPF maps all sessions together may hold") \

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_yaml.h"
 #include "limits.h"
+#include "yaml.h"
 
-#define OPTS_ERR_BYTES 256
-#define CONFIG_BYTES   (64 * 1024)   /* one config file; options keep pointers into it */
+#define OPTS_ERR_BYTES CONFIG_ERR_BYTES
+#define CONFIG_BYTES   YAML_MAX_FILE_BYTES   /* one config file, either format; options keep pointers into it */
 #define CONFIG_LINES   1024          /* option lines one config file may hold */
 
 struct opt;
@@ -195,27 +197,38 @@ static int set_socket_group(struct config *c, const struct opt *o, const char *v
 	return 0;
 }
 
-/* uid:NAME|ID=PROFILE[+foreign] or gid:... */
-static int set_access(struct config *c, const struct opt *o, const char *v, char *err)
+/* The PROFILE[+foreign] of an --access rule into r. */
+static int access_profile(const char *v, const char *eq, struct access_rule *r, char *err)
 {
-	struct access_rule r = { 0 };
-	const char *eq = strchr(v, '='), *plus;
-	int p;
+	const char *plus = strchr(eq + 1, '+');
 	char prof[16];
-	if (c->n_access >= CONFIG_MAX_ACCESS)
-		return fail(err, "more than 64 --%s rules ('%s')", o->name, v);
-	if ((strncmp(v, "uid:", 4) && strncmp(v, "gid:", 4)) || !eq || eq - v - 4 < 1 ||
-	    eq - v - 4 >= CONFIG_NAME_BYTES)
-		return fail(err, "--%s takes uid:NAME|ID=PROFILE or gid:NAME|ID=PROFILE (PROFILE readonly, observe or "
-			    "full, optionally +foreign), not '%s'%s", o->name, v);
-	r.group = v[0] == 'g';
-	memcpy(r.name, v + 4, (size_t)(eq - v - 4));
-	plus = strchr(eq + 1, '+');
+	int p;
 	snprintf(prof, sizeof(prof), "%.*s", plus ? (int)(plus - eq - 1) : 15, eq + 1);
 	if (set_enum(prof, profile_names, 3, &p) || (plus && strcmp(plus, "+foreign")))
 		return fail(err, "--access %s: the profile is readonly, observe or full, optionally +foreign%s", v, "");
-	r.profile = (enum profile)p;
-	r.allow_foreign = plus != NULL;
+	r->profile = (enum profile)p;
+	r->allow_foreign = plus != NULL;
+	return 0;
+}
+
+/* uid:NAME|ID=PROFILE[+foreign] or gid:...; without =PROFILE the rule gets
+ * --profile as it stands once every option is read (opts__parse), which is
+ * what a YAML config's permitted_users and permitted_groups mean. */
+static int set_access(struct config *c, const struct opt *o, const char *v, char *err)
+{
+	struct access_rule r = { 0 };
+	const char *eq = strchr(v, '=');
+	long name_len = (long)((eq ? eq : v + strlen(v)) - v) - 4;
+	if (c->n_access >= CONFIG_MAX_ACCESS)
+		return fail(err, "more than 64 --%s rules ('%s')", o->name, v);
+	if ((strncmp(v, "uid:", 4) && strncmp(v, "gid:", 4)) || name_len < 1 || name_len >= CONFIG_NAME_BYTES)
+		return fail(err, "--%s takes uid:NAME|ID[=PROFILE] or gid:NAME|ID[=PROFILE] (PROFILE readonly, observe "
+			    "or full, optionally +foreign; none: --profile), not '%s'%s", o->name, v);
+	r.group = v[0] == 'g';
+	memcpy(r.name, v + 4, (size_t)name_len);
+	r.profile_later = !eq;
+	if (eq && access_profile(v, eq, &r, err))
+		return -1;
 	if (lookup_id(r.name, r.group, &r.id))
 		return fail(err, "--access %s: no such %s (in /etc/passwd or /etc/group, or give the number)", v,
 			    r.group ? "group" : "user");
@@ -259,6 +272,7 @@ static int set_help(struct config *c, const struct opt *o, const char *v, char *
 }
 
 static int load_config(struct config *c, const char *path, char *err);
+static int set_by_name(struct config *c, const char *name, const char *v, char *err);
 
 static int set_config(struct config *c, const struct opt *o, const char *v, char *err)
 {
@@ -267,7 +281,8 @@ static int set_config(struct config *c, const struct opt *o, const char *v, char
 }
 
 static const struct opt options[] = {
-	{ "profile", "readonly|observe|full", set_profile, "tools on offer (default observe); serve: for uid 0 when no --access is given" },
+	{ "profile", "readonly|observe|full", set_profile, "tools on offer (default observe); serve: for uid 0 when no --access is "
+							   "given, and for --access rules without a profile" },
 	{ "allow-tools", "a,b,...", set_allow, "only these tools (within the profile)" },
 	{ "deny-tools", "a,b,...", set_deny, "never these tools" },
 	{ "limit", "NAME=VALUE", set_limit, "set a cap (K/M suffixes), repeatable; see below" },
@@ -276,17 +291,20 @@ static const struct opt options[] = {
 	{ "object-dir", "DIR", set_dir, "load_program reads ELF files only under DIR (repeatable)" },
 	{ "pin-dir", "DIR", set_dir, "pin_object/unpin_object only under DIR on bpffs (repeatable)" },
 	{ "audit-log", "FILE|-", set_audit, "one JSON line per tool call to FILE (appended) or stderr" },
-	{ "config", "FILE", set_config, "options from FILE, one per line: `name value` or `name = value` (# comments)" },
+	{ "config", "FILE", set_config, "options from FILE, one per line: `name value` or `name = value` (# comments); "
+					"or the seed's YAML (server:, security:, resources:, tools:), see above" },
 	{ "allow-foreign", NULL, set_foreign, "(full) also detach, unpin and write objects other sessions made" },
 	{ "allow-helper", "NAME", set_policy, "load programs calling this helper or kfunc (repeatable)" },
 	{ "block-helper", "NAME", set_policy, "refuse programs calling it (defaults: load_program's policy)" },
 	{ "allow-prog-type", "TYPE", set_policy, "load programs of this type (libbpf name, e.g. lsm; repeatable)" },
 	{ "block-prog-type", "TYPE", set_policy, "refuse programs of this type" },
+	{ "only-prog-type", "TYPE", set_policy, "load programs of these types only (repeatable), in place of the "
+						"default list; --allow-/--block-prog-type apply on top" },
 	{ "socket", "PATH", set_socket, "serve: the unix socket (default " SOCKET_PATH_DEFAULT ")" },
 	{ "socket-mode", "MODE", set_socket_mode, "serve: the socket's mode (default 0660)" },
 	{ "socket-group", "GROUP", set_socket_group, "serve: the socket's group (name or number)" },
-	{ "access", "uid:U=PROFILE", set_access, "serve: who may connect: uid:NAME|ID=PROFILE or gid:NAME|ID=PROFILE, "
-						 "PROFILE readonly|observe|full[+foreign]; the first match wins" },
+	{ "access", "uid:U=PROFILE", set_access, "serve: who may connect: uid:NAME|ID[=PROFILE] or gid:NAME|ID[=PROFILE], "
+						 "PROFILE readonly|observe|full[+foreign] (none: --profile); the first match wins" },
 	{ "http", "ADDR:PORT", set_http, "serve: Streamable HTTP on /mcp (with /healthz, /metrics); loopback unless "
 					 "--token-file is given; beside --socket only when that is given too" },
 	{ "token-file", "FILE", set_token_file, "serve --http: bearer tokens, lines `name token profile[+foreign]`" },
@@ -305,6 +323,20 @@ static const struct opt *find_opt(const char *name, size_t len)
 }
 
 /* ---- config files --------------------------------------------------------- */
+
+/* Option `name` set to v as a config file sets it (a flag takes "",
+ * "true" or "false"): the one path from both file formats into the table. */
+static int set_by_name(struct config *c, const char *name, const char *v, char *err)
+{
+	const struct opt *o = find_opt(name, strlen(name));
+	if (!o || o->set == set_help)
+		return fail(err, "unknown option '%s'%s", name, "");
+	if (o->set == set_config)
+		return fail(err, "config files do not nest%s%s", "", "");
+	if (o->arg && !*v)
+		return fail(err, "%s needs a value (%s)", name, o->arg);
+	return o->set(c, o, v, err);
+}
 
 /* One line: "name value", "name = value" or "name" (a flag); # comments. */
 static int config_line(struct config *c, char *line, unsigned lineno, char *err)
@@ -328,17 +360,18 @@ static int config_line(struct config *c, char *line, unsigned lineno, char *err)
 	size_t vlen = strlen(p);
 	while (vlen && (p[vlen - 1] == ' ' || p[vlen - 1] == '\t' || p[vlen - 1] == '\r'))
 		p[--vlen] = 0;
-	const struct opt *o = find_opt(name, strlen(name));
 	char why[OPTS_ERR_BYTES];
-	if (!o || o->set == set_help)
-		return snprintf(err, OPTS_ERR_BYTES, "line %u: unknown option '%s'", lineno, name), -1;
-	if (o->set == set_config)
-		return snprintf(err, OPTS_ERR_BYTES, "line %u: config files do not nest", lineno), -1;
-	if (o->arg && !*p)
-		return snprintf(err, OPTS_ERR_BYTES, "line %u: %s needs a value (%s)", lineno, name, o->arg), -1;
-	if (o->set(c, o, p, why))
-		return snprintf(err, OPTS_ERR_BYTES, "line %u: %.200s", lineno, why), -1;
+	if (set_by_name(c, name, p, why))
+		return snprintf(err, OPTS_ERR_BYTES, "line %u: %.400s", lineno, why), -1;
 	return 0;
+}
+
+/* YAML by the file's name, or by its first line that holds anything. */
+static bool is_yaml(const char *path, const char *text, size_t len)
+{
+	size_t n = strlen(path);
+	return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml")) ||
+	       yaml__sniff(text, len);
 }
 
 static int load_config(struct config *c, const char *path, char *err)
@@ -356,6 +389,12 @@ static int load_config(struct config *c, const char *path, char *err)
 	}
 	size_t n = fread(buf, 1, CONFIG_BYTES + 1, f);
 	fclose(f);
+	if (is_yaml(path, buf, n)) {
+		/* the YAML's values live in its own document, not in buf */
+		rc = config_yaml__apply(c, path, buf, n, set_by_name, err);
+		free(buf);
+		return rc;
+	}
 	if (n > CONFIG_BYTES)
 		rc = fail(err, "config file %s is over 64 KiB%s", path, "");
 	buf[n < CONFIG_BYTES ? n : CONFIG_BYTES] = 0;
@@ -367,7 +406,7 @@ static int load_config(struct config *c, const char *path, char *err)
 		if (++lineno > CONFIG_LINES)
 			rc = fail(err, "config file %s has over 1024 lines%s", path, "");
 		else if (config_line(c, line, lineno, why))
-			rc = fail(err, "config file %.40s: %.200s", path, why);
+			rc = fail(err, "config file %.100s: %.380s", path, why);
 	}
 	return rc;
 }
@@ -421,6 +460,10 @@ int opts__parse(int argc, char **argv, struct config *c, struct opts_out *out)
 			out->words[out->n_words++] = argv[i];
 		}
 	}
+	/* --access rules without a profile take the final --profile */
+	for (unsigned k = 0; k < c->n_access; k++)
+		if (c->access[k].profile_later)
+			c->access[k].profile = c->profile;
 	if (want_help)
 		opts__usage(stdout);
 	else if (want_version)
@@ -448,7 +491,13 @@ void opts__usage(FILE *f)
 		"As an initramfs's /init (PID 1) it mounts proc, sysfs, devtmpfs, bpffs, tracefs and debugfs,\n"
 		"loads /lib/modules/*.ko, serves on the port named by mcp_port= on the kernel command line (a\n"
 		"virtio serial port's name, default ebpf-mcp, or a tty such as ttyS1) and powers off when the\n"
-		"client leaves; options go after `--` on the kernel command line.\n\n");
+		"client leaves; options go after `--` on the kernel command line.\n"
+		"--config FILE is read as YAML when FILE ends in .yaml or .yml, or when its first line that is not\n"
+		"blank or a # comment is `---` or begins with `key:`; else as `name value` lines. The YAML keys\n"
+		"(server.bind_address, resources.max_programs, ... as in the README's table) set the options and\n"
+		"limits they stand for, through the same checks; any other key is refused as FILE:LINE:COL.\n"
+		"Durations: 30s, 500ms, 5m, 1h, or a bare number of seconds. permitted_users/permitted_groups get\n"
+		"--profile (or access_control.profile). Options after --config on the command line override it.\n\n");
 	for (unsigned k = 0; k < sizeof(options) / sizeof(options[0]); k++) {
 		char left[48];
 		snprintf(left, sizeof(left), "--%s%s%s", options[k].name, options[k].arg ? " " : "",

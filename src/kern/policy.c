@@ -99,7 +99,7 @@ static bool plain_name(const char *s)
 int policy__flag(struct policy_opts *o, const char *flag, const char *value, char *err, unsigned err_len)
 {
 	static const char *const flags[] = { "--allow-helper", "--block-helper", "--allow-prog-type",
-					     "--block-prog-type" };
+					     "--block-prog-type", "--only-prog-type" };
 	unsigned k = 0;
 	while (k < N_OF(flags) && strcmp(flag, flags[k]))
 		k++;
@@ -108,7 +108,8 @@ int policy__flag(struct policy_opts *o, const char *flag, const char *value, cha
 	bool type = k >= POLICY_ALLOW_TYPE;
 	if (!value || !plain_name(value) || (type && !known_type(value))) {
 		snprintf(err, err_len, "%s needs %s", flag,
-			 type ? "a program type libbpf names (e.g. lsm, struct_ops, ext, modify_return)"
+			 type ? "a program type libbpf names (e.g. tracepoint, kprobe, xdp, sched_cls for tc, lsm, "
+				"struct_ops, ext, modify_return)"
 			      : "a helper or kfunc name (letters, digits, '_')");
 		return -1;
 	}
@@ -133,11 +134,33 @@ bool policy__blocked(const struct policy_opts *o, const char *name)
 	return b;
 }
 
+static bool default_type(const char *name);
+
+/* Any --only-prog-type rule given? */
+static bool only_types(const struct policy_opts *o)
+{
+	for (unsigned i = 0; i < o->n_rules; i++)
+		if (o->rules[i].kind == POLICY_ONLY_TYPE)
+			return true;
+	return false;
+}
+
+/* In the list the allow/block rules start from: --only-prog-type's types
+ * when any is given, else the defaults. An operator who lists the types
+ * expects every other one refused, including default ones. */
+static bool base_type(const struct policy_opts *o, const char *type)
+{
+	if (!only_types(o))
+		return default_type(type);
+	for (unsigned i = 0; i < o->n_rules; i++)
+		if (o->rules[i].kind == POLICY_ONLY_TYPE && !strcmp(o->rules[i].name, type))
+			return true;
+	return false;
+}
+
 bool policy__type_allowed(const struct policy_opts *o, const char *type)
 {
-	bool ok = false;
-	for (unsigned i = 0; i < N_OF(default_types); i++)
-		ok |= !strcmp(default_types[i], type);
+	bool ok = base_type(o, type);
 	for (unsigned i = 0; i < o->n_rules; i++) {
 		const struct policy_rule *r = &o->rules[i];
 		if ((r->kind == POLICY_ALLOW_TYPE || r->kind == POLICY_BLOCK_TYPE) && !strcmp(r->name, type))
@@ -493,16 +516,25 @@ static void write_blocked(struct jw *w, const struct policy_opts *o)
 	jw__arr_end(w);
 }
 
+/* The types in force: the base list (the defaults, or --only-prog-type's)
+ * still allowed, then those --allow-prog-type added. */
 static void write_types(struct jw *w, const struct policy_opts *o)
 {
+	bool only = only_types(o);
 	jw__key(w, "allowed_types");
 	jw__arr(w);
-	for (unsigned i = 0; i < N_OF(default_types); i++)
+	for (unsigned i = 0; !only && i < N_OF(default_types); i++)
 		if (policy__type_allowed(o, default_types[i]))
 			jw__str(w, default_types[i]);
+	for (unsigned i = 0; only && i < o->n_rules; i++) {
+		const char *n = o->rules[i].name;
+		if (o->rules[i].kind == POLICY_ONLY_TYPE && policy__type_allowed(o, n) &&
+		    !listed_before(o, i, POLICY_ONLY_TYPE, n))
+			jw__str(w, n);
+	}
 	for (unsigned i = 0; i < o->n_rules; i++) {
 		const char *n = o->rules[i].name;
-		if (o->rules[i].kind == POLICY_ALLOW_TYPE && !default_type(n) && policy__type_allowed(o, n) &&
+		if (o->rules[i].kind == POLICY_ALLOW_TYPE && !base_type(o, n) && policy__type_allowed(o, n) &&
 		    !listed_before(o, i, POLICY_ALLOW_TYPE, n))
 			jw__str(w, n);
 	}

@@ -14,7 +14,8 @@
  * policy cannot name or follow is refused: it fails closed. The defaults
  * keep an observability server from writing user memory, signalling
  * processes, faking return values or loading past itself;
- * --allow-/--block-helper and --allow-/--block-prog-type move them.
+ * --allow-/--block-helper and --allow-/--block-prog-type move them;
+ * --only-prog-type replaces the list of types.
  */
 #ifndef EBPF_MCP_POLICY_H
 #define EBPF_MCP_POLICY_H
@@ -26,7 +27,12 @@
 #define POLICY_MAX_RULES 64   /* --allow-/--block-* flags */
 #define POLICY_NAME_MAX  64   /* a helper, kfunc or type name in a rule */
 
-enum policy_rule_kind { POLICY_ALLOW_HELPER, POLICY_BLOCK_HELPER, POLICY_ALLOW_TYPE, POLICY_BLOCK_TYPE };
+/* The type kinds come last: policy__flag tells them apart by order.
+ * POLICY_ONLY_TYPE (--only-prog-type): once any is given, the types named
+ * by them replace the default list; --allow-/--block-prog-type still apply
+ * on top, in order. */
+enum policy_rule_kind { POLICY_ALLOW_HELPER, POLICY_BLOCK_HELPER, POLICY_ALLOW_TYPE, POLICY_BLOCK_TYPE,
+			POLICY_ONLY_TYPE };
 
 struct policy_rule {
 	enum policy_rule_kind kind;
@@ -40,7 +46,7 @@ struct policy_opts {
 };
 
 /* Takes a policy flag (--allow-helper, --block-helper, --allow-prog-type,
- * --block-prog-type) and its value: 0 taken; 1 not a policy flag; -1 a bad
+ * --block-prog-type, --only-prog-type) and its value: 0 taken; 1 not a policy flag; -1 a bad
  * value or too many rules, with the reason in err. */
 int policy__flag(struct policy_opts *o, const char *flag, const char *value, char *err, unsigned err_len);
 /* A helper ("bpf_send_signal" or "send_signal") or kfunc refused? */

@@ -394,7 +394,9 @@ static int run_stream_events(struct tool_ctx *ctx)
 	int rc = st->max_events > limits[LIM_STREAM_EVENTS]
 			 ? tool__fail_limit(ctx, LIM_STREAM_EVENTS, "max_events %llu is over the stream_events cap",
 					    (unsigned long long)st->max_events)
-			 : open_map(ctx, st);
+			 : tool__duration_ms(ctx, 1000, &st->duration_ms);
+	if (!rc)
+		rc = open_map(ctx, st);
 	if (!rc && sname)
 		rc = find_struct(ctx, st, sname);
 	if (!rc)
@@ -406,7 +408,6 @@ static int run_stream_events(struct tool_ctx *ctx)
 		return -1;
 	}
 	int fd = st->rb ? ring_buffer__epoll_fd(st->rb) : perf_buffer__epoll_fd(st->pb);
-	st->duration_ms = (uint64_t)tool__arg_int(ctx, "duration_ms", 1000);
 	return tool__defer(ctx, &stream_ops, st, &fd, 1, st->duration_ms);
 }
 

@@ -261,6 +261,17 @@ int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt)
 	return t >= 0 && !jdoc__int(ctx->doc, t, &v) ? v : dflt;
 }
 
+int tool__duration_ms(struct tool_ctx *ctx, uint64_t dflt, uint64_t *out)
+{
+	uint64_t cap = limits[LIM_TRACE_MS];
+	*out = (uint64_t)tool__arg_int(ctx, "duration_ms", (int64_t)(dflt < cap ? dflt : cap));
+	if (*out <= cap)
+		return 0;
+	return tool__fail_limit(ctx, LIM_TRACE_MS, "duration_ms %llu is over the trace_ms cap (%llu); ask for less, "
+				"or start the server with a higher --limit trace_ms", (unsigned long long)*out,
+				(unsigned long long)cap);
+}
+
 bool tool__arg_bool(struct tool_ctx *ctx, const char *key, bool dflt)
 {
 	int t = tool__arg(ctx, key);

@@ -198,6 +198,9 @@ int tool__need_btf(struct tool_ctx *ctx, const char *why);
 /* Unescaped string argument in scratch memory, or NULL when absent. */
 const char *tool__arg_str(struct tool_ctx *ctx, const char *key);
 int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt);
+/* A stream's or tracer's `duration_ms`: the argument, or dflt lowered to the
+ * trace_ms cap. Over the cap: -1, the LIMIT_TRACE_MS error set. */
+int tool__duration_ms(struct tool_ctx *ctx, uint64_t dflt, uint64_t *out);
 bool tool__arg_bool(struct tool_ctx *ctx, const char *key, bool dflt);
 /* Token of an argument, or -1. */
 int tool__arg(struct tool_ctx *ctx, const char *key);

@@ -127,12 +127,13 @@ static int read_opts(struct tool_ctx *ctx, struct tracer *t)
 	const char *comm = tool__arg_str(ctx, "comm"), *cg = tool__arg_str(ctx, "cgroup");
 	o->pid = (uint32_t)tool__arg_int(ctx, "pid", 0);
 	o->tid = (uint32_t)tool__arg_int(ctx, "tid", 0);
-	o->duration_ms = (uint64_t)tool__arg_int(ctx, "duration_ms", TRACER_DURATION_DEFAULT_MS);
 	int64_t dflt = t->ops->max_events_default ? (int64_t)t->ops->max_events_default : 1000;
 	o->max_events = (uint64_t)tool__arg_int(ctx, "max_events", dflt);
 	o->limit = (uint64_t)tool__arg_int(ctx, "limit", 20);
 	if (comm)
 		strncpy(o->comm, comm, sizeof(o->comm) - 1);   /* the schema caps it at 15 */
+	if (tool__duration_ms(ctx, TRACER_DURATION_DEFAULT_MS, &o->duration_ms) < 0)
+		return -1;
 	if (o->max_events > limits[LIM_STREAM_EVENTS])
 		return tool__fail_limit(ctx, LIM_STREAM_EVENTS, "max_events %llu is over the stream_events cap",
 					(unsigned long long)o->max_events);

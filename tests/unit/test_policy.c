@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "json/json.h"
 #include "kern/bpfcode.h"
 #include "kern/policy.h"
 #include "mem/arena.h"
@@ -262,6 +263,55 @@ static void insn_cap_and_types(void)
 	arena__reset(&arena);
 }
 
+/* --only-prog-type: the listed types replace the defaults (a default type
+ * not listed is refused), allow/block rules still apply on top, and the
+ * report lists exactly what is in force. */
+static void only_types(void)
+{
+	struct policy_opts o = { 0 };
+	char err[256];
+	CHECK_INT(policy__flag(&o, "--only-prog-type", "kprobe", err, sizeof(err)), 0);
+	CHECK_INT(policy__flag(&o, "--only-prog-type", "tracepoint", err, sizeof(err)), 0);
+	CHECK_INT(policy__flag(&o, "--only-prog-type", "tracepoint", err, sizeof(err)), 0);   /* twice: once in the report */
+	CHECK_INT(policy__flag(&o, "--only-prog-type", "tc", err, sizeof(err)), -1);          /* libbpf's name is sched_cls */
+	CHECK(strstr(err, "--only-prog-type needs a program type") != NULL);
+	CHECK(policy__type_allowed(&o, "kprobe"));
+	CHECK(policy__type_allowed(&o, "tracepoint"));
+	CHECK(!policy__type_allowed(&o, "xdp"));             /* a default type, not listed */
+	CHECK(!policy__type_allowed(&o, "socket_filter"));
+	CHECK(!policy__type_allowed(&o, "lsm"));
+	struct policy_report r;
+	CHECK_INT(check_file("build/bpf/load_basic.bpf.o", NULL, &o, 131072, &r), 0);
+	CHECK_INT(r.verdict, POLICY_TYPE_REFUSED);
+	CHECK_STR(r.why.program, "lb_sock");
+	CHECK_STR(r.why.type, "socket_filter");
+	arena__reset(&arena);
+	CHECK_INT(check_file("build/bpf/load_basic.bpf.o", "lb_tp", &o, 131072, &r), 0);
+	CHECK_INT(r.verdict, POLICY_OK);
+	char out[4096];
+	struct jw w;
+	jw__init(&w, out, sizeof(out) - 1);
+	policy__write(&w, &o, &r);
+	out[w.len] = 0;
+	CHECK(strstr(out, "\"allowed_types\":[\"kprobe\",\"tracepoint\"]") != NULL);
+	arena__reset(&arena);
+	/* on top: a listed type blocked, an unlisted one allowed, in any order */
+	policy__flag(&o, "--allow-prog-type", "lsm", err, sizeof(err));
+	policy__flag(&o, "--block-prog-type", "kprobe", err, sizeof(err));
+	CHECK(policy__type_allowed(&o, "lsm"));
+	CHECK(!policy__type_allowed(&o, "kprobe"));
+	CHECK(!policy__type_allowed(&o, "xdp"));
+	CHECK_INT(check_file("build/bpf/load_basic.bpf.o", "lb_tp", &o, 131072, &r), 0);
+	jw__init(&w, out, sizeof(out) - 1);
+	policy__write(&w, &o, &r);
+	out[w.len] = 0;
+	CHECK(strstr(out, "\"allowed_types\":[\"tracepoint\",\"lsm\"]") != NULL);
+	arena__reset(&arena);
+	/* without --only-prog-type the defaults stand */
+	struct policy_opts none = { 0 };
+	CHECK(policy__type_allowed(&none, "xdp"));
+}
+
 int main(void)
 {
 	libbpf_set_print(NULL);
@@ -274,6 +324,7 @@ int main(void)
 	TEST(reports_calls);
 	TEST(refuses_blocked);
 	TEST(insn_cap_and_types);
+	TEST(only_types);
 	arena__fini(&arena);
 	return UNIT_DONE();
 }
