@@ -20,8 +20,8 @@
 #define CONFIG_NAME_BYTES     64     /* a user or group name in a rule */
 #define CONFIG_ERR_BYTES      512    /* an option's error: a config file's name, line and column, and the reason */
 #define SOCKET_PATH_DEFAULT   "/run/ebpf-mcp.sock"
-#define SOCKET_MODE_DEFAULT   0660
-#define CONFIG_MAX_HOSTS      16     /* --allow-host entries (opts.c's message says 16) */   /* the socket's group may connect; rules decide the rest */
+#define SOCKET_MODE_DEFAULT   0660   /* the socket's group may connect; rules decide the rest */
+#define CONFIG_MAX_HOSTS      16     /* --allow-host entries (opts.c's message says 16) */
 
 enum profile { PROFILE_READONLY = 0, PROFILE_OBSERVE = 1, PROFILE_FULL = 2 };
 
