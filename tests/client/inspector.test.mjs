@@ -53,7 +53,7 @@ test('Inspector CLI: resources/list, resources/templates/list and resources/read
   const { resources } = inspector('resources/list');
   const uris = resources.map((r) => r.uri);
   for (const u of STATIC) assert.ok(uris.includes(u), `${u} in ${uris}`);
-  for (const u of uris) assert.match(u, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+)$/);
+  for (const u of uris) assert.match(u, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+)$/);
   const { resourceTemplates } = inspector('resources/templates/list');
   assert.deepEqual(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType]), TEMPLATES);
   const policy = inspector('resources/read', ['--uri', 'ebpf-mcp://policy']);
