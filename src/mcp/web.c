@@ -290,8 +290,8 @@ static void unlater(struct conn *c)
 
 static void log_status(struct conn *c, int status, const char *why)
 {
-	session__log(NULL, status >= 500 ? LOG_WARNING : LOG_NOTICE, "http %s: %d %s: %s", c->peer, status,
-		     http__reason(status), why);
+	/* at warning: an operator sees each refusal at the default --log-level */
+	session__log(NULL, LOG_WARNING, "http %s: %d %s: %s", c->peer, status, http__reason(status), why);
 }
 
 /* A whole response (head and body); the connection reads its next request
