@@ -151,8 +151,9 @@ static int framing(struct http_req *r, const char **why)
 			       : (*why = "unknown Transfer-Encoding", 501);
 	if (cl && content_length(cl, n, &r->content_length))
 		return *why = "Content-Length is not a decimal number of at most 19 digits", 400;
-	r->keep_alive = r->minor >= 1 ? !http__field_has(r, "connection", "close")
-				      : http__field_has(r, "connection", "keep-alive");
+	/* close wins in every version; 1.0 persists only when asked to (RFC 9112 9.3) */
+	r->keep_alive = !http__field_has(r, "connection", "close") &&
+			(r->minor >= 1 || http__field_has(r, "connection", "keep-alive"));
 	return 0;
 }
 

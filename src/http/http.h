@@ -38,7 +38,7 @@ struct http_req {
 	unsigned n;
 	size_t head_len;               /* through the blank line */
 	uint64_t content_length;       /* 0 without the field */
-	bool keep_alive;               /* persistent: 1.1 without `Connection: close`, 1.0 with keep-alive */
+	bool keep_alive;               /* persistent: never with `Connection: close`; else 1.1, or 1.0 with keep-alive */
 };
 
 /* Parses the head at buf[0..len). 0 with *r filled; -1 when the head is

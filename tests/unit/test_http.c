@@ -399,6 +399,8 @@ static void keep_alive(void)
 		{ "GET / HTTP/1.0\r\n\r\n", false },
 		{ "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true },
 		{ "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true },
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false },   /* close wins (RFC 9112 9.3) */
+		{ "GET / HTTP/1.0\r\nConnection: close\r\nConnection: Keep-Alive\r\n\r\n", false },
 		{ "GET / HTTP/1.0\r\nConnection: close\r\n\r\n", false },
 		{ "GET / HTTP/1.0\r\nKeep-Alive: timeout=5\r\n\r\n", false },   /* the option is in Connection */
 	};
