@@ -49,7 +49,8 @@ int http__parse(const char *buf, size_t len, struct http_req *r, const char **wh
  * -1 in *count when it appears more than once (count may be NULL). */
 const char *http__field(const struct http_req *r, const char *name, size_t *n, int *count);
 /* Whether a comma-separated field holds token (case-insensitive), e.g.
- * Accept: application/json, text/event-stream. */
+ * Accept: application/json, text/event-stream; parameters are not the
+ * token's, and an element weighted q=0 ("not acceptable") is not held. */
 bool http__field_has(const struct http_req *r, const char *name, const char *token);
 const char *http__reason(int status);
 

@@ -461,6 +461,25 @@ static void field_lists(void)
 	CHECK(!http__field_has(&req, "connection", "keep"));
 }
 
+/* q=0 says "not acceptable" (RFC 9110 12.4.2): such an element is not held. */
+static void field_lists_q_zero(void)
+{
+	unit_case = "field_lists_q_zero";
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: a\r\n"
+			"Accept: application/json, text/event-stream;q=0, image/png; Q=0.000, text/html;q=0.001,"
+			" a/b;level=1;q=0.0, c/d;q=0.\r\n\r\n"), 0);
+	CHECK(http__field_has(&req, "accept", "application/json"));
+	CHECK(!http__field_has(&req, "accept", "text/event-stream"));
+	CHECK(!http__field_has(&req, "accept", "image/png"));
+	CHECK(http__field_has(&req, "accept", "text/html"));
+	CHECK(!http__field_has(&req, "accept", "a/b"));
+	CHECK(!http__field_has(&req, "accept", "c/d"));
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream;q=1, x/y;qq=0, x/z;q=0.5\r\n\r\n"), 0);
+	CHECK(http__field_has(&req, "accept", "text/event-stream"));
+	CHECK(http__field_has(&req, "accept", "x/y"));
+	CHECK(http__field_has(&req, "accept", "x/z"));
+}
+
 static void reasons(void)
 {
 	unit_case = "reasons";
@@ -492,6 +511,7 @@ int main(void)
 	TEST(keep_alive);
 	TEST(field_lookup);
 	TEST(field_lists);
+	TEST(field_lists_q_zero);
 	TEST(reasons);
 	return UNIT_DONE();
 }
