@@ -116,6 +116,7 @@ struct conn {
 	bool stream;                       /* the legacy GET stream */
 	bool in_flight;                    /* counted in web->in_flight */
 	bool close_after;                  /* Connection: close */
+	bool http10;                       /* an HTTP/1.0 request: no chunked coding, keep-alive said out loud */
 	bool head_only;
 	bool dead;                         /* the peer is gone or a write failed */
 	bool body_read;                    /* the request's body was consumed (else a refusal closes) */
@@ -294,6 +295,14 @@ static void log_status(struct conn *c, int status, const char *why)
 		     http__reason(status), why);
 }
 
+/* What a response says about the connection: close, or for an HTTP/1.0
+ * client that asked to keep it, that it is kept (RFC 9112 appendix C.2.2:
+ * such a client reads the response as closing without it). */
+static const char *conn_persist(const struct conn *c)
+{
+	return c->close_after ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "";
+}
+
 /* A whole response (head and body); the connection reads its next request
  * once it is written, or closes (close). */
 static void respond(struct conn *c, int status, const char *ctype, const char *body, size_t len, const char *extra,
@@ -304,7 +313,7 @@ static void respond(struct conn *c, int status, const char *ctype, const char *b
 	c->web->responses++;
 	out_printf(c, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s%s%s%s\r\n", status,
 		   http__reason(status), len, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-		   c->close_after ? "Connection: close\r\n" : "", extra ? extra : "");
+		   conn_persist(c), extra ? extra : "");
 	if (!c->head_only)
 		out_put(c, body, len);
 	c->state = C_REPLY;
@@ -354,6 +363,7 @@ static void refuse_cap(struct conn *c, enum limit_id lim, const char *what)
 static void sse_head(struct conn *c, const char *sid)
 {
 	c->sse = true;
+	c->close_after |= c->http10;   /* no chunked coding on 1.0 (RFC 9112 6.1): the stream ends with the connection */
 	c->chunked = !c->close_after;
 	metrics__http(200);
 	out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
@@ -511,8 +521,7 @@ static void on_record(void *data, struct session *s, uint64_t route, enum out_ki
 		metrics__http(st);
 		ws->web->responses++;
 		out_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			   "Cache-Control: no-store\r\n%s%s\r\n", st, http__reason(st), n,
-			   c->close_after ? "Connection: close\r\n" : "", extra);
+			   "Cache-Control: no-store\r\n%s%s\r\n", st, http__reason(st), n, conn_persist(c), extra);
 		out_put(c, line, n);
 		c->state = C_REPLY;
 	}
@@ -1180,6 +1189,7 @@ static bool path_is(const struct http_req *r, const char *p)
 static void on_head(struct conn *c, const struct http_req *r)
 {
 	c->close_after = !r->keep_alive;
+	c->http10 = r->minor == 0;
 	c->head_only = r->method == HTTP_HEAD;
 	c->body_len = r->content_length;
 	c->req_len = r->head_len + r->content_length;
@@ -1278,7 +1288,7 @@ static void conn_next(struct conn *c)
 	c->in_len -= used;
 	c->req_len = c->body_len = 0;
 	c->id_len = 0, c->route = 0;
-	c->modern = c->init = c->sse = c->chunked = c->stream = c->head_only = c->body_read = false;
+	c->modern = c->init = c->sse = c->chunked = c->stream = c->head_only = c->body_read = c->http10 = false;
 	c->state = C_IDLE;
 	c->deadline_ns = now_ns() + limits[LIM_HTTP_IDLE_MS] * NS_PER_MS;
 	if (!c->in_len && c->in_cap > WEB_IN_FIRST) {
