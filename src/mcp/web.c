@@ -1196,15 +1196,16 @@ static void on_head(struct conn *c, const struct http_req *r)
 	bool post_mcp = r->method == HTTP_POST && path_is(r, "/mcp");
 	if (c->web->srv->stopping && !path_is(r, "/healthz"))
 		return refuse(c, 503, "the server is shutting down", NULL, true);
-	if (!post_mcp && r->content_length)
-		return refuse(c, 400, "only POST /mcp takes a body", NULL, true);
+	/* (a refusal of a request whose body is not read closes the connection: respond) */
 	if (!names_ok(c, r))
 		return;
+	if (!path_is(r, "/mcp") && !path_is(r, "/metrics") && !path_is(r, "/healthz"))
+		return refuse(c, 404, "no such path: MCP is at /mcp; /healthz and /metrics beside it", NULL, false);
+	if (!post_mcp && r->content_length)
+		return refuse(c, 400, "only POST /mcp takes a body", NULL, true);
 	if (path_is(r, "/healthz"))
 		return r->method == HTTP_GET || r->method == HTTP_HEAD ? healthz(c)
 								      : refuse(c, 405, "GET /healthz", "Allow: GET, HEAD\r\n", false);
-	if (!path_is(r, "/mcp") && !path_is(r, "/metrics"))
-		return refuse(c, 404, "no such path: MCP is at /mcp; /healthz and /metrics beside it", NULL, false);
 	if ((c->token = authenticate(c, r)) == -2)
 		return;
 	if (path_is(r, "/metrics"))
