@@ -1439,10 +1439,23 @@ static void peer_name(const struct sockaddr_storage *sa, char *out, size_t cap)
 static void accept_one(struct web *w, int fd, const struct sockaddr_storage *sa)
 {
 	if (w->n_conns >= limits[LIM_HTTP_CONNECTIONS]) {
-		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-					   "Content-Length: 62\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-					   "{\"status\":503,\"error\":\"the http_connections cap is reached\"}\n";
-		ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* said at once, in one send, with no connection state: the body's length is counted, not typed */
+		char msg[256], body[WEB_ERR_BYTES], resp[WEB_ERR_BYTES + 256];
+		snprintf(msg, sizeof(msg), "the http_connections cap (%llu) is reached; try again later (its operator can "
+			 "raise --limit http_connections=N, max %llu)", (unsigned long long)limits[LIM_HTTP_CONNECTIONS],
+			 (unsigned long long)limit_defs[LIM_HTTP_CONNECTIONS].max);
+		struct jw jw;
+		jw__init(&jw, body, sizeof(body));
+		jw__obj(&jw);
+		jw__kint(&jw, "status", 503);
+		jw__kstr(&jw, "error", msg);
+		jw__obj_end(&jw);
+		ASSERT(!jw.overflow);
+		int len = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+				   "Content-Length: %zu\r\nCache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+				   "%.*s", jw.len, (int)jw.len, body);
+		ASSERT(len > 0 && (size_t)len < sizeof(resp));
+		ssize_t n = send(fd, resp, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		(void)n;
 		metrics__cap(LIM_HTTP_CONNECTIONS);
 		metrics__http(503);
