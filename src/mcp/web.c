@@ -64,6 +64,11 @@
 #define WEB_HOST_BYTES    80
 #define WEB_ERR_BYTES     768           /* an error body we write */
 #define WEB_ACCEPTS_PER_WAKE 64
+/* The listen backlog: the kernel clamps it to net.core.somaxconn (4096
+ * since Linux 5.4). musl's SOMAXCONN is 128: a burst of more clients than
+ * that overflowed the queue, and with SYN cookies the overflow was left
+ * neither served nor refused (the client thinks it is connected). */
+#define WEB_BACKLOG       65535
 #define WEB_NAME_HEADER_MAX 1024        /* Mcp-Name decoded */
 
 #define MCP_HEADER_MISMATCH (-32020)    /* 2026-07-28: headers disagree with the body */
@@ -1638,7 +1643,7 @@ int web__start(struct server *srv)
 	if (fd < 0)
 		return fprintf(stderr, "ebpf-mcp: http socket: %s\n", strerror(errno)), -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, SOMAXCONN) ||
+	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, WEB_BACKLOG) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) || loop__watch(&srv->loop, fd, EPOLLIN, on_accept, w)) {
 		fprintf(stderr, "ebpf-mcp: --http %s: %s\n", cfg->http_addr, strerror(errno));
 		close(fd);
