@@ -151,8 +151,9 @@ static int framing(struct http_req *r, const char **why)
 			       : (*why = "unknown Transfer-Encoding", 501);
 	if (cl && content_length(cl, n, &r->content_length))
 		return *why = "Content-Length is not a decimal number of at most 19 digits", 400;
-	r->keep_alive = r->minor >= 1 ? !http__field_has(r, "connection", "close")
-				      : http__field_has(r, "connection", "keep-alive");
+	/* close wins in every version; 1.0 persists only when asked to (RFC 9112 9.3) */
+	r->keep_alive = !http__field_has(r, "connection", "close") &&
+			(r->minor >= 1 || http__field_has(r, "connection", "keep-alive"));
 	return 0;
 }
 
@@ -203,6 +204,30 @@ const char *http__field(const struct http_req *r, const char *name, size_t *n, i
 	return v;
 }
 
+/* Whether an element's parameters (p..end, from its first ';') hold a
+ * weight of zero, "q=0" to "q=0.000": "not acceptable" (RFC 9110 12.4.2). */
+static bool weight_zero(const char *p, const char *end)
+{
+	while (p < end) {
+		p++;   /* the ';' */
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *semi = memchr(p, ';', (size_t)(end - p)), *e = semi ? semi : end;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e - p >= 3 && (*p == 'q' || *p == 'Q') && p[1] == '=' && p[2] == '0') {
+			const char *q = p + 3;
+			if (q < e && *q == '.')
+				q++;
+			while (q < e && *q == '0')
+				q++;
+			return q == e;
+		}
+		p = semi ? semi : end;
+	}
+	return false;
+}
+
 bool http__field_has(const struct http_req *r, const char *name, const char *token)
 {
 	size_t tl = strlen(token);
@@ -219,7 +244,7 @@ bool http__field_has(const struct http_req *r, const char *name, const char *tok
 			const char *we = te ? te : e;
 			while (we > p && (we[-1] == ' ' || we[-1] == '\t'))
 				we--;
-			if ((size_t)(we - p) == tl && !strncasecmp(p, token, tl))
+			if ((size_t)(we - p) == tl && !strncasecmp(p, token, tl) && !(te && weight_zero(te, e)))
 				return true;
 			p = comma ? comma + 1 : end;
 		}

@@ -38,7 +38,7 @@ struct http_req {
 	unsigned n;
 	size_t head_len;               /* through the blank line */
 	uint64_t content_length;       /* 0 without the field */
-	bool keep_alive;               /* persistent: 1.1 without `Connection: close`, 1.0 with keep-alive */
+	bool keep_alive;               /* persistent: never with `Connection: close`; else 1.1, or 1.0 with keep-alive */
 };
 
 /* Parses the head at buf[0..len). 0 with *r filled; -1 when the head is
@@ -49,7 +49,8 @@ int http__parse(const char *buf, size_t len, struct http_req *r, const char **wh
  * -1 in *count when it appears more than once (count may be NULL). */
 const char *http__field(const struct http_req *r, const char *name, size_t *n, int *count);
 /* Whether a comma-separated field holds token (case-insensitive), e.g.
- * Accept: application/json, text/event-stream. */
+ * Accept: application/json, text/event-stream; parameters are not the
+ * token's, and an element weighted q=0 ("not acceptable") is not held. */
 bool http__field_has(const struct http_req *r, const char *name, const char *token);
 const char *http__reason(int status);
 

@@ -64,6 +64,11 @@
 #define WEB_HOST_BYTES    80
 #define WEB_ERR_BYTES     768           /* an error body we write */
 #define WEB_ACCEPTS_PER_WAKE 64
+/* The listen backlog: the kernel clamps it to net.core.somaxconn (4096
+ * since Linux 5.4). musl's SOMAXCONN is 128: a burst of more clients than
+ * that overflowed the queue, and with SYN cookies the overflow was left
+ * neither served nor refused (the client thinks it is connected). */
+#define WEB_BACKLOG       65535
 #define WEB_NAME_HEADER_MAX 1024        /* Mcp-Name decoded */
 
 #define MCP_HEADER_MISMATCH (-32020)    /* 2026-07-28: headers disagree with the body */
@@ -116,6 +121,7 @@ struct conn {
 	bool stream;                       /* the legacy GET stream */
 	bool in_flight;                    /* counted in web->in_flight */
 	bool close_after;                  /* Connection: close */
+	bool http10;                       /* an HTTP/1.0 request: no chunked coding, keep-alive said out loud */
 	bool head_only;
 	bool dead;                         /* the peer is gone or a write failed */
 	bool body_read;                    /* the request's body was consumed (else a refusal closes) */
@@ -294,6 +300,14 @@ static void log_status(struct conn *c, int status, const char *why)
 	session__log(NULL, LOG_WARNING, "http %s: %d %s: %s", c->peer, status, http__reason(status), why);
 }
 
+/* What a response says about the connection: close, or for an HTTP/1.0
+ * client that asked to keep it, that it is kept (RFC 9112 appendix C.2.2:
+ * such a client reads the response as closing without it). */
+static const char *conn_persist(const struct conn *c)
+{
+	return c->close_after ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "";
+}
+
 /* A whole response (head and body); the connection reads its next request
  * once it is written, or closes (close). */
 static void respond(struct conn *c, int status, const char *ctype, const char *body, size_t len, const char *extra,
@@ -304,7 +318,7 @@ static void respond(struct conn *c, int status, const char *ctype, const char *b
 	c->web->responses++;
 	out_printf(c, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s%s%s%s\r\n", status,
 		   http__reason(status), len, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-		   c->close_after ? "Connection: close\r\n" : "", extra ? extra : "");
+		   conn_persist(c), extra ? extra : "");
 	if (!c->head_only)
 		out_put(c, body, len);
 	c->state = C_REPLY;
@@ -354,6 +368,7 @@ static void refuse_cap(struct conn *c, enum limit_id lim, const char *what)
 static void sse_head(struct conn *c, const char *sid)
 {
 	c->sse = true;
+	c->close_after |= c->http10;   /* no chunked coding on 1.0 (RFC 9112 6.1): the stream ends with the connection */
 	c->chunked = !c->close_after;
 	metrics__http(200);
 	out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
@@ -511,8 +526,7 @@ static void on_record(void *data, struct session *s, uint64_t route, enum out_ki
 		metrics__http(st);
 		ws->web->responses++;
 		out_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			   "Cache-Control: no-store\r\n%s%s\r\n", st, http__reason(st), n,
-			   c->close_after ? "Connection: close\r\n" : "", extra);
+			   "Cache-Control: no-store\r\n%s%s\r\n", st, http__reason(st), n, conn_persist(c), extra);
 		out_put(c, line, n);
 		c->state = C_REPLY;
 	}
@@ -1180,21 +1194,23 @@ static bool path_is(const struct http_req *r, const char *p)
 static void on_head(struct conn *c, const struct http_req *r)
 {
 	c->close_after = !r->keep_alive;
+	c->http10 = r->minor == 0;
 	c->head_only = r->method == HTTP_HEAD;
 	c->body_len = r->content_length;
 	c->req_len = r->head_len + r->content_length;
 	bool post_mcp = r->method == HTTP_POST && path_is(r, "/mcp");
 	if (c->web->srv->stopping && !path_is(r, "/healthz"))
 		return refuse(c, 503, "the server is shutting down", NULL, true);
-	if (!post_mcp && r->content_length)
-		return refuse(c, 400, "only POST /mcp takes a body", NULL, true);
+	/* (a refusal of a request whose body is not read closes the connection: respond) */
 	if (!names_ok(c, r))
 		return;
+	if (!path_is(r, "/mcp") && !path_is(r, "/metrics") && !path_is(r, "/healthz"))
+		return refuse(c, 404, "no such path: MCP is at /mcp; /healthz and /metrics beside it", NULL, false);
+	if (!post_mcp && r->content_length)
+		return refuse(c, 400, "only POST /mcp takes a body", NULL, true);
 	if (path_is(r, "/healthz"))
 		return r->method == HTTP_GET || r->method == HTTP_HEAD ? healthz(c)
 								      : refuse(c, 405, "GET /healthz", "Allow: GET, HEAD\r\n", false);
-	if (!path_is(r, "/mcp") && !path_is(r, "/metrics"))
-		return refuse(c, 404, "no such path: MCP is at /mcp; /healthz and /metrics beside it", NULL, false);
 	if ((c->token = authenticate(c, r)) == -2)
 		return;
 	if (path_is(r, "/metrics"))
@@ -1278,7 +1294,7 @@ static void conn_next(struct conn *c)
 	c->in_len -= used;
 	c->req_len = c->body_len = 0;
 	c->id_len = 0, c->route = 0;
-	c->modern = c->init = c->sse = c->chunked = c->stream = c->head_only = c->body_read = false;
+	c->modern = c->init = c->sse = c->chunked = c->stream = c->head_only = c->body_read = c->http10 = false;
 	c->state = C_IDLE;
 	c->deadline_ns = now_ns() + limits[LIM_HTTP_IDLE_MS] * NS_PER_MS;
 	if (!c->in_len && c->in_cap > WEB_IN_FIRST) {
@@ -1428,10 +1444,23 @@ static void peer_name(const struct sockaddr_storage *sa, char *out, size_t cap)
 static void accept_one(struct web *w, int fd, const struct sockaddr_storage *sa)
 {
 	if (w->n_conns >= limits[LIM_HTTP_CONNECTIONS]) {
-		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-					   "Content-Length: 62\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-					   "{\"status\":503,\"error\":\"the http_connections cap is reached\"}\n";
-		ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* said at once, in one send, with no connection state: the body's length is counted, not typed */
+		char msg[256], body[WEB_ERR_BYTES], resp[WEB_ERR_BYTES + 256];
+		snprintf(msg, sizeof(msg), "the http_connections cap (%llu) is reached; try again later (its operator can "
+			 "raise --limit http_connections=N, max %llu)", (unsigned long long)limits[LIM_HTTP_CONNECTIONS],
+			 (unsigned long long)limit_defs[LIM_HTTP_CONNECTIONS].max);
+		struct jw jw;
+		jw__init(&jw, body, sizeof(body));
+		jw__obj(&jw);
+		jw__kint(&jw, "status", 503);
+		jw__kstr(&jw, "error", msg);
+		jw__obj_end(&jw);
+		ASSERT(!jw.overflow);
+		int len = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+				   "Content-Length: %zu\r\nCache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+				   "%.*s", jw.len, (int)jw.len, body);
+		ASSERT(len > 0 && (size_t)len < sizeof(resp));
+		ssize_t n = send(fd, resp, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		(void)n;
 		metrics__cap(LIM_HTTP_CONNECTIONS);
 		metrics__http(503);
@@ -1614,7 +1643,7 @@ int web__start(struct server *srv)
 	if (fd < 0)
 		return fprintf(stderr, "ebpf-mcp: http socket: %s\n", strerror(errno)), -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, SOMAXCONN) ||
+	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, WEB_BACKLOG) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) || loop__watch(&srv->loop, fd, EPOLLIN, on_accept, w)) {
 		fprintf(stderr, "ebpf-mcp: --http %s: %s\n", cfg->http_addr, strerror(errno));
 		close(fd);
