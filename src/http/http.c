@@ -56,6 +56,25 @@ static int head_end(const char *buf, size_t len, size_t *end)
 	return 0;
 }
 
+/* http://authority/path (a proxy's form): a server must take it (RFC
+ * 9112 3.2.2); its authority then stands for Host. *t moves to the path. */
+static int absolute_form(const char **t, const char *end, struct http_req *r, const char **why)
+{
+	const char *p = *t;
+	size_t skip = (size_t)(end - p) > 7 && !strncasecmp(p, "http://", 7)    ? 7
+		      : (size_t)(end - p) > 8 && !strncasecmp(p, "https://", 8) ? 8 : 0;
+	if (!skip)
+		return *why = "request-target must be a path (origin-form) or http://host/path (absolute-form)", -1;
+	const char *a = p + skip, *slash = a;
+	while (slash < end && *slash != '/' && *slash != '?')
+		slash++;
+	if (slash == a || memchr(a, '@', (size_t)(slash - a)))
+		return *why = "absolute-form target without a host, or with userinfo", -1;
+	r->authority = a, r->authority_len = (size_t)(slash - a);
+	*t = slash;
+	return 0;
+}
+
 static int request_line(const char *p, size_t n, struct http_req *r, const char **why)
 {
 	const char *sp1 = memchr(p, ' ', n);
@@ -72,13 +91,15 @@ static int request_line(const char *p, size_t n, struct http_req *r, const char 
 		return *why = "malformed request line", 400;
 	if ((size_t)(sp2 - t) > HTTP_TARGET_BYTES)
 		return *why = "request-target longer than 1024 bytes", 414;
-	if (*t != '/' && !(sp2 - t == 1 && *t == '*'))
-		return *why = "request-target must be a path (origin-form)", 400;
 	for (const char *q = t; q < sp2; q++)
 		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
 			return *why = "request-target holds a byte outside visible ASCII", 400;
+	if (*t != '/' && !(sp2 - t == 1 && *t == '*') && absolute_form(&t, sp2, r, why))
+		return 400;
 	const char *qm = memchr(t, '?', (size_t)(sp2 - t));
 	r->path = t, r->path_len = (size_t)((qm ? qm : sp2) - t);
+	if (!r->path_len)
+		r->path = "/", r->path_len = 1;   /* "http://host" names the root */
 	const char *v = sp2 + 1;
 	size_t vn = (size_t)(end - v);
 	if (vn != 8 || memcmp(v, "HTTP/", 5) || v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
@@ -129,6 +150,25 @@ static int content_length(const char *v, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* Whether the final transfer coding (the last element of the last
+ * Transfer-Encoding field) is chunked. */
+static bool chunked_last(const struct http_req *r)
+{
+	const struct http_field *f = NULL;
+	for (unsigned i = 0; i < r->n; i++)
+		if (eq(r->f[i].name, r->f[i].name_len, "transfer-encoding"))
+			f = &r->f[i];
+	const char *p = f->value, *end = p + f->value_len, *comma;
+	while ((comma = memchr(p, ',', (size_t)(end - p))))
+		p = comma + 1;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	const char *semi = memchr(p, ';', (size_t)(end - p)), *e = semi ? semi : end;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	return eq(p, (size_t)(e - p), "chunked");
+}
+
 /* What the fields say about framing and persistence. */
 static int framing(struct http_req *r, const char **why)
 {
@@ -146,9 +186,9 @@ static int framing(struct http_req *r, const char **why)
 	if (cl && te)
 		return *why = "both Content-Length and Transfer-Encoding (refused: the request-smuggling shape)", 400;
 	if (te)
-		return http__field_has(r, "transfer-encoding", "chunked")
-			       ? (*why = "chunked request bodies are not accepted: send Content-Length", 411)
-			       : (*why = "unknown Transfer-Encoding", 501);
+		return chunked_last(r) ? (*why = "chunked request bodies are not accepted: send Content-Length", 411)
+				       : (*why = "Transfer-Encoding whose final coding is not chunked: the body's "
+						 "length cannot be known (RFC 9112 6.3)", 400);
 	if (cl && content_length(cl, n, &r->content_length))
 		return *why = "Content-Length is not a decimal number of at most 19 digits", 400;
 	/* close wins in every version; 1.0 persists only when asked to (RFC 9112 9.3) */
@@ -159,8 +199,14 @@ static int framing(struct http_req *r, const char **why)
 
 int http__parse(const char *buf, size_t len, struct http_req *r, const char **why)
 {
-	size_t end = 0;
+	size_t end = 0, skip = 0;
 	*why = "";
+	/* empty lines before the request line are ignored, a few of them */
+	while (skip < 2 * HTTP_LEADING_CRLF && skip + 1 < len && buf[skip] == '\r' && buf[skip + 1] == '\n')
+		skip += 2;
+	if (skip + 1 == len && buf[skip] == '\r')
+		return -1;
+	buf += skip, len -= skip;
 	int st = head_end(buf, len, &end);
 	if (st)
 		return *why = st == 431 ? "request head larger than 16 KiB"
@@ -169,7 +215,7 @@ int http__parse(const char *buf, size_t len, struct http_req *r, const char **wh
 	if (!end)
 		return -1;
 	memset(r, 0, sizeof(*r));
-	r->head_len = end;
+	r->head_len = skip + end;
 	const char *p = buf, *stop = buf + end - 2;   /* the blank line's CRLF */
 	bool first = true;
 	while (p < stop) {

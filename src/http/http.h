@@ -19,6 +19,7 @@
 #define HTTP_HEAD_BYTES   (16 * 1024)   /* request line + header fields: more is 431 */
 #define HTTP_HEADERS_MAX  64            /* header fields: more is 431 */
 #define HTTP_TARGET_BYTES 1024          /* request-target: longer is 414 */
+#define HTTP_LEADING_CRLF 4             /* empty lines ignored before a request line (RFC 9112 2.2) */
 
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_DELETE, HTTP_OPTIONS, HTTP_OTHER };
 
@@ -33,6 +34,8 @@ struct http_req {
 	size_t method_len;
 	const char *path;              /* the request-target up to '?' */
 	size_t path_len;
+	const char *authority;         /* absolute-form (http://AUTHORITY/path): stands for Host; else NULL */
+	size_t authority_len;
 	int minor;                     /* HTTP/1.minor */
 	struct http_field f[HTTP_HEADERS_MAX];
 	unsigned n;

@@ -117,7 +117,7 @@ static int make_socket(const struct config *c)
 	else if (!rc && (step = "chmod", rc = chmod(c->socket_path, c->socket_mode)))
 		;
 	else if (!rc)
-		step = "listen", rc = listen(fd, SOMAXCONN);
+		step = "listen", rc = listen(fd, LISTEN_BACKLOG);
 	if (rc) {
 		fprintf(stderr, "ebpf-mcp: %s %s: %s\n", step, c->socket_path, strerror(errno));
 		close(fd);

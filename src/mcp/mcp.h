@@ -51,6 +51,12 @@ enum {
 					   more and drops notifications (a client that does not read) */
 #define SESSION_OUT_KEEP  (64 * 1024)   /* an output buffer bigger than this is freed once written */
 #define JOB_SLOTS         16            /* the jobs limit's hard maximum */
+/* The listen backlog of the daemon's sockets: the kernel clamps it to
+ * net.core.somaxconn (4096 since Linux 5.4). musl's SOMAXCONN is 128: a
+ * burst of more clients than that overflowed the queue, and with SYN
+ * cookies the overflow was left neither served nor refused (the client
+ * thinks it is connected). */
+#define LISTEN_BACKLOG    65535
 #define JOB_TICK_MS       100           /* progress / tick period */
 
 _Static_assert(JOB_SLOTS >= 16, "the jobs limit allows up to 16");

@@ -64,11 +64,6 @@
 #define WEB_HOST_BYTES    80
 #define WEB_ERR_BYTES     768           /* an error body we write */
 #define WEB_ACCEPTS_PER_WAKE 64
-/* The listen backlog: the kernel clamps it to net.core.somaxconn (4096
- * since Linux 5.4). musl's SOMAXCONN is 128: a burst of more clients than
- * that overflowed the queue, and with SYN cookies the overflow was left
- * neither served nor refused (the client thinks it is connected). */
-#define WEB_BACKLOG       65535
 #define WEB_NAME_HEADER_MAX 1024        /* Mcp-Name decoded */
 
 #define MCP_HEADER_MISMATCH (-32020)    /* 2026-07-28: headers disagree with the body */
@@ -129,6 +124,7 @@ struct conn {
 	char *out;
 	size_t out_off, out_len, out_cap;
 	uint64_t wrote_ns;
+	uint64_t stalled_ns;               /* since when output waits on a client that does not read, or 0 */
 };
 
 struct item {
@@ -232,12 +228,15 @@ static void conn_write(struct conn *c)
 {
 	while (!c->dead && c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			c->out_off += (size_t)n, c->wrote_ns = now_ns();
-		else if (n < 0 && errno == EAGAIN)
+		if (n > 0) {
+			c->out_off += (size_t)n, c->wrote_ns = now_ns(), c->stalled_ns = 0;
+		} else if (n < 0 && errno == EAGAIN) {
+			if (!c->stalled_ns)
+				c->stalled_ns = now_ns();   /* the client does not read: see on_tick */
 			break;
-		else if (!(n < 0 && errno == EINTR))
+		} else if (!(n < 0 && errno == EINTR)) {
 			c->dead = true;
+		}
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
@@ -791,8 +790,13 @@ static int authenticate(struct conn *c, const struct http_req *r)
 	int count;
 	const char *v = http__field(r, "authorization", &n, &count);
 	int t = -2;
-	if (v && count == 1 && n > 7 && !strncasecmp(v, "Bearer ", 7) && n - 7 <= WEB_TOKEN_MAX)
-		t = token_of(w, v + 7, n - 7);
+	if (v && count == 1 && n > 7 && !strncasecmp(v, "Bearer ", 7)) {
+		size_t k = 7;
+		while (k < n && v[k] == ' ')
+			k++;   /* 1*SP (RFC 6750 2.1) */
+		if (n - k <= WEB_TOKEN_MAX)
+			t = token_of(w, v + k, n - k);
+	}
 	if (t >= 0)
 		return t;
 	struct identity who = { .kind = IDENT_ANONYMOUS };
@@ -1167,6 +1171,8 @@ static bool names_ok(struct conn *c, const struct http_req *r)
 	size_t n = 0;
 	int count;
 	const char *h = http__field(r, "host", &n, &count);
+	if (r->authority)
+		h = r->authority, n = r->authority_len;   /* absolute-form: the target names the host */
 	if (h && !host_ok(c->web, h, n)) {
 		char msg[192];
 		snprintf(msg, sizeof(msg), "Host '%.*s' does not name this server (a DNS rebinding guard); its operator can "
@@ -1201,6 +1207,8 @@ static void on_head(struct conn *c, const struct http_req *r)
 	bool post_mcp = r->method == HTTP_POST && path_is(r, "/mcp");
 	if (c->web->srv->stopping && !path_is(r, "/healthz"))
 		return refuse(c, 503, "the server is shutting down", NULL, true);
+	if (r->method == HTTP_OTHER)   /* methods are case-sensitive: "get" is not GET */
+		return refuse(c, 501, "method not implemented here (GET, HEAD, POST and DELETE are)", NULL, false);
 	/* (a refusal of a request whose body is not read closes the connection: respond) */
 	if (!names_ok(c, r))
 		return;
@@ -1405,6 +1413,13 @@ static void on_tick(void *data)
 		} else if ((c->state == C_HEAD || c->state == C_BODY) && now >= c->deadline_ns) {
 			metrics__cap(LIM_HTTP_REQUEST_MS);
 			refuse(c, 408, "the request did not arrive within http_request_ms", NULL, true);
+		} else if (c->stalled_ns && now - c->stalled_ns >= limits[LIM_HTTP_IDLE_MS] * NS_PER_MS) {
+			/* a client that stopped reading: its connection (and what
+			 * waits for it) goes, as an idle one would */
+			metrics__cap(LIM_HTTP_IDLE_MS);
+			session__log(NULL, LOG_WARNING, "http %s: no byte read for http_idle_ms (%llu ms) with %zu bytes to "
+				     "send: closed", c->peer, (unsigned long long)limits[LIM_HTTP_IDLE_MS], out_pending(c));
+			conn_close(c);
 		} else if (c->state == C_EXCHANGE && c->sse && now - c->wrote_ns >= WEB_KEEPALIVE_MS * NS_PER_MS) {
 			sse_event(c, NULL, 0, true);
 			conn_write(c);
@@ -1643,7 +1658,7 @@ int web__start(struct server *srv)
 	if (fd < 0)
 		return fprintf(stderr, "ebpf-mcp: http socket: %s\n", strerror(errno)), -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, WEB_BACKLOG) ||
+	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, LISTEN_BACKLOG) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) || loop__watch(&srv->loop, fd, EPOLLIN, on_accept, w)) {
 		fprintf(stderr, "ebpf-mcp: --http %s: %s\n", cfg->http_addr, strerror(errno));
 		close(fd);

@@ -299,12 +299,11 @@ describe('request lines, heads and framing', () => {
   test('malformed request lines: each refused with its status, the connection closed', async () => {
     const H = () => `Host: 127.0.0.1:${d.port}\r\n`;
     const cases = [
-      ['empty request line', () => '\r\n\r\n', 400],
-      ['a CRLF before the request line', () => `\r\nGET /healthz HTTP/1.1\r\n${H()}\r\n`, 400],
+      ['five empty lines before the request line', () => `\r\n\r\n\r\n\r\n\r\nGET /healthz HTTP/1.1\r\n${H()}\r\n`, 400],
       ['missing version', () => `GET /healthz\r\n${H()}\r\n`, 400],
       ['missing target and version', () => `GET\r\n${H()}\r\n`, 400],
       ['two spaces', () => `GET  /healthz HTTP/1.1\r\n${H()}\r\n`, 400],
-      ['absolute-form target', () => `GET http://127.0.0.1:${d.port}/healthz HTTP/1.1\r\n${H()}\r\n`, 400],
+      ['absolute-form target with userinfo', () => `GET http://u@127.0.0.1:${d.port}/healthz HTTP/1.1\r\n${H()}\r\n`, 400],
       ['authority-form target', () => `CONNECT 127.0.0.1:${d.port} HTTP/1.1\r\n${H()}\r\n`, 400],
       ['a space in the target', () => `GET /health z HTTP/1.1\r\n${H()}\r\n`, 400],
       ['a control byte in the target', () => `GET /healthz\x01 HTTP/1.1\r\n${H()}\r\n`, 400],
@@ -333,13 +332,27 @@ describe('request lines, heads and framing', () => {
     await alive(d);
   });
 
-  test('a lowercase method is another method: 405 with Allow, the connection kept', async () => {
-    const r = await hostile(d, req(d, 'get', '/healthz'));
+  test('a lowercase method is an unknown method: 501, the connection kept; a known one not allowed: 405 with Allow', async () => {
+    refused(await hostile(d, req(d, 'get', '/healthz')), 501);
+    refused(await hostile(d, req(d, 'post', '/mcp')), 501);
+    refused(await hostile(d, req(d, 'PATCH', '/mcp')), 501);
+    const r = await hostile(d, req(d, 'DELETE', '/healthz'));
     refused(r, 405);
     assert.equal(r.headers.allow, 'GET, HEAD');
-    const p = await hostile(d, req(d, 'post', '/mcp'));
+    const p = await hostile(d, req(d, 'OPTIONS', '/mcp'));
     refused(p, 405);
     assert.equal(p.headers.allow, 'GET, POST, DELETE');
+    await alive(d);
+  });
+
+  test('tolerated forms: an empty line before the request line, an absolute-form target naming this server', async () => {
+    const H = `Host: 127.0.0.1:${d.port}\r\n`;
+    const a = await hostile(d, Buffer.from(`\r\nGET /healthz HTTP/1.1\r\n${H}\r\n`, 'latin1'));
+    assert.equal(a.status, 200);
+    const b = await hostile(d, Buffer.from(`GET http://127.0.0.1:${d.port}/healthz HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n`, 'latin1'));
+    assert.equal(b.status, 200, 'the target\'s authority stands for Host');
+    const c = await hostile(d, Buffer.from(`GET http://attacker.example:${d.port}/healthz HTTP/1.1\r\n${H}\r\n`, 'latin1'));
+    refused(c, 403);   // a foreign authority, whatever Host says
     await alive(d);
   });
 
@@ -392,7 +405,7 @@ describe('request lines, heads and framing', () => {
     await alive(d);
   });
 
-  test('framing: CL with TE 400, chunked 411, another coding 501, Content-Length twice or malformed 400, no length 411', async () => {
+  test('framing: CL with TE 400, chunked 411, another final coding 400, Content-Length twice or malformed 400, no length 411', async () => {
     const body = JSON.stringify(modern(1, 'tools/list'));
     const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
     const smuggle = await hostile(d, mcp(d, chunked, { headers: { 'content-length': String(chunked.length), 'transfer-encoding': 'chunked' } }),
@@ -400,7 +413,7 @@ describe('request lines, heads and framing', () => {
     refused(smuggle, 400, {});
     assert.match(smuggle.json.error, /Content-Length and Transfer-Encoding/);
     refused(await hostile(d, mcp(d, chunked, { headers: { 'content-length': undefined, 'transfer-encoding': 'chunked' } }), { close: true }), 411);
-    refused(await hostile(d, mcp(d, body, { headers: { 'content-length': undefined, 'transfer-encoding': 'gzip' } }), { close: true }), 501);
+    refused(await hostile(d, mcp(d, body, { headers: { 'content-length': undefined, 'transfer-encoding': 'gzip' } }), { close: true }), 400);
     refused(await hostile(d, mcp(d, body, { headers: { 'content-length': [String(body.length), String(body.length)] } }), { close: true }), 400);
     refused(await hostile(d, mcp(d, body, { headers: { 'content-length': `${body.length}x` } }), { close: true }), 400);
     refused(await hostile(d, mcp(d, body, { headers: { 'content-length': '1'.repeat(20) } }), { close: true }), 400);
@@ -606,13 +619,11 @@ describe('bodies and JSON-RPC over HTTP', () => {
     await alive(d);
   });
 
-  test('paths and methods: POST /nope 404 (closed: its body is not read), PUT /mcp 405 with Allow', async () => {
+  test('paths and methods: POST /nope 404 (closed: its body is not read), PUT /mcp 501, POST /healthz 405 with Allow', async () => {
     refused(await hostile(d, req(d, 'POST', '/nope', { headers: { 'content-type': 'application/json' }, body: '{}' }), { close: true }), 404);
     refused(await hostile(d, req(d, 'GET', '/nope')), 404);
     refused(await hostile(d, req(d, 'GET', '/mcp/')), 404);
-    const put = await hostile(d, req(d, 'PUT', '/mcp'));
-    refused(put, 405);
-    assert.equal(put.headers.allow, 'GET, POST, DELETE');
+    refused(await hostile(d, req(d, 'PUT', '/mcp')), 501);   // a method this server does not implement
     const post = await hostile(d, req(d, 'POST', '/healthz'));
     refused(post, 405);
     assert.equal(post.headers.allow, 'GET, HEAD');
