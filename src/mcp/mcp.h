@@ -42,6 +42,7 @@ enum {
 #define MCP_META_VERSION   "io.modelcontextprotocol/protocolVersion"
 #define MCP_META_LOG_LEVEL "io.modelcontextprotocol/logLevel"
 #define MCP_META_CLIENT    "io.modelcontextprotocol/clientInfo"
+#define MCP_META_CAPS      "io.modelcontextprotocol/clientCapabilities"
 #define MCP_META_SERVER    "io.modelcontextprotocol/serverInfo"
 #define MCP_META_SUB_ID    "io.modelcontextprotocol/subscriptionId"
 #define MCP_TTL_NONE       (-1)       /* a result that is not cacheable */
@@ -275,6 +276,13 @@ void rpc__raw(const struct jdoc *d, int tok, const char **p, size_t *n);
  * cancellations are taken (scan_only): true when the line was one. Its
  * answer goes to session__route. */
 bool methods__line(struct session *s, char *line, size_t len, bool scan_only);
+/* 2026-07-28 requires clientCapabilities (an object; {} declares none) in
+ * every request's _meta: false when the _meta object at token meta lacks it.
+ * The answer is -32602 with MCP_CAPS_MISSING (HTTP adds 400). */
+bool methods__caps_ok(const struct jdoc *d, int meta);
+#define MCP_CAPS_MISSING "Invalid params: a " MCP_MODERN_VERSION " request's params._meta must carry " \
+	MCP_META_CAPS " (an object; {} declares none)"
+
 /* Stops the call, job or listen answering request id; false when none. */
 bool methods__cancel(struct session *s, const char *id, size_t len);
 /* The method table's names, for metrics: name of index i, or NULL past the end. */

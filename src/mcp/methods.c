@@ -390,8 +390,15 @@ static int check_envelope(struct session *s, const struct jdoc *d, struct mcp_re
 	return -1;
 }
 
+bool methods__caps_ok(const struct jdoc *d, int meta)
+{
+	return jdoc__is_obj(d, jdoc__get(d, meta, MCP_META_CAPS));
+}
+
 /* The request's era from params._meta: 0 (legacy, or modern at a version
- * we speak: r->modern, r->log_level set), or -1 with -32022 answered. */
+ * we speak: r->modern, r->log_level set), or -1 with -32022 or -32602
+ * answered (a modern request without clientCapabilities is malformed;
+ * a notification is let through: it has no answer to carry the error). */
 static int era(struct session *s, const struct jdoc *d, struct mcp_req *r)
 {
 	int meta = r->params >= 0 ? jdoc__get(d, r->params, "_meta") : -1;
@@ -406,6 +413,11 @@ static int era(struct session *s, const struct jdoc *d, struct mcp_req *r)
 	}
 	r->modern = true;
 	r->log_level = level_of(d, jdoc__get(d, meta, MCP_META_LOG_LEVEL));
+	if (r->id && !methods__caps_ok(d, meta)) {
+		if (s)
+			req_error(s, r, MCP_INVALID_PARAMS, MCP_CAPS_MISSING);
+		return -1;
+	}
 	return 0;
 }
 

@@ -965,9 +965,17 @@ static void post_legacy(struct conn *c, const struct http_req *r, struct body *b
 	struct web *w = c->web;
 	size_t n = 0;
 	const char *pv = http__field(r, "mcp-protocol-version", &n, NULL);
+	/* a 2026-07-28 request without the version in its _meta is malformed
+	 * (-32602, 400: "Per-request protocol fields"), not a mismatch: there
+	 * is no body value to disagree with; one that is there but not a
+	 * string does disagree */
+	if (pv && name_eq(pv, n, MCP_MODERN_VERSION) && b->version < 0)
+		return respond_rpc(c, 400, MCP_INVALID_PARAMS, "Invalid params: MCP-Protocol-Version is " MCP_MODERN_VERSION
+				   " but params._meta lacks " MCP_META_VERSION ", which every such request must carry",
+				   NULL, false);
 	if (pv && name_eq(pv, n, MCP_MODERN_VERSION))
 		return respond_rpc(c, 400, MCP_HEADER_MISMATCH, "Header mismatch: MCP-Protocol-Version is " MCP_MODERN_VERSION
-				   " but the body's params._meta lacks " MCP_META_VERSION, NULL, false);
+				   " but the body's params._meta " MCP_META_VERSION " is not that string", NULL, false);
 	if (pv && !legacy_version_ok(pv, n))
 		return respond_rpc(c, 400, MCP_INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version; this server "
 				   "speaks " MCP_MODERN_VERSION ", 2025-11-25, 2025-06-18 and 2025-03-26", NULL, false);
@@ -998,6 +1006,10 @@ static void post_modern(struct conn *c, const struct http_req *r, struct body *b
 		return;
 	if (b->id < 0)
 		return respond(c, 202, NULL, "", 0, NULL, false);   /* cancellation is the connection closing */
+	/* malformed: 400 beside methods.c's -32602; a version we do not speak
+	 * is methods.c's -32022 first (what it requires is not ours to say) */
+	if (jdoc__str_eq(&b->d, b->version, MCP_MODERN_VERSION) && !methods__caps_ok(&b->d, b->meta))
+		return respond_rpc(c, 400, MCP_INVALID_PARAMS, MCP_CAPS_MISSING, NULL, false);
 	struct wsess *ws = c->own;
 	if (ws && ws->token != c->token) {
 		/* another token on the same connection: not the same caller */

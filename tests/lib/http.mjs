@@ -122,9 +122,11 @@ export function parseSse(text) {
   return events;
 }
 
-// A modern-era message: _meta names the protocol version.
+// A modern-era message: _meta names the protocol version and the client's
+// capabilities (both required in every 2026-07-28 request; none declared).
+export const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
 export function modern(id, method, params = {}) {
-  return { jsonrpc: '2.0', id, method, params: { ...params, _meta: { [META_VERSION]: MODERN, ...(params._meta ?? {}) } } };
+  return { jsonrpc: '2.0', id, method, params: { ...params, _meta: { [META_VERSION]: MODERN, [META_CAPS]: {}, ...(params._meta ?? {}) } } };
 }
 
 // Sends raw bytes over TCP and collects everything the server sends until
