@@ -79,37 +79,18 @@ export const DIE_WITH_PARENT = ['setpriv', '--pdeathsig', 'SIGTERM'];
 
 const exitOf = (proc) => new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
 
-export class Daemon {
-  // Starts `BIN serve --socket SOCKET --validate-output ...args` and waits
-  // until its socket listens. opts.bin: the binary (default: a public copy's);
-  // opts.socket: the path (default <dir>/s.sock); opts.wrap: a command prefix.
-  static async start(args = [], { pub, socket, wrap = [], env, waitListen = true } = {}) {
-    const d = new Daemon();
-    d.pub = pub ?? publicDir();
-    d.ownPub = !pub;
-    d.socket = socket ?? path.join(d.pub.dir, 's.sock');
-    // SIGTERM (release and exit) if this process dies without stopping it
-    d.argv = [...DIE_WITH_PARENT, ...wrap, d.pub.bin, 'serve', '--socket', d.socket, '--validate-output', ...args];
-    d.proc = spawn(d.argv[0], d.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    d.stdout = '';
-    d.stderr = '';
-    d.proc.stdout.setEncoding('utf8').on('data', (s) => { d.stdout += s; });
-    d.proc.stderr.setEncoding('utf8').on('data', (s) => { d.stderr += s; });
-    d.exited = exitOf(d.proc);
-    d.exit = null;
-    d.exited.then((e) => { d.exit = e; });
-    if (waitListen) {
-      try {
-        await until(`the daemon to listen on ${d.socket}`, () => {
-          if (d.exit) throw new Error(`the daemon exited (${JSON.stringify(d.exit)}) before listening: ${d.stderr}`);
-          return listening(d.socket);
-        });
-      } catch (e) {
-        await d.kill();
-        throw e;
-      }
-    }
-    return d;
+// A daemon process whose output is collected: spawn, stop by signal, kill.
+export class DaemonProcess {
+  spawn(argv, env) {
+    this.argv = argv;
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    this.stdout = '';
+    this.stderr = '';
+    this.proc.stdout.setEncoding('utf8').on('data', (s) => { this.stdout += s; });
+    this.proc.stderr.setEncoding('utf8').on('data', (s) => { this.stderr += s; });
+    this.exited = exitOf(this.proc);
+    this.exit = null;
+    this.exited.then((e) => { this.exit = e; });
   }
 
   get pid() { return this.proc.pid; }
@@ -124,12 +105,43 @@ export class Daemon {
     return e;
   }
 
-  // For finally blocks: the daemon gone whatever happened, and its temp dir.
+  // For finally blocks: the daemon gone whatever happened.
   async kill() {
     if (!this.exit) {
       this.proc.kill('SIGKILL');
       await this.exited;
     }
+  }
+}
+
+export class Daemon extends DaemonProcess {
+  // Starts `BIN serve --socket SOCKET --validate-output ...args` and waits
+  // until its socket listens. opts.bin: the binary (default: a public copy's);
+  // opts.socket: the path (default <dir>/s.sock); opts.wrap: a command prefix.
+  static async start(args = [], { pub, socket, wrap = [], env, waitListen = true } = {}) {
+    const d = new Daemon();
+    d.pub = pub ?? publicDir();
+    d.ownPub = !pub;
+    d.socket = socket ?? path.join(d.pub.dir, 's.sock');
+    // SIGTERM (release and exit) if this process dies without stopping it
+    d.spawn([...DIE_WITH_PARENT, ...wrap, d.pub.bin, 'serve', '--socket', d.socket, '--validate-output', ...args], env);
+    if (waitListen) {
+      try {
+        await until(`the daemon to listen on ${d.socket}`, () => {
+          if (d.exit) throw new Error(`the daemon exited (${JSON.stringify(d.exit)}) before listening: ${d.stderr}`);
+          return listening(d.socket);
+        });
+      } catch (e) {
+        await d.kill();
+        throw e;
+      }
+    }
+    return d;
+  }
+
+  // For finally blocks: the daemon gone whatever happened, and its temp dir.
+  async kill() {
+    await super.kill();
     if (this.ownPub) this.pub.cleanup();
   }
 

@@ -2,20 +2,17 @@
 // learn its port from the line it always prints on stderr, talk to it with
 // fetch (both MCP eras) or with raw bytes over TCP (hostile input), and read
 // server-sent event streams.
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN } from './mcp.mjs';
-import { DIE_WITH_PARENT, until } from './daemon.mjs';
+import { DaemonProcess, DIE_WITH_PARENT, until } from './daemon.mjs';
 
 export const MODERN = '2026-07-28';
 export const LEGACY = '2025-11-25';
 export const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
 export const ACCEPT = 'application/json, text/event-stream';
-
-const exitOf = (proc) => new Promise((res) => proc.on('exit', (code, sig) => res({ code, sig })));
 
 // A 0700 temp directory with a 0600 token file of `name token profile` lines
 // (tokens: [{ name, token, profile }]). Returns { dir, file, cleanup }.
@@ -28,20 +25,12 @@ export function tokenFile(tokens) {
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export class HttpDaemon {
+export class HttpDaemon extends DaemonProcess {
   // Starts `BIN serve --http ADDR --validate-output ...args` (ADDR default
   // 127.0.0.1:0) and waits for its "serving MCP over HTTP on URL" line.
   static async start(args = [], { addr = '127.0.0.1:0', bin = BIN, env, validate = true } = {}) {
     const d = new HttpDaemon();
-    d.argv = [...DIE_WITH_PARENT, bin, 'serve', '--http', addr, ...(validate ? ['--validate-output'] : []), ...args];
-    d.proc = spawn(d.argv[0], d.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    d.stdout = '';
-    d.stderr = '';
-    d.proc.stdout.setEncoding('utf8').on('data', (s) => { d.stdout += s; });
-    d.proc.stderr.setEncoding('utf8').on('data', (s) => { d.stderr += s; });
-    d.exited = exitOf(d.proc);
-    d.exit = null;
-    d.exited.then((e) => { d.exit = e; });
+    d.spawn([...DIE_WITH_PARENT, bin, 'serve', '--http', addr, ...(validate ? ['--validate-output'] : []), ...args], env);
     try {
       const m = await until('the daemon to say its HTTP address', () => {
         if (d.exit) throw new Error(`the daemon exited (${JSON.stringify(d.exit)}) before listening: ${d.stderr}`);
@@ -56,24 +45,6 @@ export class HttpDaemon {
       throw e;
     }
     return d;
-  }
-
-  get pid() { return this.proc.pid; }
-
-  async stop(sig = 'SIGTERM', timeoutMs = 15000) {
-    if (this.exit) return this.exit;
-    this.proc.kill(sig);
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
-    const e = await this.exited;
-    clearTimeout(t);
-    return e;
-  }
-
-  async kill() {
-    if (!this.exit) {
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
   }
 
   // POSTs one JSON-RPC message to /mcp. headers are added to the defaults
