@@ -5,7 +5,9 @@
 //    Kubernetes API schema (kubernetes-models; kubectl cannot validate
 //    without an API server), and the DaemonSet has what the recipe relies
 //    on: hostPID, stdin, the image's entrypoint, the capability set, the
-//    host mounts.
+//    host mounts. Every daemonset*.yaml (the HTTP variants too, whose
+//    runs are in deploy_http.test.mjs) validates, each document, with no
+//    field the schema does not know.
 // 2. The `kubectl exec` command line of the recipe's client config runs the
 //    way a container runtime would run it from the manifest's securityContext,
 //    emulated with util-linux: setpriv for the user, the bounding/effective/
@@ -24,7 +26,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -34,6 +36,7 @@ import { BIN, ensureMounts } from '../lib/mcp.mjs';
 import { smoke, SMOKE_CHECKS } from '../lib/smoke.mjs';
 import { DEPLOY, readJson, spawnServer, initOrExit, waitFor } from '../lib/deploy.mjs';
 import { OBJ_DIR, load, fails, progExists } from '../lib/kern.mjs';
+import { MODELS as KINDS, readManifest, validateManifest, unknownFields } from '../lib/k8s.mjs';
 
 const IMAGE_BIN = '/ebpf-mcp';         // the Dockerfile's COPY destination and ENTRYPOINT
 const MODELS = { Namespace, DaemonSet };
@@ -85,6 +88,29 @@ test('daemonset.yaml: valid Kubernetes objects with what the recipe relies on', 
     assert.equal(v?.hostPath?.path, m.mountPath, `${m.name}: hostPath at the same path`);
     assert.equal(v.hostPath.type, 'Directory');
   }
+});
+
+test('every daemonset*.yaml: each document valid against the Kubernetes schema, no field it lacks', () => {
+  const files = readdirSync(DEPLOY).filter((f) => /^daemonset.*\.yaml$/.test(f)).sort();
+  assert.deepEqual(files, ['daemonset-http-loopback.yaml', 'daemonset-http.yaml', 'daemonset.yaml']);
+  const kinds = new Set();
+  for (const f of files) {
+    const objs = readManifest(f);
+    validateManifest(f, objs);
+    for (const o of objs) kinds.add(o.kind);
+  }
+  assert.deepEqual([...kinds].sort(), ['DaemonSet', 'Namespace', 'NetworkPolicy', 'Secret']);
+  // The unknown-field check is live: a misspelt probe, a stray key in a
+  // Secret volume and in a Secret are found where they are.
+  const ds = readManifest('daemonset-http.yaml').find((o) => o.kind === 'DaemonSet');
+  const c = ds.spec.template.spec.containers[0];
+  c.readinesProbe = c.readinessProbe;
+  ds.spec.template.spec.volumes.find((v) => v.secret).secret.mode = 256;
+  assert.deepEqual(unknownFields(DaemonSet, ds), ['/spec/template/spec/containers/0/readinesProbe',
+    '/spec/template/spec/volumes/2/secret/mode']);
+  const secret = readManifest('daemonset-http.yaml').find((o) => o.kind === 'Secret');
+  assert.deepEqual(unknownFields(KINDS.Secret, { ...secret, strinData: {} }), ['/strinData']);
+  assert.throws(() => validateManifest('x', [{ ...secret, stringData: { tokens: 1 } }]), /stringData\/tokens must be string/);
 });
 
 // ---- the container, emulated -----------------------------------------------
