@@ -493,3 +493,71 @@ test('http/nginx.conf: TLS in front of serve --http 127.0.0.1:8080; tokens pass 
     await d.stop();
   }
 });
+
+// ---- systemd: the drop-in ---------------------------------------------------------------
+
+test('systemd/http.conf: systemd-analyze verify takes the drop-in; its ExecStart serves HTTP beside the socket', async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0) return t.skip('systemd-analyze is not installed');
+  const units = path.join(DEPLOY, 'systemd');
+  const dropin = readFileSync(path.join(units, 'http.conf'), 'utf8');
+  const INSTALLED = '/usr/local/bin/ebpf-mcp';
+  const dir = path.join(scratch, 'units');
+  mkdirSync(path.join(dir, 'ebpf-mcp.service.d'), { recursive: true });
+  for (const f of ['ebpf-mcp.socket', 'ebpf-mcp.service'])
+    writeFileSync(path.join(dir, f), readFileSync(path.join(units, f), 'utf8').replaceAll(`${INSTALLED} `, `${BIN} `));
+  writeFileSync(path.join(dir, 'ebpf-mcp.service.d/http.conf'), dropin.replaceAll(`${INSTALLED} `, `${BIN} `));
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'ebpf-mcp.socket'), path.join(dir, 'ebpf-mcp.service')],
+    { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no warning');
+  // systemd reads it: a misspelt key in it is reported.
+  writeFileSync(path.join(dir, 'ebpf-mcp.service.d/http.conf'), dropin.replace('[Service]\n', '[Service]\nRestrictAdressFamilies=\n'));
+  const bad = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'ebpf-mcp.service')], { encoding: 'utf8' });
+  assert.match(bad.stderr, /http\.conf:\d+: Unknown key 'RestrictAdressFamilies'/);
+  // The unit's address families, as the drop-in leaves them: TCP allowed.
+  const fam = dropin.split('\n').filter((l) => l.startsWith('RestrictAddressFamilies='));
+  assert.deepEqual(fam, ['RestrictAddressFamilies=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6']);
+  // The last ExecStart (the drop-in clears the unit's), run in a network
+  // namespace of its own (8080 is free there) with a 0600 token file.
+  const exec = dropin.split('\n').filter((l) => l.startsWith('ExecStart='));
+  assert.equal(exec[0], 'ExecStart=');
+  const argv = exec.at(-1).slice('ExecStart='.length).split(' ');
+  assert.deepEqual(argv.slice(0, 2), [INSTALLED, 'serve']);
+  const tokens = path.join(scratch, 'systemd-tokens');
+  writeFileSync(tokens, tokenLines, { mode: 0o600 });
+  const words = argv.slice(2).map((a) => (a === '/etc/ebpf-mcp/tokens' ? tokens : a === '/var/log/ebpf-mcp/audit.log' ? path.join(scratch, 'audit.log') : a));
+  const i = words.indexOf('--http');
+  // systemd.md's group ebpf-mcp, in a private /etc/group (unshare -m).
+  const group = path.join(scratch, 'group');
+  writeFileSync(group, `${readFileSync('/etc/group', 'utf8')}ebpf-mcp:x:64999:\n`);
+  const bin = path.join(scratch, 'systemd.sh');
+  writeFileSync(bin, `#!/bin/sh\nexec unshare -m --propagation private sh -c 'mount --bind "$0" /etc/group && exec nsenter ` +
+    `--net=/run/netns/${pod.ns} -- ${BIN} "$@"' '${group}' "$@"\n`, { mode: 0o755 });
+  // serve makes --socket's default path when systemd passes none: give it one here.
+  const sock = path.join(scratch, 'systemd.sock');
+  const d = await HttpDaemon.start([...words.slice(0, i), ...words.slice(i + 2), '--socket', sock], { addr: words[i + 1], bin, validate: false });
+  try {
+    assert.equal(d.base, 'http://127.0.0.1:8080');
+    const fwd = await portForward(8080);   // a tunnel's far end, as ssh -L makes it
+    try {
+      const h = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' };
+      const body = JSON.stringify(modern(1, 'tools/list'));
+      // Same port at both ends of the tunnel: the Host names the bind.
+      const same = await rawExchange(fwd.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n`);
+      assert.equal(firstStatus(same.data), 200);
+      // Another local port: refused without --allow-host (http.md says so).
+      const other = await rawExchange(fwd.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${fwd.port}\r\nConnection: close\r\n\r\n`);
+      assert.equal(firstStatus(other.data), 403);
+      const post = (token) => rawExchange(fwd.port, `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n` +
+        Object.entries({ ...h, ...(token ? { authorization: `Bearer ${token}` } : {}) }).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      assert.equal(firstStatus((await post()).data), 401);
+      const ok = await post(TOKENS.alice);
+      assert.equal(firstStatus(ok.data), 200, ok.data);
+    } finally {
+      fwd.close();
+    }
+  } finally {
+    await d.stop();
+  }
+});
