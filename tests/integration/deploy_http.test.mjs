@@ -314,8 +314,9 @@ async function metricsChecks(d, objs) {
 // kubectl port-forward's last leg: the runtime, in the pod's network
 // namespace, dials localhost:PORT over IPv4 for each forwarded stream. Here
 // the stream is a unix socket; the local end listens on 127.0.0.1.
+let forwards = 0;
 async function portForward(remotePort) {
-  const uds = path.join(scratch, 'pf.sock');
+  const uds = path.join(scratch, `pf${forwards++}.sock`);
   const relay = spawn('nsenter', [`--net=/run/netns/${pod.ns}`, '--', process.execPath, '-e', `
     const net = require('node:net');
     const [uds, port] = process.argv.slice(1);
@@ -325,7 +326,10 @@ async function portForward(remotePort) {
       c.on('error', () => s.destroy());
       s.on('error', () => c.destroy());
     }).listen(uds, () => process.stdout.write('ready\\n'));`, uds, String(remotePort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((res, rej) => { relay.stdout.once('data', res); relay.once('exit', rej); });
+  await new Promise((res, rej) => {
+    relay.stdout.once('data', res);
+    relay.once('exit', (code) => rej(new Error(`the port-forward relay exited (${code})`)));
+  });
   const local = net.createServer((s) => {
     const c = net.connect(uds);
     s.pipe(c).pipe(s);
@@ -560,4 +564,21 @@ test('systemd/http.conf: systemd-analyze verify takes the drop-in; its ExecStart
   } finally {
     await d.stop();
   }
+});
+
+// ---- the document -------------------------------------------------------------------------
+
+test('http.md quotes the client files and the static Prometheus job as they are', () => {
+  const md = readFileSync(path.join(DEPLOY, 'http.md'), 'utf8');
+  const blocks = (lang) => [...md.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+  const json = blocks('json').map((b) => JSON.parse(b));
+  for (const f of ['http/mcp.json', 'http/cursor-mcp.json']) assert.ok(json.some((j) => JSON.stringify(j) === JSON.stringify(readJson(f))), f);
+  const prom = YAML.parse(readFileSync(path.join(DEPLOY, 'http/prometheus.yml'), 'utf8'));
+  const quoted = blocks('yaml').map((b) => YAML.parse(b)).find((y) => y?.scrape_configs);
+  const { metrics_path: _, ...job } = prom.scrape_configs[0];
+  assert.deepEqual(quoted.scrape_configs, [job], 'the static job (metrics_path /metrics is the default)');
+  // The token recipe makes what the server takes: 64 hex digits.
+  const tok = spawnSync('sh', ['-c', "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'"], { encoding: 'utf8' }).stdout;
+  assert.match(tok, /^[0-9a-f]{64}$/);
+  assert.match(md, /head -c 32 \/dev\/urandom \| od -An -tx1 \| tr -d ' \\n'/);
 });
