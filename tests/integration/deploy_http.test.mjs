@@ -467,8 +467,10 @@ test('http/nginx.conf: TLS in front of serve --http 127.0.0.1:8080; tokens pass 
     // Only /mcp is proxied.
     assert.equal((await httpsRequest(443, 'GET', '/metrics', {}, undefined, ca)).status, 404);
     // Server-sent events pass one by one: trace_open's progress (every
-    // 100 ms) arrives long before its result.
-    const call = JSON.stringify(modern(2, 'tools/call', { name: 'trace_open', arguments: { duration_ms: 2000 }, _meta: { progressToken: 7 } }));
+    // 100 ms) arrives long before its result. (A comm no process has: the
+    // trace runs its whole duration, whatever else opens files meanwhile.)
+    const call = JSON.stringify(modern(2, 'tools/call', { name: 'trace_open', arguments: { duration_ms: 2000, comm: 'no-such-comm' },
+      _meta: { progressToken: 7 } }));
     const t0 = Date.now();
     let firstProgress = null;
     const sse = await httpsRequest(443, 'POST', '/mcp', { ...json, 'mcp-method': 'tools/call', 'mcp-name': 'trace_open',
@@ -477,8 +479,9 @@ test('http/nginx.conf: TLS in front of serve --http 127.0.0.1:8080; tokens pass 
     assert.equal(sse.status, 200);
     assert.match(sse.headers['content-type'], /^text\/event-stream/);
     assert.match(sse.text, /"id":2,"result"/);
+    assert.match(sse.text, /\\"stopped_by\\":\\"duration\\"/, 'it ran its whole duration');
     assert.ok(firstProgress !== null && firstProgress < 1000 && total - firstProgress >= 800,
-      `progress at ${firstProgress} ms, the result at ${total} ms`);
+      `progress at ${firstProgress} ms, the result at ${total} ms: ${sse.text.slice(0, 400)}`);
     // The MCP Inspector CLI (the official SDK in another process) over TLS
     // with the token header.
     const insp = spawnSync(process.execPath, [INSPECTOR, '--cli', `https://${pod.addrB}/mcp`, '--transport', 'http',
