@@ -5,6 +5,8 @@
  * (serve), the bridge to one (connect), or the CLI (tools, call). Nothing
  * but protocol goes to stdout while serving.
  */
+#include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +48,24 @@ static int serve(const struct config *c, int n_words, char **words, bool init)
 	return rc;
 }
 
+/* Descriptors 0-2 closed by whoever started us would be taken by the
+ * first socket or file we open, and a protocol written to "stdout" would
+ * land in it (connect with stdin closed read its own socket): they are
+ * held open on /dev/null instead. */
+static void standard_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return;   /* nothing to be done without /dev/null; init makes its own */
+}
+
 int main(int argc, char **argv)
 {
 	static struct config c;
 	struct opts_out o;
 	bool init = init__is_init(argv[0]);
+	if (!init)
+		standard_fds();
 	if (init) {
 		/* every way out of main, --help included, then powers off */
 		atexit(init__poweroff);

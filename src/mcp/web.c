@@ -861,13 +861,19 @@ static bool host_ok(const struct web *w, const char *v, size_t n)
 	unsigned port;
 	if (!split_host(v, n, &h, &hn, &port) || port != w->port)
 		return false;
-	return w->wildcard || name_eq(h, hn, w->host) || (w->loopback && name_eq(h, hn, "localhost"));
+	/* a wildcard bind has no name of its own: any, unless --allow-host names them */
+	return (w->wildcard && !cfg->n_allow_hosts) || name_eq(h, hn, w->host) ||
+	       (w->loopback && name_eq(h, hn, "localhost"));
 }
 
+/* This server's own origin: http, or https through a TLS proxy in front
+ * (whose name --allow-host gives). */
 static bool origin_ok(const struct web *w, const char *v, size_t n)
 {
 	if (n > 7 && !strncasecmp(v, "http://", 7))
 		return host_ok(w, v + 7, n - 7);
+	if (n > 8 && !strncasecmp(v, "https://", 8))
+		return host_ok(w, v + 8, n - 8);
 	return false;
 }
 
@@ -1584,7 +1590,7 @@ static int token_line(struct web *w, char *line, unsigned lineno, const char *pa
 						       "0123456789._-") != strlen(name))
 		why = "a token's name is letters, digits, '.', '_' and '-' (at most 63)";
 	else if (strlen(tok) < WEB_TOKEN_MIN || strlen(tok) > WEB_TOKEN_MAX)
-		why = "a token is 16 to 256 bytes (e.g. 32 random bytes in hex: head -c32 /dev/urandom | xxd -p -c64)";
+		why = "a token is 16 to 256 bytes (e.g. 32 random bytes in hex: head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')";
 	else if (w->n_tokens == WEB_TOKENS_MAX)
 		why = "more than 64 tokens";
 	if (why)
@@ -1617,6 +1623,9 @@ static int load_tokens(struct web *w, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
+	if (fd < 0 && errno == ELOOP)
+		return fprintf(stderr, "ebpf-mcp: --token-file %s is a symbolic link: refused, name the file itself (a "
+			       "Kubernetes Secret: mount its key with subPath)\n", path), -1;
 	if (fd < 0 || fstat(fd, &st))
 		return fprintf(stderr, "ebpf-mcp: --token-file %s: %s\n", path, strerror(errno)), fd >= 0 ? close(fd) : 0, -1;
 	const char *why = !S_ISREG(st.st_mode) ? "not a regular file"

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { ensureMounts } from '../lib/mcp.mjs';
 import { OBJ_DIR, progExists } from '../lib/kern.mjs';
 import { until } from '../lib/daemon.mjs';
-import { HttpDaemon, modern, tokenFile, LEGACY, ACCEPT, parseSse } from '../lib/http.mjs';
+import { HttpDaemon, modern, tokenFile, rawExchange, LEGACY, ACCEPT, parseSse } from '../lib/http.mjs';
 
 ensureMounts();
 
@@ -369,5 +369,28 @@ test('SIGTERM: an open subscriptions/listen stream gets its closing result; the 
     assert.deepEqual(await d.exited, { code: 0, sig: null });
   } finally {
     await d.kill();
+  }
+});
+
+test('a wildcard bind takes any Host until --allow-host names them; an https Origin of an allowed name is taken', async () => {
+  const tf = tokenFile([{ name: 'ops', token: 'c'.repeat(24), profile: 'observe' }]);
+  const head = (port, host, extra = '') =>
+    `GET /healthz HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`;
+  const status = async (port, host, extra) => {
+    const r = await rawExchange(port, head(port, host, extra), { idleMs: 3000 });
+    return Number(r.data.slice(9, 12));
+  };
+  try {
+    await withDaemon(['--token-file', tf.file], async (d) => {
+      assert.equal(await status(d.port, `anything.example:${d.port}`), 200, 'no --allow-host: any name');
+    }, { addr: '0.0.0.0:0' });
+    await withDaemon(['--token-file', tf.file, '--allow-host', 'mcp.example.com'], async (d) => {
+      assert.equal(await status(d.port, `anything.example:${d.port}`), 403, 'only the names given');
+      assert.equal(await status(d.port, 'mcp.example.com'), 200);
+      assert.equal(await status(d.port, 'mcp.example.com', 'Origin: https://mcp.example.com\r\n'), 200, 'behind a TLS proxy');
+      assert.equal(await status(d.port, 'mcp.example.com', 'Origin: https://evil.example\r\n'), 403);
+    }, { addr: '0.0.0.0:0' });
+  } finally {
+    tf.cleanup();
   }
 });

@@ -809,3 +809,16 @@ test('in a daemon session every NOT_OWNED error names the +foreign access rule',
     w.cleanup();
   }
 });
+
+test('connect with its standard descriptors closed: stdin is an empty input, not its own socket', async () => {
+  const d = await Daemon.start();
+  try {
+    // `<&- >&-`: descriptors 0 and 1 closed; the socket would otherwise take fd 0
+    const r = spawnSync('sh', ['-c', `exec "$0" connect "$1" <&- >&-`, d.pub.bin, d.socket], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.error, undefined, 'connect ended by itself (no hang)');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await d.stop()).code, 0);
+  } finally {
+    await d.kill();
+  }
+});
