@@ -446,6 +446,10 @@ async function throughput() {
       }
   if (flagged.length)
     console.log(`* the generator was >= 90% busy: these figures are its limit, a lower bound for the server (${flagged.length} rows)`);
+  const busy = Object.values(S).filter((x) => x.otherCpu >= 0.3).length;
+  if (busy)
+    console.log(`note: in ${busy} of ${Object.keys(S).length} rows other work on the machine took >= 30% of a core (the "other" `
+      + 'column): those figures carry that noise; compare us/req, and rerun on a quiet machine for requests/s');
   console.log('x same: req/s / the SDK in the same era\'s mode (legacy/stateful, modern/stateless); x best: / the faster SDK mode; '
     + 'x cpu: that mode\'s CPU time per reply / ours (what one core would give each, generator aside)');
 
@@ -455,7 +459,7 @@ async function throughput() {
     for (const [method, mlabel] of METHODS)
       for (const n of CLIENTS) {
         const x = S[`${s.key} ${method} ${n}`];
-        oursRows.push({ what: `${s.key} ${mlabel} @${n}`, n, ratio: x.rps / bestSdk(method, n), cpuRatio: cpuSdk(method, n) / x.cpuUs,
+        oursRows.push({ what: `${s.key} ${mlabel} @${n}`, n, rps: x.rps, ratio: x.rps / bestSdk(method, n), cpuRatio: cpuSdk(method, n) / x.cpuUs,
           p99: x.p99, gen: x.genCpu >= 0.9, errors: x.errors });
       }
   const rated = oursRows.filter((r) => Number.isFinite(r.ratio));
@@ -475,6 +479,10 @@ async function throughput() {
     const missP = at64.filter((r) => !(r.p99 < 5));
     console.log(`target: p99 < 5 ms at 64 clients: ${missP.length ? 'NOT met' : 'met'}; highest ${fmt(worstP.p99)} ms (${worstP.what})`
       + (missP.length ? `; over: ${missP.map((r) => `${r.what} ${fmt(r.p99)} ms`).join(', ')}` : ''));
+    const slow = missP.filter((r) => r.rps < 64 / 0.005);
+    if (slow.length)
+      console.log('  (64 clients in a closed loop wait 64 / (requests/s) on average, so p99 < 5 ms needs > 12.8k requests/s; '
+        + `below that: ${slow.map((r) => `${r.what} ${fmt(r.rps)}/s`).join(', ')})`);
   }
   const errs = oursRows.filter((r) => r.errors);
   if (errs.length) console.log(`ebpf-mcp failed replies: ${errs.map((r) => `${r.what}: ${r.errors}`).join(', ')}`);
