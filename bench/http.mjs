@@ -533,11 +533,11 @@ async function memory() {
   console.log(`\n== ${IDLE_SESSIONS} idle legacy sessions (initialize + notifications/initialized), fresh servers; load average: ${loadavg()} ==`);
   console.log('ebpf-mcp runs with --limit sessions=' + (IDLE_SESSIONS + 64) + ' (default 64) and http_connections='
     + Math.max(2048, IDLE_SESSIONS + 64) + ' (default 1024)');
-  const W = [14, 46, 10, 10, 10, 12];
+  const W = [14, 44, 10, 10, 10, 12];
   const mib = (k) => `${(k / 1024).toFixed(1)} MiB`;
   console.log(row(['server', 'sessions', 'RSS before', 'VmRSS', 'VmHWM', 'per session'], W));
   for (const r of rows)
-    console.log(row([r.label, r.mode === 'closed' ? `${IDLE_SESSIONS}, their connections closed` : `${IDLE_SESSIONS}, each on an open idle keep-alive connection (${r.open} open)`,
+    console.log(row([r.label, r.mode === 'closed' ? `${IDLE_SESSIONS}, their connections closed` : `${IDLE_SESSIONS}, each on its idle connection (${r.open} open)`,
       mib(r.before.rss), mib(r.after.rss), mib(r.after.hwm), `${((r.after.rss - r.before.rss) / IDLE_SESSIONS).toFixed(1)} KiB`], W));
   for (const mode of ['closed', 'open']) {
     const o = rows.find((r) => r.label === 'ebpf-mcp' && r.mode === mode), s = rows.find((r) => r.label !== 'ebpf-mcp' && r.mode === mode);
