@@ -23,8 +23,12 @@
 //    tracers: the daemon with 1, 4 and 16 of them, against a stdio server of
 //    the release before the daemon doing the same in its one session
 //    (bench/ping.mjs).
+// 6. Streamable HTTP: requests/s and p50/p99 of tools/call info and
+//    tools/list at 1, 16 and 64 keep-alive clients, both eras, against the
+//    official SDK's StreamableHTTPServerTransport (bench/ref/
+//    sdk-http-server.mjs), and RSS with 1000 idle sessions (bench/http.mjs).
 //
-// Arguments pick sections (default: all): startup, map_dump, btf, ring, ping;
+// Arguments pick sections (default: all): startup, map_dump, btf, ring, ping, http;
 // e.g. `bench/run.sh ring`.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,6 +36,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ringBench } from './ring.mjs';
 import { pingBench } from './ping.mjs';
+import { httpBench } from './http.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAP_FILL = path.join(ROOT, 'build/test/tools/map_fill');
@@ -42,7 +47,7 @@ const NODE_SERVER = path.join(ROOT, 'bench/node-server.mjs');
 const RUNS = Number(process.env.BENCH_RUNS || 30);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS || 10);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS || 30);
-const SECTIONS = ['startup', 'map_dump', 'btf', 'ring', 'ping'];
+const SECTIONS = ['startup', 'map_dump', 'btf', 'ring', 'ping', 'http'];
 const ONLY = process.argv.slice(2);
 for (const s of ONLY)
   if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
@@ -314,6 +319,7 @@ async function main() {
   if (want('btf')) await btfBench(tools);
   if (want('ring') && tools.includes('stream_events')) await ringBench();
   if (want('ping')) await pingBench();
+  if (want('http')) await httpBench();
 }
 
 await main();

@@ -4,9 +4,11 @@
 # map_dump of a 1M-entry map against bpftool, get_btf_types cold/warm when
 # the build has it, and ring buffer records as JSON (stream_events) against
 # Debian's bpftrace, installed here if missing, and ping latency while other
-# sessions churn against the release before the daemon (built here once).
-# Arguments pick sections (startup map_dump btf ring ping; default all). See
-# bench/bench.mjs.
+# sessions churn against the release before the daemon (built here once),
+# and Streamable HTTP requests/s, latency and idle-session RSS against a
+# server on the SDK's StreamableHTTPServerTransport (bench/http.mjs).
+# Arguments pick sections (startup map_dump btf ring ping http; default all).
+# See bench/bench.mjs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ -x bin/ebpf-mcp ]] || { echo "bench: build bin/ebpf-mcp first (make)" >&2; exit 1; }

@@ -18,9 +18,11 @@ static bool vchar(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-static bool eq(const char *p, size_t n, const char *s)
+/* A field's name against name (of length len, measured once per lookup,
+ * not once per field: lookups run a dozen times per request). */
+static bool name_is(const struct http_field *f, const char *name, size_t len)
 {
-	return strlen(s) == n && !strncasecmp(p, s, n);
+	return f->name_len == len && !strncasecmp(f->name, name, len);
 }
 
 static enum http_method method_of(const char *p, size_t n)
@@ -236,8 +238,9 @@ const char *http__field(const struct http_req *r, const char *name, size_t *n, i
 {
 	const char *v = NULL;
 	int c = 0;
+	size_t len = strlen(name);
 	for (unsigned i = 0; i < r->n; i++)
-		if (eq(r->f[i].name, r->f[i].name_len, name)) {
+		if (name_is(&r->f[i], name, len)) {
 			if (!c) {
 				v = r->f[i].value;
 				if (n)
@@ -276,9 +279,9 @@ static bool weight_zero(const char *p, const char *end)
 
 bool http__field_has(const struct http_req *r, const char *name, const char *token)
 {
-	size_t tl = strlen(token);
+	size_t tl = strlen(token), len = strlen(name);
 	for (unsigned i = 0; i < r->n; i++) {
-		if (!eq(r->f[i].name, r->f[i].name_len, name))
+		if (!name_is(&r->f[i], name, len))
 			continue;
 		const char *p = r->f[i].value, *end = p + r->f[i].value_len;
 		while (p < end) {

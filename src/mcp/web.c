@@ -1262,6 +1262,7 @@ static void conn_advance(struct conn *c)
 {
 	struct http_req r;
 	const char *why;
+	bool parsed = false;   /* r is c->in's head, parsed in this call (the buffer has not moved since) */
 	if (c->state == C_IDLE && c->in_len) {
 		c->state = C_HEAD;
 		c->deadline_ns = now_ns() + limits[LIM_HTTP_REQUEST_MS] * NS_PER_MS;
@@ -1271,10 +1272,11 @@ static void conn_advance(struct conn *c)
 		if (st > 0)
 			return refuse(c, st, why, NULL, true);
 		if (st == 0)
-			on_head(c, &r);
+			parsed = true, on_head(c, &r);
 	}
 	if (c->state == C_BODY && c->in_len >= c->req_len) {
-		int st = http__parse(c->in, c->in_len, &r, &why);
+		/* a body that came with its head (the usual case) needs no second parse */
+		int st = parsed ? 0 : http__parse(c->in, c->in_len, &r, &why);
 		ASSERT(st == 0);
 		on_post(c, &r, c->in + r.head_len, (size_t)c->body_len);
 	}
