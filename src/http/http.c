@@ -158,7 +158,7 @@ static bool chunked_last(const struct http_req *r)
 {
 	const struct http_field *f = NULL;
 	for (unsigned i = 0; i < r->n; i++)
-		if (eq(r->f[i].name, r->f[i].name_len, "transfer-encoding"))
+		if (name_is(&r->f[i], "transfer-encoding", 17))
 			f = &r->f[i];
 	const char *p = f->value, *end = p + f->value_len, *comma;
 	while ((comma = memchr(p, ',', (size_t)(end - p))))
@@ -168,7 +168,7 @@ static bool chunked_last(const struct http_req *r)
 	const char *semi = memchr(p, ';', (size_t)(end - p)), *e = semi ? semi : end;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	return eq(p, (size_t)(e - p), "chunked");
+	return (size_t)(e - p) == 7 && !strncasecmp(p, "chunked", 7);
 }
 
 /* What the fields say about framing and persistence. */

@@ -870,15 +870,18 @@ describe('Host and Origin (DNS rebinding)', () => {
     await alive(d);
   });
 
-  test('an Origin not this server\'s is 403 (foreign, null, https, twice); its own passes', async () => {
+  test('an Origin not this server\'s is 403 (foreign, null, another scheme, twice); its own passes, https too', async () => {
     const P = d.port;
     const list = (origin) => mcp(d, modern('o', 'tools/list'), { headers: { origin } });
-    for (const origin of ['http://evil.example', `http://attacker.example:${P}`, 'null', `https://127.0.0.1:${P}`,
+    for (const origin of ['http://evil.example', `http://attacker.example:${P}`, 'null', `ftp://127.0.0.1:${P}`,
+      'https://evil.example',
       `http://127.0.0.1:${P + 1 > 65535 ? P - 1 : P + 1}`, `127.0.0.1:${P}`, [`http://127.0.0.1:${P}`, `http://127.0.0.1:${P}`]]) {
       const r = await hostile(d, list(origin), { close: true });
       refused(r, 403, { says: /Origin .* is not this server's/ });
     }
-    for (const origin of [`http://127.0.0.1:${P}`, `http://localhost:${P}`, `http://allowed.example:${P}`]) {
+    // https: a TLS proxy in front whose name the server knows
+    for (const origin of [`http://127.0.0.1:${P}`, `http://localhost:${P}`, `http://allowed.example:${P}`,
+      `https://127.0.0.1:${P}`, 'https://allowed.example']) {
       const r = await ask(d, list(origin));
       assert.equal(r.status, 200, `${origin}: ${r.text}`);
     }
