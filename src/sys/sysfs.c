@@ -63,12 +63,13 @@ bool sysfs__mounted_at(const char *fstype, const char *dir)
 }
 
 /* The mount-table walk without a mount table: the usual places, by magic. */
-static int each_known(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg)
+/* Without /proc: the known places that hold their filesystem. */
+static int each_known(int (*fn)(const char *type, const char *dir, void *arg), void *arg)
 {
 	int rc = 0;
 	for (unsigned k = 0; !rc && k < N_KNOWN; k++)
-		if (!strcmp(known[k].fstype, fstype) && sysfs__mounted_at(fstype, known[k].dir))
-			rc = fn(known[k].dir, arg);
+		if (sysfs__mounted_at(known[k].fstype, known[k].dir))
+			rc = fn(known[k].fstype, known[k].dir, arg);
 	return rc;
 }
 
@@ -138,23 +139,68 @@ static void unescape_octal(char *s)
 	*o = 0;
 }
 
+/* One mount-table line: fn(type, dir, arg) unless it is malformed. */
+static int mount_line(char *line, int (*fn)(const char *type, const char *dir, void *arg), void *arg)
+{
+	char *save, *dev = strtok_r(line, " ", &save), *dir = strtok_r(NULL, " ", &save);
+	char *type = strtok_r(NULL, " ", &save);
+	if (!dev || !dir || !type)
+		return 0;
+	unescape_octal(dir);
+	return fn(type, dir, arg);
+}
+
+/* read(2), not stdio: musl's fclose seeks a read stream back, and on
+ * /proc/self/mounts that renders the whole table again. A line longer
+ * than SYSFS_LINE_BYTES is skipped (no mount point is that long). */
+int sysfs__each_mount_all(int (*fn)(const char *type, const char *dir, void *arg), void *arg)
+{
+	int fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
+	char buf[SYSFS_LINE_BYTES + 1];
+	size_t have = 0;
+	bool skipping = false;
+	int rc = 0;
+	if (fd < 0)
+		return each_known(fn, arg);
+	for (ssize_t r; !rc && (r = read(fd, buf + have, SYSFS_LINE_BYTES - have)) != 0;) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		have += (size_t)r;
+		char *p = buf, *nl;
+		while (!rc && (nl = memchr(p, '\n', have - (size_t)(p - buf)))) {
+			*nl = 0;
+			if (!skipping)
+				rc = mount_line(p, fn, arg);
+			skipping = false;
+			p = nl + 1;
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (have == SYSFS_LINE_BYTES)
+			have = 0, skipping = true;
+	}
+	close(fd);
+	return rc;
+}
+
+struct one_type {
+	const char *fstype;
+	int (*fn)(const char *dir, void *arg);
+	void *arg;
+};
+
+static int of_type(const char *type, const char *dir, void *arg)
+{
+	struct one_type *o = arg;
+	return strcmp(type, o->fstype) ? 0 : o->fn(dir, o->arg);
+}
+
 int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg)
 {
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char line[SYSFS_LINE_BYTES];
-	int rc = 0;
-	if (!f)
-		return each_known(fstype, fn, arg);
-	while (!rc && fgets(line, sizeof(line), f)) {
-		char *save, *dev = strtok_r(line, " ", &save), *dir = strtok_r(NULL, " ", &save);
-		char *type = strtok_r(NULL, " ", &save);
-		if (!dev || !dir || !type || strcmp(type, fstype))
-			continue;
-		unescape_octal(dir);
-		rc = fn(dir, arg);
-	}
-	fclose(f);
-	return rc;
+	struct one_type o = { fstype, fn, arg };
+	return sysfs__each_mount_all(of_type, &o);
 }
 
 struct first_mount {

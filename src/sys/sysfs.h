@@ -22,6 +22,8 @@ int sysfs__mount_point(const char *fstype, char *out, size_t cap);
  * /proc), the known mount points of fstype that hold it are visited
  * instead. 0 or fn's value. */
 int sysfs__each_mount(const char *fstype, int (*fn)(const char *dir, void *arg), void *arg);
+/* The same over every mount, whatever its type: fn(type, dir, arg). */
+int sysfs__each_mount_all(int (*fn)(const char *type, const char *dir, void *arg), void *arg);
 /* Whether the running kernel knows fstype: 1 or 0 from /proc/filesystems;
  * without /proc, 1 when it is mounted or the kernel's mount-point directory
  * for it is in sysfs, 0 when sysfs is mounted and that directory is not

@@ -138,21 +138,42 @@ static void write_btf(struct jw *w)
 	jw__obj_end(w);
 }
 
+#define INFO_FS 5
+
+struct first_mounts {
+	const char *const (*fs)[3];
+	char dir[INFO_FS][256];
+	bool found[INFO_FS];
+};
+
+static int first_mount(const char *type, const char *dir, void *arg)
+{
+	struct first_mounts *m = arg;
+	for (unsigned k = 0; k < INFO_FS; k++)
+		if (!m->found[k] && !strcmp(type, m->fs[k][1]) && strlen(dir) < sizeof(m->dir[k])) {
+			strcpy(m->dir[k], dir);
+			m->found[k] = true;
+		}
+	return 0;
+}
+
 static void write_fs(struct jw *w)
 {
 	/* key, fstype, what needs it */
-	static const char *const fs[][3] = {
+	static const char *const fs[INFO_FS][3] = {
 		{ "sysfs", "sysfs", "vmlinux BTF (get_btf_types, CO-RE tracers), the CPU list, the mount points below" },
 		{ "proc", "proc", "kallsyms (list_kernel_functions, stack symbols), process maps, the sysctls here" },
 		{ "tracefs", "tracefs", "tracepoints (list_tracepoints, trace_open, trace_tcp, attach by name)" },
 		{ "debugfs", "debugfs", "tracefs under /sys/kernel/debug/tracing (older setups)" },
 		{ "bpffs", "bpf", "pins (pin_object, the pins inspect_state lists)" },
 	};
+	struct first_mounts mnt = { .fs = fs };
+	sysfs__each_mount_all(first_mount, &mnt);   /* one pass over the mount table for all five */
 	jw__key(w, "filesystems");
 	jw__obj(w);
-	for (unsigned k = 0; k < sizeof(fs) / sizeof(fs[0]); k++) {
-		char mp[256];
-		bool m = sysfs__mount_point(fs[k][1], mp, sizeof(mp)) == 0;
+	for (unsigned k = 0; k < INFO_FS; k++) {
+		bool m = mnt.found[k];
+		const char *mp = mnt.dir[k];
 		int sup = sysfs__fs_supported(fs[k][1]);
 		jw__key(w, fs[k][0]);
 		jw__obj(w);
