@@ -20,7 +20,6 @@
 // serverInfo) is checked on the raw JSON a tap on the transport saw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -31,7 +30,8 @@ import addFormatsModule from 'ajv-formats';
 import { BIN, ensureMounts } from '../lib/mcp.mjs';
 import { Daemon } from '../lib/daemon.mjs';
 import {
-  OBJ_DIR, loadFixtures, checkTemplateList, checkResourceList, checkReads, checkPrompts, checkCompletion, rpcError,
+  OBJ_DIR, loadFixtures, checkTemplateList, checkResourceList, checkReads, checkPrompts, checkCompletion,
+  pool, bpftoolUpdate, updatedAfter,
 } from '../lib/surface.mjs';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -191,14 +191,6 @@ async function ok(c, name, args, succeeded) {
   return r.structuredContent;
 }
 
-// Runs fn over items, n at a time (tracers run as jobs, 4 at once at most).
-async function pool(items, n, fn) {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (queue.length) await fn(queue.shift());
-  }));
-}
-
 async function checkEra(c) {
   const { client } = c;
   assert.equal(client.getProtocolEra(), 'modern');
@@ -338,21 +330,6 @@ function checkRaw(c) {
   return n;
 }
 
-// Waits for a notifications/resources/updated of uri after inbound[from].
-async function updatedAfter(c, from, uri, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = c.inbound.slice(from).find((m) => m.method === 'notifications/resources/updated' && m.params.uri === uri);
-    if (n) return n;
-    if (Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const bpftoolUpdate = (id, key, value) => execFileSync('bpftool', ['map', 'update', 'id', String(id),
-  'key', ...le(key, 4), 'value', ...le(value, 8)]);
-const le = (v, n) => Array.from({ length: n }, (_, i) => String((v >> (8 * i)) & 0xff));
-
 const MATRIX = [['stdio', 'auto'], ['stdio', 'pin'], ['connect', 'auto'], ['connect', 'pin'], ['socket', 'auto'], ['socket', 'pin']];
 
 for (const [via, mode] of MATRIX) {
@@ -386,7 +363,7 @@ for (const [via, mode] of MATRIX) {
         assert.equal(ack.params._meta[META_SUB], listenId);
         await new Promise((r) => setTimeout(r, 1500));   // the first reading (polls are 1 s apart)
         bpftoolUpdate(fx.map.id, 1, 1);
-        const n = await updatedAfter(c, from, uri);
+        const n = await updatedAfter(c.inbound, from, uri);
         assert.ok(n, `no notifications/resources/updated for ${uri}`);
         assert.equal(n.params._meta[META_SUB], listenId);
         await sub.close();
@@ -415,7 +392,7 @@ test('subscriptions/listen: each of three changes to a watched map is notified',
     for (const key of [1, 2, 3]) {
       const from = c.inbound.length;
       bpftoolUpdate(id, key, 10 * key);
-      const n = await updatedAfter(c, from, uri, 4000);
+      const n = await updatedAfter(c.inbound, from, uri, 4000);
       assert.ok(n, `change ${key} (key ${key} added) of ${uri} was not notified`);
     }
     await sub.close();
