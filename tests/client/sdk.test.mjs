@@ -28,6 +28,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -52,6 +53,12 @@ const ajv = new Ajv({ strict: true, strictTypes: false, strictRequired: false, a
 addFormats(ajv);
 
 const VIAS = ['stdio', 'http'];
+// Who the info tool says it serves, by way in: stdio's own process (the
+// kernel's credentials), or the anonymous caller of a tokenless loopback bind.
+const CALLER = {
+  stdio: { mode: 'stdio', auth: 'peer', uid: process.getuid(), user: userInfo().username },
+  http: { mode: 'daemon', auth: 'none', uid: null, user: 'anonymous' },
+};
 const FULL = ['--profile', 'full', '--object-dir', OBJ_DIR];
 
 // Richer calls, made when the tool is listed. Arguments its inputSchema does
@@ -303,7 +310,11 @@ for (const via of VIAS) {
       // info is always there: call it and check facts against /proc
       const info = await conn.client.callTool({ name: 'info', arguments: {} });
       checkResult(offered.find((t) => t.name === 'info'), info);
-      assert.equal(info.structuredContent.server.protocol_version, LEGACY, 'the SDK negotiated the latest');
+      const { server } = info.structuredContent;
+      assert.equal(server.protocol_version, LEGACY, 'the SDK negotiated the latest');
+      const { mode, ...caller } = CALLER[via];
+      assert.equal(server.mode, mode);
+      for (const [k, v] of Object.entries(caller)) assert.equal(server.caller[k], v, `caller.${k}: ${JSON.stringify(server.caller)}`);
       notes.push(`rich calls made: ${made}`);
     });
 
@@ -441,6 +452,8 @@ describe('v1 SDK over HTTP with bearer tokens', () => {
       for (const [c, profile] of [[a, 'full'], [b, 'readonly']]) {
         const r = await c.client.callTool({ name: 'info', arguments: {} });
         assert.equal(r.structuredContent.server.profile, profile);
+        const { caller } = r.structuredContent.server;
+        assert.deepEqual([caller.auth, caller.user, caller.profile], ['token', `sdk-${profile}`, profile]);
         // the token went on every request the transport made
         const want = c === a ? full : readonly;
         for (const e of c.tap.log) assert.equal(e.headers.authorization, `Bearer ${want}`, `${e.method} ${e.body?.method ?? ''}`);
