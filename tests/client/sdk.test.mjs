@@ -95,15 +95,21 @@ async function connect(via, args, { headers } = {}) {
       { fetch: c.tap.fetch, ...(headers ? { requestInit: { headers } } : {}) });
   }
   c.client = new Client({ name: 'ebpf-mcp-sdk-test', version: '1.0.0' }, { capabilities: {} });
+  c.errors = [];
+  c.client.onerror = (e) => { c.errors.push(e); };
   await c.client.connect(c.transport);
   return c;
 }
 
 // Over HTTP the session is deleted first: closing the transport only drops
-// its streams, and the session would wait for http_session_idle_ms.
+// its streams, and the session would wait for http_session_idle_ms. The
+// client reported no error but, over HTTP, the abort of its GET stream when
+// it closes (the server ends that stream too, racing the close).
 async function close(c) {
   if (c.via === 'http' && c.transport.sessionId) await c.transport.terminateSession();
   await c.client.close();
+  const unexpected = c.errors.filter((e) => !(c.via === 'http' && /SSE stream disconnected: AbortError/.test(String(e))));
+  assert.deepEqual(unexpected.map(String), [], `${c.via}: client errors`);
 }
 
 async function listAll(client) {
