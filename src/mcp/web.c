@@ -899,14 +899,19 @@ static bool header_value(const char *v, size_t n, char *out, size_t cap, size_t 
 }
 
 /* 2026-07-28's request metadata headers against the body; false after
- * answering 400 HeaderMismatch. */
+ * answering 400 HeaderMismatch. A header that is sent must agree with the
+ * body. A request must send them; a notification may leave them out: the
+ * reference SDK requires them of requests only, and its client cancels
+ * subscriptions/listen with a notifications/cancelled that has no Mcp-Method
+ * (refusing it only answers a message we ignore with an error). */
 static bool modern_headers(struct conn *c, const struct http_req *r, const struct body *b)
 {
 	const struct jdoc *d = &b->d;
+	bool required = b->id >= 0;
 	char msg[256], want[WEB_NAME_HEADER_MAX], got[WEB_NAME_HEADER_MAX];
 	size_t n = 0, wn, gn;
 	const char *pv = http__field(r, "mcp-protocol-version", &n, NULL);
-	if (!pv || jdoc__str(d, b->version, want, sizeof(want), &wn) || wn != n || memcmp(pv, want, n)) {
+	if (pv ? jdoc__str(d, b->version, want, sizeof(want), &wn) || wn != n || memcmp(pv, want, n) : required) {
 		snprintf(msg, sizeof(msg), "Header mismatch: MCP-Protocol-Version %s the body's _meta %s", pv ? "differs from" :
 			 "is missing; it must repeat", MCP_META_VERSION);
 		respond_rpc(c, 400, MCP_HEADER_MISMATCH, msg, NULL, false);
@@ -914,7 +919,7 @@ static bool modern_headers(struct conn *c, const struct http_req *r, const struc
 	}
 	const char *mm = http__field(r, "mcp-method", &n, NULL);
 	jdoc__str(d, b->method, want, sizeof(want), &wn);
-	if (!mm || wn != n || memcmp(mm, want, n)) {
+	if (mm ? wn != n || memcmp(mm, want, n) : required) {
 		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Method %s the body's method '%.64s'",
 			 mm ? "differs from" : "is missing; it must name", want);
 		respond_rpc(c, 400, MCP_HEADER_MISMATCH, msg, NULL, false);
@@ -928,7 +933,7 @@ static bool modern_headers(struct conn *c, const struct http_req *r, const struc
 	const char *mn = http__field(r, "mcp-name", &n, NULL);
 	if (jdoc__str(d, nt, want, sizeof(want), &wn))
 		return true;
-	if (!mn || !header_value(mn, n, got, sizeof(got), &gn) || gn != wn || memcmp(got, want, wn)) {
+	if (mn ? !header_value(mn, n, got, sizeof(got), &gn) || gn != wn || memcmp(got, want, wn) : required) {
 		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Name %s the body's params.%s '%.128s'",
 			 mn ? "differs from" : "is missing; it must repeat", key, want);
 		respond_rpc(c, 400, MCP_HEADER_MISMATCH, msg, NULL, false);

@@ -3,11 +3,14 @@
 // the protocol version and client info in every request's _meta).
 //
 // Each connection is made with versionNegotiation 'auto' (the client probes
-// with server/discover first) and pinned to 2026-07-28, over three ways in:
+// with server/discover first) and pinned to 2026-07-28, over four ways in:
 //   stdio    StdioClientTransport running bin/ebpf-mcp itself;
 //   connect  StdioClientTransport running `ebpf-mcp connect SOCKET` against a
 //            daemon (`ebpf-mcp serve`);
-//   socket   a transport of this file on a node net socket to that daemon.
+//   socket   a transport of this file on a node net socket to that daemon;
+//   http     the client's StreamableHTTPClientTransport against
+//            `ebpf-mcp serve --http` (stateless POSTs; a tap on its fetch sees
+//            the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers).
 // On each: the era is checked to be modern (the info tool's
 // server.protocol_version, the -32601 a modern ping gets, and the _meta on
 // every request the client sent); every tool is listed and called, with {}
@@ -16,22 +19,25 @@
 // and against its text block; every resource template is read with real ids
 // (a program, map and link loaded and attached for it), every static
 // resource, every prompt got, every template and prompt argument completed;
-// and what the client hides (resultType) or keeps (ttlMs, cacheScope,
-// serverInfo) is checked on the raw JSON a tap on the transport saw.
+// subscriptions/listen is acknowledged and carries a change made with
+// bpftool; and what the client hides (resultType) or keeps (ttlMs,
+// cacheScope, serverInfo) is checked on the raw JSON a tap on the transport
+// saw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Client, SdkError } from '@modelcontextprotocol/client';
+import { Client, SdkError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BIN, ensureMounts } from '../lib/mcp.mjs';
 import { Daemon } from '../lib/daemon.mjs';
+import { HttpDaemon, modern, tapFetch } from '../lib/http.mjs';
 import {
-  OBJ_DIR, loadFixtures, checkTemplateList, checkResourceList, checkReads, checkPrompts, checkCompletion, rpcError,
+  OBJ_DIR, loadFixtures, checkTemplateList, checkResourceList, checkReads, checkPrompts, checkCompletion,
+  pool, bpftoolUpdate, updatedAfter,
 } from '../lib/surface.mjs';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -95,17 +101,20 @@ class SocketTransport {
 }
 
 let daemon;
+let httpd;
 
 before(async () => {
   ensureMounts();
   mkdirSync(PIN_DIR, { recursive: true });
   daemon = await Daemon.start(SERVER_ARGS);
+  httpd = await HttpDaemon.start(SERVER_ARGS);
 });
 
 after(async () => {
-  if (daemon) {
-    await daemon.stop();
-    await daemon.kill();
+  for (const d of [daemon, httpd]) {
+    if (!d) continue;
+    await d.stop();
+    await d.kill();
   }
   if (existsSync(PIN_DIR)) rmSync(PIN_DIR, { recursive: true, force: true });
 });
@@ -114,10 +123,15 @@ after(async () => {
 // transport: every message both ways as JSON (`inbound`, `outbound`), and
 // `raw(method, params, meta)` for requests the client would not send (a
 // modern ping): their replies are taken off the tap (the client reports them
-// as unknown ids on onerror, which is expected for those ids only).
+// as unknown ids on onerror, which is expected for those ids only). Over
+// HTTP, `c.http` is the fetch tap's log and `c.status(id)` the HTTP status a
+// request was answered with.
 async function open(via, mode) {
   let transport;
-  if (via === 'stdio') {
+  const tap = tapFetch();
+  if (via === 'http') {
+    transport = new StreamableHTTPClientTransport(new URL(httpd.url), { fetch: tap.fetch });
+  } else if (via === 'stdio') {
     transport = new StdioClientTransport({ command: BIN, args: ['--validate-output', ...SERVER_ARGS], stderr: 'pipe' });
   } else if (via === 'connect') {
     transport = new StdioClientTransport({ command: daemon.pub.bin, args: ['connect', daemon.socket], stderr: 'pipe' });
@@ -125,6 +139,10 @@ async function open(via, mode) {
     transport = new SocketTransport(daemon.socket);
   }
   const c = { via, mode, transport, inbound: [], outbound: [], errors: [], waiters: new Map(), stderr: '', n: 0 };
+  if (via === 'http') {
+    c.http = tap.log;
+    c.status = (id) => tap.log.find((e) => e.body?.id === id)?.status;
+  }
   transport.stderr?.on('data', (d) => { c.stderr += d; });
   // inbound: a handler set before connect() is chained by the client
   transport.onmessage = (m) => {
@@ -142,15 +160,35 @@ async function open(via, mode) {
   c.raw = (method, params = {}, meta = RAW_META) => new Promise((resolve, reject) => {
     const id = `raw-${++c.n}`;
     const t = setTimeout(() => reject(new Error(`timeout: raw ${method}`)), 30000);
-    c.waiters.set(id, (m) => { clearTimeout(t); resolve(m); });
-    transport.send({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } });
+    const done = (m) => { clearTimeout(t); c.waiters.delete(id); resolve(m); };
+    c.waiters.set(id, done);
+    // over HTTP, a reply with an error status the transport does not pass on
+    // (all but a modern request's 400) is in the error it throws
+    Promise.resolve(transport.send({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } })).catch((e) => {
+      const m = replyIn(e, id);
+      if (m) return done(m);
+      clearTimeout(t);
+      reject(e);
+    });
   });
   c.tools = (await c.client.listTools()).tools;
   return c;
 }
 
-// The errors the client reported that are not the raw requests' replies.
-const unexpectedErrors = (c) => c.errors.filter((e) => !/unknown message ID.*"raw-\d+"/.test(String(e?.message)));
+// The JSON-RPC reply to request `id` an HTTP transport's error carries.
+function replyIn(e, id) {
+  try {
+    const m = JSON.parse(e?.data?.text);
+    return m?.id === id ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+// The errors the client reported that are not the raw requests' replies
+// (an unknown id; over HTTP also the error status some of them come with).
+const unexpectedErrors = (c) => c.errors.filter((e) =>
+  !/(unknown message ID|Error POSTing to endpoint).*"raw-\d+"/.test(String(e?.message)));
 
 async function close(c) {
   await c.client.close();
@@ -191,14 +229,6 @@ async function ok(c, name, args, succeeded) {
   return r.structuredContent;
 }
 
-// Runs fn over items, n at a time (tracers run as jobs, 4 at once at most).
-async function pool(items, n, fn) {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (queue.length) await fn(queue.shift());
-  }));
-}
-
 async function checkEra(c) {
   const { client } = c;
   assert.equal(client.getProtocolEra(), 'modern');
@@ -219,12 +249,24 @@ async function checkEra(c) {
     const r = await c.raw(method, params);
     assert.equal(r.error?.code, -32601, `${method}: ${JSON.stringify(r)}`);
     assert.ok(r.error.message.includes(MODERN), r.error.message);
+    if (c.http) assert.equal(c.status(r.id), 404, `${method}: HTTP status`);
   }
-  // the same ping without the modern _meta is a legacy request: answered
-  assert.deepEqual((await c.raw('ping', {}, {})).result, {});
+  // the same ping without the modern _meta is a legacy request: answered in
+  // the connection's session; over HTTP the client's transport sends the
+  // revision it negotiated in MCP-Protocol-Version on every POST, which a
+  // legacy body contradicts
+  const lp = await c.raw('ping', {}, {});
+  if (c.http) {
+    assert.equal(lp.error?.code, -32020, JSON.stringify(lp));
+    assert.match(lp.error.message, /MCP-Protocol-Version/);
+    assert.equal(c.status(lp.id), 400);
+  } else {
+    assert.deepEqual(lp.result, {});
+  }
   // a revision the server does not know: -32022 with what it supports
   const u = await c.raw('tools/list', {}, { ...RAW_META, [META_VERSION]: '2099-01-01' });
   assert.equal(u.error?.code, -32022);
+  if (c.http) assert.equal(c.status(u.id), 400);
   assert.equal(u.error.data.requested, '2099-01-01');
   assert.ok(u.error.data.supported.includes(MODERN) && u.error.data.supported.includes('2025-11-25'));
   // server/discover, as the client sends it
@@ -309,6 +351,67 @@ async function checkToolsRich(c, succeeded) {
   }
 }
 
+// Mcp-Name's value: plain, or =?base64?...?= for what a header cannot carry.
+const headerName = (v) => (/^=\?base64\?.*\?=$/.test(v ?? '') ? Buffer.from(v.slice(9, -2), 'base64').toString('utf8') : v);
+const NAME_OF = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+
+// Over HTTP, what went over the wire (the fetch tap): every request a POST
+// whose headers repeat its body (MCP-Protocol-Version, Mcp-Method, Mcp-Name),
+// no session id either way, no GET stream; a reply is JSON unless the call
+// streamed (a tracer runs as a job; listen is a stream, and carried the news).
+// Then what the headers are for: a POST whose headers disagree with its body
+// is refused with 400 and -32020, and the same body with the right ones runs.
+async function checkHttp(c) {
+  const streamed = new Set();
+  for (const e of c.http) {
+    const m = e.body;
+    const what = `${m.method} ${m.id}`;
+    assert.equal(e.method, 'POST', `${what}: the modern era has no GET stream and no DELETE`);
+    assert.equal(e.headers['mcp-session-id'], undefined, what);
+    assert.equal(e.sessionId, null, `${what}: no session is named`);
+    // the body's revision, else the one the client negotiated
+    const v = m.params?._meta?.[META_VERSION];
+    assert.equal(e.headers['mcp-protocol-version'], v ?? MODERN, what);
+    if (m.id === undefined) {
+      // a notification (the client's cancellation of listen): accepted, and
+      // what headers it has agree with it
+      if (e.headers['mcp-method'] !== undefined) assert.equal(e.headers['mcp-method'], m.method, what);
+      assert.equal(e.status, 202, what);
+      continue;
+    }
+    assert.equal(e.headers['mcp-method'], v ? m.method : undefined, what);
+    assert.equal(headerName(e.headers['mcp-name']), v && NAME_OF[m.method] ? m.params[NAME_OF[m.method]] : undefined, what);
+    if (String(m.id).startsWith('raw-')) continue;
+    assert.equal(e.status, 200, what);
+    if (e.contentType.startsWith('text/event-stream')) streamed.add(m.method === 'tools/call' ? m.params.name : m.method);
+    else assert.match(e.contentType, /^application\/json/, what);
+  }
+  for (const name of [...TRACERS, 'subscriptions/listen']) assert.ok(streamed.has(name), `${name} answered as an event stream`);
+  assert.ok(!streamed.has('tools/list'), 'tools/list answered as JSON');
+  const listen = c.http.find((e) => e.body.method === 'subscriptions/listen');
+  assert.match(listen.sse, /notifications\/resources\/updated/, 'the listen stream carried the news');
+  const body = modern('wrong-header', 'tools/call', { name: 'info', arguments: {}, _meta: RAW_META });
+  for (const [headers, says] of [[{ 'mcp-name': 'inspect_state' }, /Mcp-Name/], [{ 'mcp-method': 'tools/list' }, /Mcp-Method/],
+    [{ 'mcp-protocol-version': undefined }, /MCP-Protocol-Version/]]) {
+    const r = await httpd.post(body, headers);
+    assert.equal(r.status, 400, `${JSON.stringify(headers)}: ${r.text}`);
+    assert.equal(r.json.error.code, -32020, r.text);
+    assert.match(r.json.error.message, says);
+  }
+  const r = await httpd.post(body);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.result.structuredContent.server.protocol_version, MODERN);
+  // a notification's headers must agree too, but may be left out: the v2
+  // client cancels subscriptions/listen with a notifications/cancelled that
+  // has none but MCP-Protocol-Version (its SDK requires them of requests only)
+  const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'listen:0', _meta: RAW_META } };
+  assert.equal((await httpd.post(cancel, { 'mcp-method': undefined })).status, 202);
+  assert.equal((await httpd.post(cancel, { 'mcp-method': undefined, 'mcp-protocol-version': undefined })).status, 202);
+  const wrong = await httpd.post(cancel, { 'mcp-method': 'notifications/progress' });
+  assert.equal(wrong.status, 400, wrong.text);
+  assert.equal(wrong.json.error.code, -32020);
+}
+
 // The raw replies to the client's own requests: resultType and serverInfo
 // on every one, ttlMs and cacheScope where this revision asks for them.
 function checkRaw(c) {
@@ -338,22 +441,8 @@ function checkRaw(c) {
   return n;
 }
 
-// Waits for a notifications/resources/updated of uri after inbound[from].
-async function updatedAfter(c, from, uri, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = c.inbound.slice(from).find((m) => m.method === 'notifications/resources/updated' && m.params.uri === uri);
-    if (n) return n;
-    if (Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const bpftoolUpdate = (id, key, value) => execFileSync('bpftool', ['map', 'update', 'id', String(id),
-  'key', ...le(key, 4), 'value', ...le(value, 8)]);
-const le = (v, n) => Array.from({ length: n }, (_, i) => String((v >> (8 * i)) & 0xff));
-
-const MATRIX = [['stdio', 'auto'], ['stdio', 'pin'], ['connect', 'auto'], ['connect', 'pin'], ['socket', 'auto'], ['socket', 'pin']];
+const MATRIX = [['stdio', 'auto'], ['stdio', 'pin'], ['connect', 'auto'], ['connect', 'pin'], ['socket', 'auto'], ['socket', 'pin'],
+  ['http', 'auto'], ['http', 'pin']];
 
 for (const [via, mode] of MATRIX) {
   test(`v2 client over ${via}, versionNegotiation ${mode}: modern era, tools, resources, prompts, completion`, async (t) => {
@@ -386,13 +475,14 @@ for (const [via, mode] of MATRIX) {
         assert.equal(ack.params._meta[META_SUB], listenId);
         await new Promise((r) => setTimeout(r, 1500));   // the first reading (polls are 1 s apart)
         bpftoolUpdate(fx.map.id, 1, 1);
-        const n = await updatedAfter(c, from, uri);
+        const n = await updatedAfter(c.inbound, from, uri);
         assert.ok(n, `no notifications/resources/updated for ${uri}`);
         assert.equal(n.params._meta[META_SUB], listenId);
         await sub.close();
         assert.equal(await sub.closed, 'local');
       });
       await t.test('the raw replies: resultType, serverInfo, ttlMs and cacheScope', () => { checkRaw(c); });
+      if (via === 'http') await t.test('HTTP: headers repeat each body, no session, a wrong Mcp-Name is refused', () => checkHttp(c));
       for (const handle of fx.handles) await ok(c, 'unload_program', { handle });
     } finally {
       await close(c);
@@ -402,62 +492,67 @@ for (const [via, mode] of MATRIX) {
   });
 }
 
-// Every change of a watched map is news, not only the first: the server
-// reads watched resources every second and tells when the reading differs.
-test('subscriptions/listen: each of three changes to a watched map is notified', async () => {
-  const c = await open('stdio', 'pin');
-  try {
-    const m = await ok(c, 'load_program', { path: path.join(OBJ_DIR, 'maps.bpf.o') });
-    const id = m.maps.find((x) => x.name === 'mt_hash').id;
-    const uri = `bpf://map/${id}`;
-    const sub = await c.client.listen({ resourceSubscriptions: [uri] });
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const key of [1, 2, 3]) {
-      const from = c.inbound.length;
-      bpftoolUpdate(id, key, 10 * key);
-      const n = await updatedAfter(c, from, uri, 4000);
-      assert.ok(n, `change ${key} (key ${key} added) of ${uri} was not notified`);
-    }
-    await sub.close();
-  } finally {
-    await close(c);
-  }
-});
-
-// What completion offers must be accepted where it is offered for.
-test('completion: every comm offered fits the prompts\' comm argument (at most 15 bytes)', async () => {
-  const c = await open('stdio', 'pin');
-  try {
-    // kernel workers: /proc/PID/comm shows them with their workqueue
-    // ("kworker/0:1-events"), longer than the 15-byte comm the tracers see
-    const { completion: { values } } = await c.client.complete({ ref: { type: 'ref/prompt', name: 'tcp_trouble' }, argument: { name: 'comm', value: 'kworker/' } });
-    assert.ok(values.length > 0, 'this kernel runs kworker threads');
-    const refused = [];
-    for (const comm of values) {
-      const e = await c.client.getPrompt({ name: 'tcp_trouble', arguments: { comm } }).then(() => null, (err) => err);
-      if (e) refused.push(`${comm} (${Buffer.byteLength(comm)} bytes): ${e.code} ${e.message}`);
-    }
-    assert.equal(refused.length, 0, `${refused.length} of ${values.length} completed values refused, e.g. ${refused.slice(0, 2).join('; ')}`);
-  } finally {
-    await close(c);
-  }
-});
-
-test('completion: every BTF type name offered names a readable btf://vmlinux resource', async () => {
-  const c = await open('stdio', 'pin');
-  try {
-    const unreadable = [];
-    for (const prefix of ['.', 'task_s']) {
-      const { completion: { values } } = await c.client.complete({ ref: { type: 'ref/resource', uri: 'btf://vmlinux/{type}' }, argument: { name: 'type', value: prefix } });
-      // '.' starts only section names (.data..percpu): none is a readable type
-      assert.equal(values.length > 0, prefix !== '.', `${prefix}: ${values.slice(0, 3)}`);
-      for (const v of values) {
-        const e = await c.client.readResource({ uri: `btf://vmlinux/${v}` }, { cacheMode: 'bypass' }).then(() => null, (err) => err);
-        if (e) unreadable.push(`${v}: ${e.code} ${e.message}`);
+// The server's answers, not the way in, are what these check: stdio, and HTTP
+// (where listen is one long event stream).
+for (const via of ['stdio', 'http']) {
+  // Every change of a watched map is news, not only the first: the server
+  // reads watched resources every second and tells when the reading differs.
+  test(`subscriptions/listen over ${via}: each of three changes to a watched map is notified`, async () => {
+    const c = await open(via, 'pin');
+    try {
+      const m = await ok(c, 'load_program', { path: path.join(OBJ_DIR, 'maps.bpf.o') });
+      const id = m.maps.find((x) => x.name === 'mt_hash').id;
+      const uri = `bpf://map/${id}`;
+      const sub = await c.client.listen({ resourceSubscriptions: [uri] });
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const key of [1, 2, 3]) {
+        const from = c.inbound.length;
+        bpftoolUpdate(id, key, 10 * key);
+        const n = await updatedAfter(c.inbound, from, uri, 4000);
+        assert.ok(n, `change ${key} (key ${key} added) of ${uri} was not notified`);
       }
+      await sub.close();
+      await ok(c, 'unload_program', { handle: m.handle });
+    } finally {
+      await close(c);
     }
-    assert.equal(unreadable.length, 0, `completed type names whose resource cannot be read: ${unreadable.slice(0, 3).join('; ')}`);
-  } finally {
-    await close(c);
-  }
-});
+  });
+
+  // What completion offers must be accepted where it is offered for.
+  test(`completion over ${via}: every comm offered fits the prompts' comm argument (at most 15 bytes)`, async () => {
+    const c = await open(via, 'pin');
+    try {
+      // kernel workers: /proc/PID/comm shows them with their workqueue
+      // ("kworker/0:1-events"), longer than the 15-byte comm the tracers see
+      const { completion: { values } } = await c.client.complete({ ref: { type: 'ref/prompt', name: 'tcp_trouble' }, argument: { name: 'comm', value: 'kworker/' } });
+      assert.ok(values.length > 0, 'this kernel runs kworker threads');
+      const refused = [];
+      for (const comm of values) {
+        const e = await c.client.getPrompt({ name: 'tcp_trouble', arguments: { comm } }).then(() => null, (err) => err);
+        if (e) refused.push(`${comm} (${Buffer.byteLength(comm)} bytes): ${e.code} ${e.message}`);
+      }
+      assert.equal(refused.length, 0, `${refused.length} of ${values.length} completed values refused, e.g. ${refused.slice(0, 2).join('; ')}`);
+    } finally {
+      await close(c);
+    }
+  });
+
+  test(`completion over ${via}: every BTF type name offered names a readable btf://vmlinux resource`, async () => {
+    const c = await open(via, 'pin');
+    try {
+      const unreadable = [];
+      for (const prefix of ['.', 'task_s']) {
+        const { completion: { values } } = await c.client.complete({ ref: { type: 'ref/resource', uri: 'btf://vmlinux/{type}' }, argument: { name: 'type', value: prefix } });
+        // '.' starts only section names (.data..percpu): none is a readable type
+        assert.equal(values.length > 0, prefix !== '.', `${prefix}: ${values.slice(0, 3)}`);
+        for (const v of values) {
+          const e = await c.client.readResource({ uri: `btf://vmlinux/${v}` }, { cacheMode: 'bypass' }).then(() => null, (err) => err);
+          if (e) unreadable.push(`${v}: ${e.code} ${e.message}`);
+        }
+      }
+      assert.equal(unreadable.length, 0, `completed type names whose resource cannot be read: ${unreadable.slice(0, 3).join('; ')}`);
+    } finally {
+      await close(c);
+    }
+  });
+}

@@ -122,3 +122,31 @@ export function firstStatus(data) {
   const m = data.match(/^HTTP\/1\.1 (\d{3}) /);
   return m ? Number(m[1]) : null;
 }
+
+// A fetch for an SDK client transport's `fetch` option that records each
+// exchange: the request's method, headers (lower-case names) and JSON body,
+// the response's status, content type and Mcp-Session-Id, and for an event
+// stream its text as it arrives (`sse`) and `ended` once the server closed
+// it. The responses the client gets are the server's, byte for byte.
+export function tapFetch(base = fetch) {
+  const log = [];
+  const tapped = async (url, init = {}) => {
+    const e = { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)) };
+    try { e.body = JSON.parse(init.body); } catch { e.body = init.body; }
+    log.push(e);
+    const res = await base(url, init);
+    e.status = res.status;
+    e.contentType = res.headers.get('content-type') ?? '';
+    e.sessionId = res.headers.get('mcp-session-id');
+    if (!e.contentType.startsWith('text/event-stream') || !res.body) return res;
+    e.sse = '';
+    e.ended = false;
+    const dec = new TextDecoder();
+    const body = res.body.pipeThrough(new TransformStream({
+      transform(chunk, ctl) { e.sse += dec.decode(chunk, { stream: true }); ctl.enqueue(chunk); },
+      flush() { e.ended = true; },
+    }));
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+  return { fetch: tapped, log };
+}

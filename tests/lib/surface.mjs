@@ -11,6 +11,7 @@
 // raw_tracepoint program attached (a program, maps and a link), and
 // maps.bpf.o (a plain hash map a test can change with bpftool).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BUILD } from './mcp.mjs';
@@ -242,5 +243,33 @@ export async function checkCompletion(client, fx) {
   for (const [ref, name] of [[res('bpf://prog/{id}'), 'nope'], [prm('disk_latency'), 'comm']]) {
     const e = await rpcError(client.complete({ ref, argument: { name, value: '' } }));
     assert.equal(e.code, -32602, `${JSON.stringify(ref)} ${name}`);
+  }
+}
+
+// ---- helpers the client suites share ---------------------------------------------------
+
+// Runs fn over items, n at a time (tracers run as jobs, 4 at once at most).
+export async function pool(items, n, fn) {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (queue.length) await fn(queue.shift());
+  }));
+}
+
+// Sets key (4 bytes) to value (8 bytes) in map `id` with bpftool: a change
+// made outside the server, for subscriptions to notice.
+const le = (v, n) => Array.from({ length: n }, (_, i) => String((v >> (8 * i)) & 0xff));
+export const bpftoolUpdate = (id, key, value) => execFileSync('bpftool', ['map', 'update', 'id', String(id),
+  'key', ...le(key, 4), 'value', ...le(value, 8)]);
+
+// Waits for a notifications/resources/updated of uri among messages[from..]
+// (a list the client's handlers fill); null after timeoutMs.
+export async function updatedAfter(messages, from, uri, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = messages.slice(from).find((m) => m.method === 'notifications/resources/updated' && m.params.uri === uri);
+    if (n) return n;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
