@@ -253,11 +253,11 @@ async function checkEra(c) {
   }
   // the same ping without the modern _meta is a legacy request: answered in
   // the connection's session; over HTTP the client's transport sends the
-  // revision it negotiated in MCP-Protocol-Version on every POST, which a
-  // legacy body contradicts
+  // revision it negotiated in MCP-Protocol-Version on every POST, and a
+  // request of that revision must carry it in _meta: invalid params
   const lp = await c.raw('ping', {}, {});
   if (c.http) {
-    assert.equal(lp.error?.code, -32020, JSON.stringify(lp));
+    assert.equal(lp.error?.code, -32602, JSON.stringify(lp));
     assert.match(lp.error.message, /MCP-Protocol-Version/);
     assert.equal(c.status(lp.id), 400);
   } else {

@@ -754,7 +754,9 @@ test('block_io_latency: O_DIRECT reads and writes on a loop device, as /sys/bloc
 const LONG = {
   trace_errors: { duration_ms: 20000, comm: 'workload' },
   trace_exec: { duration_ms: 20000, ppid: 1 },
-  trace_open: { duration_ms: 20000, failed_only: true },
+  // (a comm no process has: failed opens machine-wide, e.g. a compiler's
+  // include search, could fill max_events and end the run early)
+  trace_open: { duration_ms: 20000, failed_only: true, comm: 'no-such-comm-0' },
   trace_tcp: { duration_ms: 20000, port: 9 },
   syscall_stats: { duration_ms: 20000, pid: 1 },
   runq_latency: { duration_ms: 20000, per_process: true },
@@ -812,13 +814,17 @@ test('stdin EOF in the middle of tracer runs: the server exits 0 promptly and no
   }
 });
 
+// Event tracers watch a comm no process has, so that whatever else runs on
+// the machine cannot fill max_events before the deadline.
+const QUIET = Object.fromEntries(['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp'].map((n) => [n, { comm: 'no-such-comm-0' }]));
+
 test('call_ms ends every tracer with stopped_by deadline and a full result; progress counts elapsed ms toward duration_ms', TEST, async () => {
   await withServer(['--limit', 'call_ms=400', '--limit', 'jobs=8'], async (s) => {
     const names = await toolNames(s);
     const present = TRACERS.filter((n) => names.includes(n));
     const runs = present.map((name) => ({
       name, token: `deadline-${name}`,
-      reply: s.request('tools/call', { name, arguments: { duration_ms: 5000 }, _meta: { progressToken: `deadline-${name}` } }),
+      reply: s.request('tools/call', { name, arguments: { duration_ms: 5000, ...QUIET[name] }, _meta: { progressToken: `deadline-${name}` } }),
     }));
     // (the server loads one tracer at a time: a run that waited behind the
     // others' loads has less of its 400 ms left once attached)
