@@ -116,6 +116,27 @@ struct request {
 	__u64 __sector;
 };
 
+/* The cgroup v2 (default hierarchy) a task is in, for filters on a task
+ * that is not the current one: task->cgroups->dfl_cgrp->kn->id is what
+ * bpf_get_current_cgroup_id() returns for the current task. A flavor, so
+ * task_struct above stays the tracers' common view. kernfs_node.id is a
+ * u64 since 5.5. */
+struct kernfs_node {
+	__u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct task_struct___cg {
+	struct css_set *cgroups;
+};
+
 #pragma clang attribute pop
 
 #endif

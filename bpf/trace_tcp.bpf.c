@@ -8,7 +8,8 @@
  * moves it to LISTEN. A connection arriving on a listener that was seen going
  * to LISTEN (same family and local port) gets that process; sockets whose
  * owner was not seen (opened before tracing started) are reported with
- * pid 0, and a pid filter skips them. */
+ * pid 0, and a pid, comm or cgroup filter skips them. The owner's cgroup is
+ * the one it was in at connect() or listen(). */
 #include "filter.bpf.h"
 #include "trace_tcp.h"
 
@@ -61,6 +62,7 @@ static __always_inline bool find_owner(struct trace_event_raw_inet_sock_set_stat
 		__u64 pid_tgid = bpf_get_current_pid_tgid();
 		o->pid = pid_tgid >> 32;
 		o->tid = (__u32)pid_tgid;
+		o->cgroup_id = bpf_get_current_cgroup_id();
 		bpf_get_current_comm(o->comm, sizeof(o->comm));
 		bpf_map_update_elem(&owners, &sk, o, BPF_ANY);
 		if (newstate == TRACE_TCP_LISTEN)
@@ -96,8 +98,10 @@ static __always_inline bool wanted(struct trace_event_raw_inet_sock_set_state *c
 {
 	if (targ_port && ctx->sport != targ_port && ctx->dport != targ_port)
 		return false;
-	if (!targ_tgid && !targ_tid && !targ_comm[0])
+	if (!targ_tgid && !targ_tid && !targ_comm[0] && !targ_cgroup_id)
 		return true;
+	if (targ_cgroup_id && (!known || o->cgroup_id != targ_cgroup_id))
+		return false;
 	return known && filter_task(o->pid, o->tid, o->comm);
 }
 
@@ -135,6 +139,7 @@ int trace_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->skaddr = sk;
+	e->cgroup_id = o.cgroup_id;
 	e->pid = o.pid;
 	e->tid = o.tid;
 	e->kind = kind_of(ctx->oldstate, ctx->newstate);

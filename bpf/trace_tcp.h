@@ -34,7 +34,8 @@ enum trace_tcp_state {
 /* Who a socket belongs to, learnt where the kernel runs in the owner's
  * context: connect() (CLOSE -> SYN_SENT) and listen() (-> LISTEN). */
 struct trace_tcp_owner {
-	__u32 pid;   /* process id */
+	__u64 cgroup_id;   /* its cgroup v2 id (the directory's inode) at connect/listen */
+	__u32 pid;         /* process id */
 	__u32 tid;
 	char comm[TRACER_COMM_BYTES];
 };
@@ -47,6 +48,7 @@ struct trace_tcp_listener_key {
 struct trace_tcp_event {
 	__u64 ts_ns;
 	__u64 skaddr;   /* the socket's kernel address: joins the records of one connection */
+	__u64 cgroup_id;   /* the owner's cgroup v2 id, 0 when the owner is not known */
 	__u32 pid;      /* owning process, 0 when it is not known (see trace_tcp_owner) */
 	__u32 tid;
 	__u8 kind;      /* enum trace_tcp_kind */

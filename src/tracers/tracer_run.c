@@ -15,6 +15,7 @@
 #include "../sys/sysfs.h"
 #include "../tools/vlog.h"
 #include "abi_names.h"
+#include "cgpath.h"
 #include "tracer_run.h"
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
@@ -41,6 +42,7 @@ static void release(void *p)
 	evlist__free(&t->ev);
 	if (t->ops->free_priv)
 		t->ops->free_priv(t->priv);
+	cgpath__free(t->cg);
 	free(t);
 }
 
@@ -366,31 +368,70 @@ void tracer__hist(struct jw *w, const __u64 *slots, uint64_t sum_ns, uint64_t ma
 	jw__arr_end(w);
 }
 
-int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
+/* 0 and the inode when `full` is a cgroup v2 directory, 1 when it is
+ * something else, -errno when it cannot be looked at. */
+static int cgroup_dir(const char *full, uint64_t *ino)
 {
-	char root[256], full[4352];
 	struct statfs fs;
 	struct stat st;
-	if (path[0] != '/' && sysfs__mount_point("cgroup2", root, sizeof(root)))
+	if (stat(full, &st) || statfs(full, &fs))
+		return -errno;
+	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return 1;
+	*ino = st.st_ino;
+	return 0;
+}
+
+int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
+{
+	char root[256], full[4352], under[4352];
+	bool mounted = !sysfs__mount_point("cgroup2", root, sizeof(root));
+	if (path[0] != '/' && !mounted)
 		return tool__fail(ctx, ERR_NO_CGROUP2,
 				  "no cgroup v2 hierarchy is mounted; give `cgroup` as an absolute path");
 	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
-	if (stat(full, &st) || statfs(full, &fs)) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			tool__fail(ctx, ERR_NO_SUCH_CGROUP, "no cgroup directory %s", full);
-		else
-			tool__fail_errno(ctx, -errno, "cgroup %s", full);
-		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
-		return -1;
+	int r = cgroup_dir(full, id);
+	/* "/a/b" as /proc/<pid>/cgroup and the events write it: under the mount */
+	under[0] = 0;
+	if (r && path[0] == '/' && mounted) {
+		snprintf(under, sizeof(under), "%s%s", root, path);
+		if (!cgroup_dir(under, id))
+			return 0;
 	}
-	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+	if (!r)
+		return 0;
+	if (r == -ENOENT || r == -ENOTDIR)
+		tool__fail(ctx, ERR_NO_SUCH_CGROUP, "no cgroup directory %s%s%s%s", full, under[0] ? " (nor " : "",
+			   under, under[0] ? " under the cgroup2 mount)" : "");
+	else if (r < 0)
+		tool__fail_errno(ctx, r, "cgroup %s", full);
+	else
 		tool__fail(ctx, ERR_NOT_A_CGROUP,
 			   "%s is not a cgroup v2 directory (filters match cgroup v2 ids only)", full);
-		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
-		return -1;
+	jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
+	return -1;
+}
+
+void tracer__kcgroup(struct tracer *t, struct jw *w, uint64_t id, uint32_t pid)
+{
+	if (!id)
+		return;
+	jw__kuint(w, "cgroup_id", id);
+	if (!t->cg && !(t->cg = cgpath__new())) {
+		jw__kstr(w, "cgroup_unresolved", cgpath__miss_name(CGPATH_NO_MEMORY));
+		return;
 	}
-	*id = st.st_ino;
-	return 0;
+	struct cgpath_info cg;
+	cgpath__resolve(t->cg, id, pid, &cg);
+	if (!cg.path) {
+		jw__kstr(w, "cgroup_unresolved", cgpath__miss_name(cg.miss));
+		return;
+	}
+	jw__kstr(w, "cgroup", cg.path);
+	if (cg.container_id)
+		jw__kstr(w, "container_id", cg.container_id);
+	if (cg.pod_uid)
+		jw__kstr(w, "pod_uid", cg.pod_uid);
 }
 
 void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t *val_stride)

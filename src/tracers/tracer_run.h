@@ -37,6 +37,7 @@ struct tracer_opts {
 };
 
 struct tracer;
+struct cgpath;
 
 struct tracer_ops {
 	/* max_events when the call gives none (its inputSchema's default); 0: 1000 */
@@ -66,6 +67,7 @@ struct tracer {
 	bool needs_tracefs;               /* attaches classic tracepoints */
 	bool samples_only;                /* events are samples: a full list does not end the run */
 	void *priv;                       /* the tool's own state */
+	struct cgpath *cg;                /* cgroup paths of this run's events, made on first use */
 	/* extra attachments the skeleton does not make (profile_cpu's perf events) */
 	int (*attach_extra)(struct tracer *t, struct tool_ctx *ctx);
 	void (*detach_extra)(struct tracer *t);
@@ -114,7 +116,16 @@ void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t 
 #define TRACER_ROW_VAL(key_size) (((key_size) + 7) & ~(size_t)7)
 /* Sorts rows by the u64 at byte `off` of each row, largest first. */
 void tracer__sort_rows(void *rows, size_t n, size_t row_size, size_t off);
-/* A cgroup v2 directory's id (its inode), for `cgroup` arguments. */
+/* A cgroup v2 directory's id (its inode), for `cgroup` arguments: an
+ * absolute path to the directory, or a path relative to the cgroup2 mount
+ * (with or without a leading '/', as /proc/<pid>/cgroup and the events'
+ * `cgroup` show it). */
 int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id);
+/* An event's cgroup members, for a task in cgroup v2 `id` (nothing when
+ * id is 0: not known): cgroup_id, then cgroup (its path under the mount)
+ * or cgroup_unresolved (why not), and container_id and pod_uid when the
+ * path names them. pid: a task that was in it, or 0. Each distinct id is
+ * resolved once per run (src/tracers/cgpath.h). */
+void tracer__kcgroup(struct tracer *t, struct jw *w, uint64_t id, uint32_t pid);
 
 #endif

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync,
+  chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -322,8 +322,11 @@ test('trace_exec: filename, argv, parent, uid and the exit status or signal of k
 
     const [e1] = of(plain.pid, 'exec');
     const args1 = [WORKLOAD, 'exit', '7', 'alpha', 'two words', ''];
+    // its cgroup: this process's (inherited), as /proc/self/cgroup names it
+    const home = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::')).slice(3);
     assert.deepEqual({ ...e1, ts_ns: 0 }, {
-      kind: 'exec', ts_ns: 0, pid: plain.pid, ppid: process.pid, uid, comm: 'workload', filename: WORKLOAD,
+      kind: 'exec', ts_ns: 0, pid: plain.pid, ppid: process.pid, uid, comm: 'workload',
+      cgroup_id: statSync(path.join(cgroup2Mount(), home)).ino, cgroup: home, filename: WORKLOAD,
       argv: args1, argc: args1.length, args_truncated: false, args_unreadable: false,
     });
     const [x1] = of(plain.pid, 'exit');
