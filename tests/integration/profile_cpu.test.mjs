@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILD, withServer, sh, ensureMounts } from '../lib/mcp.mjs';
+import { until } from '../lib/daemon.mjs';
 
 const WORKLOAD = path.join(BUILD, 'test/tools/workload');
 const ARGS = ['--profile', 'observe'];
@@ -261,7 +262,8 @@ test('shared library and PIE frames: libc dynamic symbols by nm -D; file+offset 
       const fds = readdirSync(`/proc/${s.proc.pid}/fd`).length;
       const r = await (await profile(s, { pid: dd.pid, duration_ms: 800, frequency_hz: 499, limit: 1000 })).done();
       await s.request('ping', {});   // the job is released after its reply is sent
-      assert.equal(readdirSync(`/proc/${s.proc.pid}/fd`).length, fds, 'the ELF files read are closed again');
+      // (a background thread destroys the run: soon after the reply, not before it)
+      await until('the ELF files read closed again', () => readdirSync(`/proc/${s.proc.pid}/fd`).length === fds, 5000);
       checkShape(r, { limit: 1000 });
       // the mapped files, from the process's maps while it still runs
       const files = new Map(readFileSync(`/proc/${dd.pid}/maps`, 'utf8').split('\n')
