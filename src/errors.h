@@ -100,6 +100,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(CGROUP2_MISSING,          RESOURCE,   true,  "cgroup2 is not mounted at /sys/fs/cgroup (context.fix mounts it)") \
 	X(HOOK_BUSY,                RESOURCE,   true,  "attach_program: the network hook already holds a program it will not replace") \
 	X(OBJECT_TOO_COMPLEX,       RESOURCE,   true,  "load_program: more functions, sections or relocations than the policy reads") \
+	X(PROGRAM_TOO_LARGE,        RESOURCE,   false, "prog_dump: the program's instructions and info are larger than the server reads") \
 	X(TOO_MANY_CPUS,            RESOURCE,   false, "profile_cpu: more possible CPUs than it samples") \
 	/* ---- what this kernel does or lacks ---- */ \
 	X(ATTACH_UNSUPPORTED,       KERNEL,     false, "attach_program: this kernel cannot make this kind of attachment") \
@@ -107,6 +108,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(BTF_DECODE,               KERNEL,     true,  "a map's BTF type cannot be decoded to JSON (read it with encoding \"hex\")") \
 	X(FORMAT_UNPARSED,          KERNEL,     false, "list_tracepoints: a tracepoint format line this server cannot parse") \
 	X(HELPER_PROBE_UNAVAILABLE, KERNEL,     false, "list_bpf_program_types: helpers of this program type cannot be probed") \
+	X(INSNS_WITHHELD,           KERNEL,     false, "prog_dump: the kernel gave no instructions (a constant-blinded program while kernel addresses are hidden)") \
 	X(KERNEL_REFUSED,           KERNEL,     false, "load_program: the kernel refused with EPERM although the capabilities are held") \
 	X(LINK_NOT_DETACHABLE,      KERNEL,     false, "detach_link: the kernel cannot force this kind of link off its hook") \
 	X(NO_BATCH_OPS,             KERNEL,     true,  "map_dump: this kernel has no batch reads for the map's type (use read \"auto\" or \"iterate\")") \
