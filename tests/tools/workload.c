@@ -14,6 +14,9 @@
  *                        bringing lo up (a fresh network namespace has it down);
  *                        succeeds when every send did, or with ERRNO every send
  *                        failed with that errno number
+ *     udpsink N          N one-byte UDP datagrams to a socket of its own on
+ *                        127.0.0.1 whose receive buffer is the smallest there is
+ *                        and which never reads (kept open until exit)
  *     alloc MB           allocates and touches MB MiB, 1 MiB at a time
  *     exit CODE ARGS...  exit with CODE (ARGS are only there to be traced)
  *
@@ -133,21 +136,44 @@ static int lo_up(int fd)
 	return ioctl(fd, SIOCSIFFLAGS, &ifr) ? (perror("SIOCSIFFLAGS lo"), 1) : 0;
 }
 
+/* n datagrams to `to`: 0 when every send did what was wanted (succeed,
+ * or fail with want_errno). */
+static int send_udp(const struct sockaddr_in *to, long n, int want_errno)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return perror("udp socket"), 1;
+	long as_wanted = 0;
+	for (long i = 0; i < n; i++) {
+		ssize_t r = sendto(fd, "x", 1, 0, (const struct sockaddr *)to, sizeof(*to));
+		as_wanted += want_errno ? r < 0 && errno == want_errno : r == 1;
+	}
+	close(fd);
+	return as_wanted == n ? 0 : 3;
+}
+
 static int do_udp(const char *addr, int port, long n, int want_errno)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || inet_pton(AF_INET, addr, &to.sin_addr) != 1)
 		return perror("udp"), 1;
-	if (lo_up(fd))
-		return 1;
-	long as_wanted = 0;
-	for (long i = 0; i < n; i++) {
-		ssize_t r = sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
-		as_wanted += want_errno ? r < 0 && errno == want_errno : r == 1;
-	}
+	int err = lo_up(fd);
 	close(fd);
-	return as_wanted == n ? 0 : 3;
+	return err ? 1 : send_udp(&to, n, want_errno);
+}
+
+static int do_udpsink(long n)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(at);
+	int zero = 0;   /* the kernel raises it to its minimum */
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (rx < 0 || lo_up(rx) || setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &zero, sizeof(zero)) ||
+	    bind(rx, (struct sockaddr *)&at, sizeof(at)) || getsockname(rx, (struct sockaddr *)&at, &len))
+		return perror("udpsink"), 1;
+	/* rx stays open: closing it would free what it queued (as drops too) */
+	return send_udp(&at, n, 0);
 }
 
 static int do_alloc(long mb)
@@ -193,6 +219,8 @@ static int run(int argc, char **argv)
 		return do_dio(argv[1], atol(argv[2]), atol(argv[3]));
 	if (!strcmp(mode, "udp") && (argc == 4 || argc == 5))
 		return do_udp(argv[1], atoi(argv[2]), atol(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
+	if (!strcmp(mode, "udpsink") && argc == 2)
+		return do_udpsink(atol(argv[1]));
 	if (!strcmp(mode, "alloc") && argc == 2)
 		return do_alloc(atol(argv[1]));
 	if (!strcmp(mode, "exit") && argc >= 2)
