@@ -31,7 +31,6 @@
 #include "skb_drops.skel.h"
 #include "tracer_run.h"
 
-#define REASONS_MAX        1024   /* enumerators read from enum skb_drop_reason (6.18: 130) */
 #define REASON_NAME_BYTES  64
 #define REASON_SUGGEST_MAX 8      /* close names offered for an unknown one */
 #define SYM_MSG_BYTES      160
@@ -64,8 +63,11 @@ static const char *short_name(const char *n)
 static int load_reasons(struct tool_ctx *ctx, struct drops *d)
 {
 	struct btf_view v;
-	if (tool__need_btf(ctx, "skb_drops (drop reason names)") || btf_cache__vmlinux(&v))
+	if (tool__need_btf(ctx, "skb_drops (drop reason names)"))
 		return -1;
+	int err = btf_cache__vmlinux(&v);
+	if (err)
+		return tool__fail_errno(ctx, err, "reading the kernel's BTF for drop reason names");
 	int id = btf__find_by_name_kind(v.btf, "skb_drop_reason", BTF_KIND_ENUM);
 	if (id < 0)
 		return tool__fail(ctx, ERR_NO_DROP_REASONS,
@@ -77,7 +79,7 @@ static int load_reasons(struct tool_ctx *ctx, struct drops *d)
 	d->reasons = calloc(n ? n : 1, sizeof(*d->reasons));
 	if (!d->reasons)
 		return tool__fail_errno(ctx, -ENOMEM, "drop reason names");
-	for (unsigned i = 0; i < n && d->n_reasons < REASONS_MAX; i++) {
+	for (unsigned i = 0; i < n; i++) {   /* n < 65536 (BTF's vlen); 6.18 has 132 */
 		const char *name = short_name(btf__name_by_offset(v.btf, e[i].name_off));
 		if (!strcmp(name, "MAX") || !strcmp(name, "SUBSYS_MASK"))
 			continue;
@@ -113,7 +115,7 @@ static void kreason(struct jw *w, const struct drops *d, uint32_t value)
 /* An unknown reason: names holding what was asked are suggested. */
 static int unknown_reason(struct tool_ctx *ctx, const struct drops *d, const char *want, const char *why)
 {
-	char hint[REASON_SUGGEST_MAX * REASON_NAME_BYTES] = "";
+	char hint[16 + REASON_SUGGEST_MAX * (REASON_NAME_BYTES + 2)] = "";   /* holds them all */
 	size_t len = 0;
 	unsigned shown = 0;
 	for (unsigned i = 0; i < d->n_reasons && shown < REASON_SUGGEST_MAX && *want; i++)
