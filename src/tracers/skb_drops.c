@@ -58,8 +58,33 @@ static const char *short_name(const char *n)
 	return !strncmp(n, "SKB_", 4) ? n + 4 : n;
 }
 
-/* enum skb_drop_reason of the running kernel, without the two members that
- * are bounds, not reasons (MAX, SUBSYS_MASK). */
+/* enum skb_drop_reason of btf, without the two members that are bounds,
+ * not reasons (MAX, SUBSYS_MASK). */
+static int read_reasons(struct tool_ctx *ctx, struct drops *d, const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0)
+		return tool__fail(ctx, ERR_NO_DROP_REASONS,
+				  "the kernel's BTF has no enum skb_drop_reason: skb:kfree_skb gives no drop "
+				  "reason before Linux 5.17");
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_enum *e = btf_enum(t);
+	unsigned n = btf_vlen(t);   /* < 65536; 6.18 has 132 */
+	d->reasons = calloc(n ? n : 1, sizeof(*d->reasons));
+	if (!d->reasons)
+		return tool__fail_errno(ctx, -ENOMEM, "drop reason names");
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = short_name(btf__name_by_offset(btf, e[i].name_off));
+		if (!strcmp(name, "MAX") || !strcmp(name, "SUBSYS_MASK"))
+			continue;
+		struct reason *r = &d->reasons[d->n_reasons++];
+		r->value = (uint32_t)e[i].val;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	}
+	return 0;
+}
+
+/* The running kernel's drop reasons. */
 static int load_reasons(struct tool_ctx *ctx, struct drops *d)
 {
 	struct btf_view v;
@@ -68,27 +93,9 @@ static int load_reasons(struct tool_ctx *ctx, struct drops *d)
 	int err = btf_cache__vmlinux(&v);
 	if (err)
 		return tool__fail_errno(ctx, err, "reading the kernel's BTF for drop reason names");
-	int id = btf__find_by_name_kind(v.btf, "skb_drop_reason", BTF_KIND_ENUM);
-	if (id < 0)
-		return tool__fail(ctx, ERR_NO_DROP_REASONS,
-				  "the kernel's BTF has no enum skb_drop_reason: skb:kfree_skb gives no drop "
-				  "reason before Linux 5.17");
-	const struct btf_type *t = btf__type_by_id(v.btf, id);
-	const struct btf_enum *e = btf_enum(t);
-	unsigned n = btf_vlen(t);
-	d->reasons = calloc(n ? n : 1, sizeof(*d->reasons));
-	if (!d->reasons)
-		return tool__fail_errno(ctx, -ENOMEM, "drop reason names");
-	for (unsigned i = 0; i < n; i++) {   /* n < 65536 (BTF's vlen); 6.18 has 132 */
-		const char *name = short_name(btf__name_by_offset(v.btf, e[i].name_off));
-		if (!strcmp(name, "MAX") || !strcmp(name, "SUBSYS_MASK"))
-			continue;
-		struct reason *r = &d->reasons[d->n_reasons++];
-		r->value = (uint32_t)e[i].val;
-		snprintf(r->name, sizeof(r->name), "%s", name);
-	}
+	err = read_reasons(ctx, d, v.btf);
 	btf_cache__close(&v);
-	return 0;
+	return err;
 }
 
 static const char *reason_name(const struct drops *d, uint32_t value)
@@ -166,23 +173,24 @@ static int parse_netns(struct tool_ctx *ctx, const char *arg, uint32_t *inum)
 	char end;
 	if (sscanf(arg, "net:[%llu%c", &n, &end) == 2 && end == ']' && !arg[strcspn(arg, "]") + 1])
 		return n && n <= UINT32_MAX ? (*inum = (uint32_t)n, 0) : not_netns(ctx, arg, "is out of range");
-	int fd = open(arg, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	struct statfs fs;
+	struct stat st;
+	if (statfs(arg, &fs)) {   /* before open: a FIFO there would block it */
 		if (errno != ENOENT && errno != ENOTDIR)
 			return tool__fail_errno(ctx, -errno, "netns %s", arg);
 		tool__fail(ctx, ERR_NO_SUCH_FILE, "netns: no file %s", arg);
 		jw__kstr(&ctx->err->ctx, "pointer", "/netns");
 		return -1;
 	}
-	struct statfs fs;
-	struct stat st;
-	int type = -1;
-	if (!fstatfs(fd, &fs) && fs.f_type == NSFS_MAGIC)
-		type = ioctl(fd, NS_GET_NSTYPE);
-	int ok = type == CLONE_NEWNET && !fstat(fd, &st);
+	if (fs.f_type != NSFS_MAGIC)
+		return not_netns(ctx, arg, "is not a namespace file");
+	int fd = open(arg, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return tool__fail_errno(ctx, -errno, "netns %s", arg);
+	int ok = ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET && !fstat(fd, &st);
 	close(fd);
 	if (!ok)
-		return not_netns(ctx, arg, type < 0 ? "is not a namespace file" : "is another kind of namespace");
+		return not_netns(ctx, arg, "is another kind of namespace");
 	*inum = (uint32_t)st.st_ino;
 	return 0;
 }
