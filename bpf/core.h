@@ -4,7 +4,7 @@
  * record every access as a BTF relocation, and libbpf rewrites the offsets
  * against the running kernel's BTF at load time, so field order and the
  * members left out do not matter. This replaces a generated vmlinux.h
- * (about 3 MB here) with what the eight tracers actually touch.
+ * (about 3 MB here) with what the tracers actually touch.
  *
  * A "___suffix" on a type name is a CO-RE flavor: libbpf ignores it when
  * matching, which lets us declare pt_regs without clashing with the UAPI
@@ -70,6 +70,86 @@ struct trace_event_raw_inet_sock_set_state {
 	__u8 daddr_v6[16];
 };
 
+/* skb/kfree_skb's record: rx_sk (the receiving socket, when known) came
+ * with 6.11 (also in the raw tracepoint's arguments, after reason). */
+struct trace_event_raw_kfree_skb {
+	struct trace_entry ent;
+	void *skbaddr;
+	void *location;
+	void *rx_sk;
+	unsigned short protocol;
+	int reason;
+};
+
+/* oom/mark_victim's record: only pid before 6.8 (and its stable backports);
+ * comm is a __data_loc (offset in the low 16 bits, length in the high). */
+struct trace_event_raw_mark_victim {
+	struct trace_entry ent;
+	int pid;
+	__u32 __data_loc_comm;
+	unsigned long total_vm;
+	unsigned long anon_rss;
+	unsigned long file_rss;
+	unsigned long shmem_rss;
+	__u32 uid;
+	unsigned long pgtables;
+	short oom_score_adj;
+};
+
+struct ns_common {
+	unsigned int inum;   /* the namespace's inode: /proc/<pid>/ns/net */
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	int ifindex;
+	possible_net_t nd_net;
+};
+
+struct sock_common {
+	possible_net_t skc_net;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+/* dev and sk sit in anonymous unions; CO-RE finds them by name. */
+struct sk_buff {
+	struct net_device *dev;
+	struct sock *sk;
+	unsigned int len;
+	__u16 protocol;   /* big endian */
+};
+
+struct kernfs_node {
+	__u64 id;   /* the cgroup directory's inode number */
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+/* The cgroups of a task, one state per controller (enum cgroup_subsys_id). */
+struct css_set {
+	struct cgroup_subsys_state *subsys[0];
+};
+
+enum cgroup_subsys_id {
+	memory_cgrp_id = 0,   /* the value is relocated: it depends on the kernel's config */
+};
+
 struct mm_struct {
 	unsigned long arg_start;
 	unsigned long arg_end;
@@ -88,6 +168,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 };
 
 /* Kernels before 5.14 called it "state" (a long). */

@@ -171,6 +171,12 @@ int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t)
 	return tool__fail_errno(ctx, err ? err : -ENOMEM, "opening the embedded tracer");
 }
 
+int tracer__abandon(struct tracer *t)
+{
+	release(t);
+	return -1;
+}
+
 /* libbpf finds classic tracepoints' ids only under these two paths. */
 static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 {
@@ -183,7 +189,7 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 	if (denied || errno == EACCES)
 		return tool__tracefs_denied(ctx, t->name);
 	tool__fail(ctx, ERR_TRACEFS_MISSING,
-		   "%s attaches syscall/sock tracepoints, which needs tracefs at /sys/kernel/tracing "
+		   "%s attaches classic tracepoints, which need tracefs at /sys/kernel/tracing "
 		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",
 		   t->name);
 	jw__kstr(&ctx->err->ctx, "tracer", t->name);
@@ -288,6 +294,14 @@ const char *tracer__errno_name(long err)
 	if (err >= 512 && err < 512 + (long)(sizeof(internal) / sizeof(internal[0])))
 		return internal[err - 512];
 	return err > 0 && (size_t)err < n ? abi_errno_names[err] : NULL;
+}
+
+const char *tracer__eth_protocol(unsigned value)
+{
+	for (size_t i = 0; i < sizeof(abi_eth_protocols) / sizeof(abi_eth_protocols[0]); i++)
+		if (abi_eth_protocols[i].value == value)
+			return abi_eth_protocols[i].name;
+	return NULL;
 }
 
 void tracer__ksyscall(struct jw *w, const char *key, long nr)

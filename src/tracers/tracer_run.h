@@ -77,6 +77,8 @@ struct tracer {
 struct tracer *tracer__begin(struct tool_ctx *ctx, const char *name, const struct tracer_ops *ops);
 /* The skeleton failed to open: fails the call and frees t. */
 int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t);
+/* The call already failed (the tool's own arguments): frees t, returns -1. */
+int tracer__abandon(struct tracer *t);
 /* Loads and attaches skel (its ->skeleton is sk), opens `ring` (may be
  * NULL), and defers. On failure everything is released. */
 int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
@@ -98,6 +100,9 @@ void tracer__kcomm(struct jw *w, const char *key, const char *comm);
 /* Syscall and errno names (x86_64 ABI); NULL when unknown. */
 const char *tracer__syscall_name(long nr);
 const char *tracer__errno_name(long err);
+/* An Ethernet protocol id's ETH_P_ name without the prefix ("IP", "IPV6");
+ * NULL when the UAPI headers name none. */
+const char *tracer__eth_protocol(unsigned value);
 /* "syscall": name, or "syscall_<nr>" when the table has none. */
 void tracer__ksyscall(struct jw *w, const char *key, long nr);
 /* "errno": its name (E<n> when unknown), "errno_value": the number. */

@@ -54,9 +54,10 @@ export async function reap() {
   for (const c of [...children]) { c.kill('SIGKILL'); await exited(c); }
 }
 
-// workload -w MODE ARGS (optionally under a wrapper such as strace): its pid
-// comes from its own "ready PID" line; go() starts the work and waits for
-// "done"; finish() lets it exit.
+// workload -w MODE ARGS (optionally under a wrapper such as strace, or
+// unshare -n, which execs it): its pid comes from its own "ready PID" line;
+// go() starts the work and waits for "done"; finish() lets it exit and
+// resolves to how it exited.
 export async function startWorkload(args, wrap = []) {
   const argv = [...wrap, WORKLOAD, '-w', ...args];
   const child = track(spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
@@ -68,6 +69,11 @@ export async function startWorkload(args, wrap = []) {
     async go() {
       child.stdin.write('go\n');
       assert.equal(await lines.next(args[0]), 'done 0');
+    },
+    // Starts the work without waiting for "done" (a workload that gets
+    // killed never says it).
+    begin() {
+      child.stdin.write('go\n');
     },
     async finish() {
       child.stdin.end();
