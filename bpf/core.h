@@ -143,6 +143,7 @@ struct cgroup_subsys_state {
 
 /* The cgroups of a task, one state per controller (enum cgroup_subsys_id). */
 struct css_set {
+	struct cgroup *dfl_cgrp;                    /* the cgroup v2 one */
 	struct cgroup_subsys_state *subsys[0];
 };
 
@@ -202,18 +203,6 @@ struct request {
  * bpf_get_current_cgroup_id() returns for the current task. A flavor, so
  * task_struct above stays the tracers' common view. kernfs_node.id is a
  * u64 since 5.5. */
-struct kernfs_node {
-	__u64 id;
-};
-
-struct cgroup {
-	struct kernfs_node *kn;
-};
-
-struct css_set {
-	struct cgroup *dfl_cgrp;
-};
-
 struct task_struct___cg {
 	struct css_set *cgroups;
 };
