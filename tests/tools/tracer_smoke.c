@@ -450,7 +450,7 @@ static void dump_stats(struct run *r)
 
 static void dump_profile_key(struct run *r, const void *k, int *n)
 {
-	const struct profile_cpu_key *key = k;
+	const struct stacks_key *key = k;
 	__u64 count;
 	if (bpf_map_lookup_elem(bpf_map__fd(r->profile->maps.counts), key, &count))
 		return;
@@ -467,15 +467,15 @@ static void dump_profile_stacks(struct run *r)
 {
 	int fd = bpf_map__fd(r->profile->maps.stacks), n = 0;
 	__u32 id, next, *prev = NULL;
-	profile_cpu_stack st;
+	stacks_ips st;
 	printf(",\"stacks\":{");
-	for (int i = 0; i < PROFILE_CPU_STACKS_MAX && !bpf_map_get_next_key(fd, prev, &next); i++) {
+	for (int i = 0; i < STACKS_MAX && !bpf_map_get_next_key(fd, prev, &next); i++) {
 		id = next;
 		prev = &id;
 		if (bpf_map_lookup_elem(fd, &id, st))
 			continue;
 		printf("%s\"%u\":[", n++ ? "," : "", id);
-		for (int d = 0; d < PROFILE_CPU_STACK_DEPTH && st[d]; d++)
+		for (int d = 0; d < STACKS_DEPTH && st[d]; d++)
 			printf("%s\"0x%llx\"", d ? "," : "", (unsigned long long)st[d]);
 		putchar(']');
 	}
@@ -484,7 +484,7 @@ static void dump_profile_stacks(struct run *r)
 
 static void dump_profile(struct run *r)
 {
-	struct profile_cpu_key key, next;
+	struct stacks_key key, next;
 	printf(",\"freq\":%ld,\"cpus\":%d,\"counts\":[", r->o.freq, r->ncpus);
 	each_key(r->profile->maps.counts, &key, &next, dump_profile_key, r);
 	putchar(']');
