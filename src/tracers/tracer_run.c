@@ -60,6 +60,13 @@ static int on_ring(void *p, void *data, size_t size)
 	return 0;
 }
 
+static int on_notice(void *p, void *data, size_t size)
+{
+	struct tracer *t = p;
+	t->notice(t, data, size);
+	return 0;   /* a failed notice is the tracer's to count: the others still come */
+}
+
 static int ready(void *p, int fd, struct tool_ctx *ctx)
 {
 	(void)fd, (void)ctx;
@@ -74,7 +81,7 @@ static int tick(void *p, struct tool_ctx *ctx)
 {
 	struct tracer *t = p;
 	char msg[96];
-	if (t->rb)
+	if (t->ring)
 		snprintf(msg, sizeof(msg), "%s: %llu events", t->name, (unsigned long long)t->ev.count);
 	else
 		snprintf(msg, sizeof(msg), "%s: aggregating in the kernel", t->name);
@@ -108,7 +115,7 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	jw__kstr(w, "tracer", t->name);
-	if (t->rb)
+	if (t->ring)
 		write_events(t, w);
 	if (t->ops->report && t->ops->report(t, w, ctx))
 		return -1;
@@ -256,11 +263,21 @@ static int open_ring(struct tool_ctx *ctx, struct tracer *t)
 	return 0;
 }
 
+/* On the event ring's epoll set when there is one: the job watches one fd. */
+static int open_notices(struct tool_ctx *ctx, struct tracer *t)
+{
+	int fd = bpf_map__fd(t->notices);
+	int err = t->rb ? ring_buffer__add(t->rb, fd, on_notice, t) : 0;
+	if (!t->rb && !(t->rb = ring_buffer__new(fd, on_notice, t, NULL)))
+		err = -errno;
+	return err ? tool__fail_errno(ctx, err, "opening the %s notice ring buffer", t->name) : 0;
+}
+
 int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
 		  struct bpf_map *ring)
 {
 	t->skel = skel, t->sk = sk, t->ring = ring;
-	if (load_attach(ctx, t) || (ring && open_ring(ctx, t))) {
+	if (load_attach(ctx, t) || (ring && open_ring(ctx, t)) || (t->notices && open_notices(ctx, t))) {
 		release(t);
 		return -1;
 	}

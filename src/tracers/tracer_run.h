@@ -68,6 +68,11 @@ struct tracer {
 	bool samples_only;                /* events are samples: a full list does not end the run */
 	void *priv;                       /* the tool's own state */
 	struct cgpath *cg;                /* cgroup paths of this run's events, made on first use */
+	/* A second ring buffer, of records for `notice` rather than events
+	 * (the stack tracers' process announcements); set both before
+	 * tracer__start. Drained with the event ring, also when the run ends. */
+	struct bpf_map *notices;
+	int (*notice)(struct tracer *t, const void *data, size_t size);
 	/* extra attachments the skeleton does not make (profile_cpu's perf events) */
 	int (*attach_extra)(struct tracer *t, struct tool_ctx *ctx);
 	void (*detach_extra)(struct tracer *t);

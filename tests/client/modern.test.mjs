@@ -59,8 +59,8 @@ const SERVER_ARGS = ['--profile', 'full', '--object-dir', OBJ_DIR, '--pin-dir', 
 const MODES = { auto: 'auto', pin: { pin: MODERN } };
 // results that must carry ttlMs and cacheScope in this revision
 const CACHEABLE = ['tools/list', 'resources/list', 'resources/templates/list', 'resources/read'];
-const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats', 'trace_errors', 'trace_exec',
-  'trace_open', 'trace_tcp'];
+const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats', 'trace_errors',
+  'trace_exec', 'trace_open', 'trace_tcp'];
 
 // A client transport on a unix socket: newline-delimited JSON-RPC, as the
 // daemon speaks it. (No stderr/pid: the client treats it as a remote

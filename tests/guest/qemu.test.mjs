@@ -78,10 +78,10 @@ async function count(mapId) {
 // Each tracer's CO-RE object loads and attaches on 6.1 (the host runs them on
 // 6.18). trace_errors is also shown a guest event: three lookups of a map id
 // that does not exist make three failing bpf() calls in pid 1.
-const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats',
+const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats',
   'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'skb_drops', 'oom_kills'];
 
-test('all the tracers run on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
+test('every built-in tracer runs on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
   for (const name of TRACERS) {
     const token = `t-${name}`;
     const pending = g.server.request('tools/call', {
@@ -101,6 +101,12 @@ test('all the tracers run on the guest kernel; trace_errors sees the guest\'s fa
     if (name === 'trace_errors') {
       const rows = result.structuredContent.errors.filter((e) => e.pid === 1 && e.syscall === 'bpf');
       assert.deepEqual(rows.map((e) => [e.errno, e.count]), [['ENOENT', 3]]);
+    }
+    if (name === 'offcpu_profile') {
+      // the server (pid 1) waits on its port between requests: a blocked stack under the scheduler
+      const own = result.structuredContent.stacks.filter((x) => x.pid === 1);
+      assert.ok(own.some((x) => x.kernel.length && /^(__schedule|schedule)\+/.test(x.kernel[0]) && x.user.length),
+        JSON.stringify(result.structuredContent.stacks.map((x) => x.folded)));
     }
   }
 });

@@ -8,6 +8,8 @@
  *     getppid N          the getppid syscall N times
  *     spin MS            a user-space busy loop in workload_spin() for MS ms
  *     sysloop MS         getppid in a loop for MS ms (time spent in the kernel)
+ *     sleep N MS         N nanosleeps of MS ms in workload_sleep(); prints "slept US",
+ *                        the time they took by its own clock (CLOCK_MONOTONIC)
  *     pingpong N         N round trips over two pipes with a child process
  *     dio DEV READS WRITES   O_DIRECT 4 KiB reads, then writes, on DEV
  *     udp ADDR PORT N [ERRNO]  N one-byte UDP datagrams to ADDR:PORT (IPv4), after
@@ -78,6 +80,41 @@ __attribute__((noinline)) long workload_spin(long ms)
 			acc += i * 7;
 	} while (now_ms() < end);
 	return acc;
+}
+
+static long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* nanosleep(2) made right here rather than through libc: musl is built
+ * without frame pointers, so a user stack taken inside its nanosleep()
+ * unwinds from libc straight to our caller's frame and loses the function
+ * that slept. */
+static inline void nap(const struct timespec *ts)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_nanosleep), "D"(ts), "S"(0L) : "rcx", "r11", "memory");
+	(void)ret;
+#else
+	nanosleep(ts, NULL);
+#endif
+}
+
+/* Returns the microseconds the n sleeps took, each measured around its call. */
+__attribute__((noinline)) long workload_sleep(long n, long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
+	long total = 0;
+	for (long i = 0; i < n; i++) {
+		long t0 = now_us();
+		nap(&ts);
+		total += now_us() - t0;
+	}
+	return total;
 }
 
 static int do_pingpong(long n)
@@ -212,6 +249,10 @@ static int run(int argc, char **argv)
 			for (int i = 0; i < 1000; i++)
 				syscall(SYS_getppid);
 		return 0;
+	}
+	if (!strcmp(mode, "sleep") && argc == 3) {
+		printf("slept %ld\n", workload_sleep(atol(argv[1]), atol(argv[2])));
+		return fflush(stdout) != 0;
 	}
 	if (!strcmp(mode, "pingpong") && argc == 2)
 		return do_pingpong(atol(argv[1]));
