@@ -336,7 +336,7 @@ test('profile_cpu: a spinning process gets its CPU time\'s worth of samples in w
 
   // user stacks: innermost frame in workload_spin, its caller in main (frame pointers)
   const syms = nmSymbols(WORKLOAD);
-  const symOf = (hex) => syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;
+  const symOf = (hex) => hex === undefined ? undefined : syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;   // (a one-frame stack has no caller)
   // (a stack whose hash bucket already holds another is not stored: the
   // sample keeps -EEXIST and stack_collisions counts it)
   let inSpin = 0;
@@ -386,7 +386,7 @@ test('offcpu_profile: a sleeping process\'s blocks are its voluntary switches, i
   assert.ok(x.max_ns >= MS * 1e6 && x.max_ns <= x.total_ns);
   // its user stack: workload_sleep <- main (nm); its kernel stack: nanosleep, under the scheduler
   const syms = nmSymbols(WORKLOAD);
-  const symOf = (hex) => syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;
+  const symOf = (hex) => hex === undefined ? undefined : syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;   // (a one-frame stack has no caller)
   const user = r.stacks[x.ustack_id].map((a, i) => symOf(`0x${(BigInt(a) - (i ? 1n : 0n)).toString(16)}`));
   assert.deepEqual(user.slice(0, 2), ['workload_sleep', 'main'], r.stacks[x.ustack_id].join(' '));
   const ksym = kallsyms();
