@@ -14,11 +14,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import AjvModule from 'ajv';
-import { Server, withServer, ensureMounts } from '../lib/mcp.mjs';
+import { Server, withServer, ensureMounts, ROOT } from '../lib/mcp.mjs';
 import { Daemon, publicDir, until } from '../lib/daemon.mjs';
 import { Lines, exited, reap, track } from '../lib/workload.mjs';
 import { fails, sleep } from '../lib/kern.mjs';
@@ -211,6 +211,30 @@ test('syscall_stats in the background: its counts accumulate over reads and equa
     await assertTracerShape(s, 'syscall_stats', fin);
     await assertReleased(ids, s.proc.pid);
     await py.end();
+  });
+});
+
+test('every tracer the server lists runs in the background: started, read, stopped, its programs loaded while it runs and gone after', TEST, async () => {
+  await withServer([], async (s) => {
+    // the tracers as tools/list describes them: a tracer's report, a duration
+    const tools = (await s.request('tools/list', {})).result.tools;
+    const tracers = tools.filter((t) => ['tracer', 'stopped_by'].every((k) => t.outputSchema.anyOf?.[0]?.required?.includes(k)) &&
+      t.inputSchema.properties.duration_ms);
+    assert.ok(tracers.length >= 8, tracers.map((t) => t.name).join());
+    for (const t of tracers) {
+      const args = t.inputSchema.properties.comm ? { comm: 'no-such-comm' } : {};
+      const run = await startTrace(s, s.proc.pid, t.name, args);
+      assert.ok(run.ids.progs.length > 0, `${t.name} holds programs`);
+      if (existsSync(path.join(ROOT, 'bpf', `${t.name}.bpf.c`))) assertRunning(run.ids, [t.name]);
+      const got = await s.ok('trace_read', { handle: run.handle });
+      assert.equal(got.running, true, t.name);
+      await assertTracerShape(s, t.name, got);
+      const fin = await s.ok('trace_stop', { handle: run.handle });
+      assert.equal(fin.stopped_by, 'trace_stop', t.name);
+      await assertTracerShape(s, t.name, fin);
+      await assertReleased(run.ids, s.proc.pid);
+    }
+    assert.deepEqual(await traces(s), []);
   });
 });
 
