@@ -169,8 +169,13 @@ static void no_list(struct tool_ctx *ctx, struct jw *w)
 	jw__arr_end(w);
 }
 
+static int no_room(struct tool_ctx *ctx)
+{
+	return tool__fail(ctx, ERR_INTERNAL, "a background trace's step cannot start traces");
+}
+
 static const struct tool_host step_host = { .defer = no_defer, .progress = no_progress, .trace_read = no_read,
-					    .trace_list = no_list };
+					    .trace_list = no_list, .trace_room = no_room };
 
 /* A step's context on worker w: the trace's environment, no call. */
 static void step_ctx(struct bgtrace *b, struct worker *w, struct tool_ctx *ctx, struct jw *out)
@@ -486,6 +491,12 @@ static int jobs_cap(struct tool_ctx *ctx, unsigned traces, unsigned calls)
 	jw__kuint(&ctx->err->ctx, "traces", traces);
 	jw__kuint(&ctx->err->ctx, "calls", calls);
 	return -1;
+}
+
+int bgtrace__room(struct server *srv, struct tool_ctx *ctx, unsigned session_jobs)
+{
+	unsigned held = bgtrace__count(srv, ctx->facts->owner_id);
+	return held + session_jobs >= limits[LIM_JOBS] ? jobs_cap(ctx, held, session_jobs) : 0;
 }
 
 static struct bgtrace *make(struct tool_ctx *ctx, const struct job_spec *spec)

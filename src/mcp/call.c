@@ -331,8 +331,14 @@ static void host_trace_list(struct tool_ctx *ctx, struct jw *w)
 	bgtrace__list(session__current->srv, ctx, w);
 }
 
+static int host_trace_room(struct tool_ctx *ctx)
+{
+	struct session *s = session__current;
+	return bgtrace__room(s->srv, ctx, __atomic_load_n(&s->n_jobs, __ATOMIC_RELAXED));
+}
+
 const struct tool_host call__host = { .defer = host_defer, .progress = host_progress, .trace_read = host_trace_read,
-				      .trace_list = host_trace_list };
+				      .trace_list = host_trace_list, .trace_room = host_trace_room };
 
 /* ---- running a call ----------------------------------------------------------------- */
 

@@ -368,6 +368,9 @@ struct bgtrace;
  * takes it), or -1 after failing (spec->st is the caller's to release). */
 int bgtrace__create(struct server *srv, struct tool_ctx *ctx, unsigned session_jobs, const struct job_spec *spec,
 		    struct bgtrace **out);
+/* Whether the call's owner may start one more (any thread): 0, or -1 with
+ * the jobs limit's error. bgtrace__create checks again, atomically. */
+int bgtrace__room(struct server *srv, struct tool_ctx *ctx, unsigned session_jobs);
 /* Its call has answered: the loop starts watching it (loop thread). */
 void bgtrace__install(struct bgtrace *b);
 /* Its call was cancelled or failed: it goes, unseen (loop thread). */

@@ -232,6 +232,11 @@ void tool__trace_list(struct tool_ctx *ctx, struct jw *w)
 	ctx->host->trace_list(ctx, w);
 }
 
+int tool__trace_room(struct tool_ctx *ctx)
+{
+	return ctx->host->trace_room(ctx);
+}
+
 void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message)
 {
 	if (ctx->progress_token)

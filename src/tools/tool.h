@@ -66,6 +66,8 @@ struct tool_host {
 	int (*trace_read)(struct tool_ctx *ctx, const char *handle, bool stop);
 	/* The caller's background traces as an array value (inspect_state). */
 	void (*trace_list)(struct tool_ctx *ctx, struct jw *w);
+	/* Whether the caller may start one more: 0, or -1 (the jobs limit). */
+	int (*trace_room)(struct tool_ctx *ctx);
 };
 
 /* trace_start's view of the tracer it runs: while ctx->bg is set, the
@@ -153,6 +155,9 @@ int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const
 int tool__trace_read(struct tool_ctx *ctx, const char *handle, bool stop);
 /* The caller's background traces, as an array value on w. */
 void tool__trace_list(struct tool_ctx *ctx, struct jw *w);
+/* Whether the caller may start one more background trace now (checked
+ * again when it starts): 0, or -1 with the jobs limit's error. */
+int tool__trace_room(struct tool_ctx *ctx);
 /* notifications/progress for this call, when its request carried a
  * progressToken (else nothing). progress must grow from call to call;
  * total 0 means unknown. */

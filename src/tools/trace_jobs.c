@@ -100,7 +100,8 @@ static int run_trace_start(struct tool_ctx *ctx)
 	if (!t)
 		return -1;
 	int args = tool__arg(ctx, "arguments");
-	if (check_args(ctx, t, args))
+	/* the jobs limit before anything is loaded (the start checks it again) */
+	if (check_args(ctx, t, args) || tool__trace_room(ctx))
 		return -1;
 	/* the tracer's handler reads its own arguments and defers into ctx->bg */
 	struct tool_bg bg = { 0 };
