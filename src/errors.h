@@ -48,6 +48,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(CPU_FILTER_NEEDS_PERF,    VALIDATION, true,  "stream_events: a cpu filter needs a perf event array (a ring buffer does not say the CPU)") \
 	X(NO_ENTRIES,               VALIDATION, true,  "map_dump: the map's kind has no keys or values to list") \
 	X(NOT_A_MAP,                VALIDATION, true,  "the pin holds something other than a BPF map") \
+	X(NOT_A_TRACER,             VALIDATION, true,  "trace_start: the tool named is not a built-in tracer (context.tracers lists them)") \
 	X(NOT_A_STREAM_MAP,         VALIDATION, true,  "stream_events: the map is not a ring buffer or perf event array") \
 	X(NOT_A_PIN,                VALIDATION, true,  "unpin_object: the path is not a pin (a symlink, directory or other file)") \
 	X(NOT_A_CGROUP,             VALIDATION, true,  "the path is not a cgroup v2 directory") \
@@ -76,6 +77,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(NOT_OFFERED,              PERMISSION, false, "what was asked goes through a tool this server does not offer this caller") \
 	X(NO_SUCH_STRUCT,           VALIDATION, true,  "stream_events: no decodable struct of that name in the BTF it reads") \
 	X(NO_SUCH_SYMBOL,           VALIDATION, true,  "attach_program: the binary has no function symbol of that name") \
+	X(NO_SUCH_TRACE,            VALIDATION, true,  "trace_read/trace_stop: no background trace has that handle (never started, or already stopped or read to its end)") \
 	X(NO_SUCH_TRACEPOINT,       VALIDATION, true,  "the kernel has no tracepoint of that name") \
 	X(NO_SUCH_TYPE,             VALIDATION, true,  "get_btf_types: the type id is outside the BTF") \
 	X(PATH_EXISTS,              VALIDATION, true,  "pin_object: something already exists at the pin path") \

@@ -37,7 +37,7 @@
 	X(JITED_BYTES,      "jited_bytes",      64 * KIB,     16,         16 * MIB,     "JIT image bytes one prog_dump call returns as hex (jited_hex); page with jited_offset") \
 	X(MAP_ENTRIES,      "map_entries",      1000,         1,          100000,       "entries per map_dump page; keys per lookup/update/delete call") \
 	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
-	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)") \
+	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once per session (streams, tracers), and background traces (trace_start) its caller holds") \
 	X(STREAM_EVENTS,    "stream_events",    100000,       1,          10000000,     "events one stream_events call may return (its max_events maximum)") \
 	X(TRACE_MS,         "trace_ms",         600000,       100,        600000,       "duration_ms a stream_events or tracer call may ask for (a lower cap lowers their default too); call_ms still ends them earlier") \
 	X(EVENTS_PER_SECOND, "events_per_second", 1000000,    100,        10000000,     "events a stream decodes per second; more are consumed and counted as dropped") \

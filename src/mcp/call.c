@@ -40,6 +40,9 @@ struct call {
 	struct host_ref ref;
 	bool pending;                  /* the handler deferred: spec holds the job */
 	struct job_spec spec;
+	bool answered;                 /* its reply was sent (not an error, not cancelled) */
+	struct bgtrace *bg_started;    /* trace_start: the trace, installed once the call is back */
+	struct bgtrace *bg_spent;      /* trace_read/trace_stop: a trace whose handle it spent */
 	/* the request line, then its tokens */
 };
 
@@ -243,17 +246,43 @@ const char *call__answer(struct session *s, struct worker *w, const struct mcp_r
 
 /* ---- the host: what handlers call back ---------------------------------------------- */
 
+/* trace_start's tracer deferred: a background trace, not a job. */
+static int defer_background(struct tool_ctx *ctx, struct session *s, struct call *c, const struct job_ops *ops,
+			    void *st, const int *fds, unsigned n_fds, uint64_t duration_ms)
+{
+	struct job_spec spec = { .ops = ops, .st = st, .n_fds = n_fds, .duration_ms = duration_ms };
+	int fail = 0;
+	if (n_fds > JOB_MAX_FDS)
+		fail = tool__fail(ctx, ERR_INTERNAL, "a job watches at most %d descriptors", JOB_MAX_FDS);
+	else if (!ops->peek)
+		fail = tool__fail(ctx, ERR_INTERNAL, "%s cannot run in the background", ctx->tool->name);
+	if (!fail) {
+		memcpy(spec.fds, fds, n_fds * sizeof(int));
+		fail = bgtrace__create(s->srv, ctx, __atomic_load_n(&s->n_jobs, __ATOMIC_RELAXED), &spec, &c->bg_started);
+	}
+	if (fail) {
+		ops->release(st);
+		return -1;
+	}
+	return TOOL_PENDING;
+}
+
 static int host_defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
 		      uint64_t duration_ms)
 {
 	struct session *s = session__current;
 	struct call *c = ((struct host_ref *)ctx->host_data)->call;
-	unsigned running = __atomic_load_n(&s->n_jobs, __ATOMIC_RELAXED);
-	int fail = 0;
 	ASSERT(!ctx->is_job && c);
-	if (running >= limits[LIM_JOBS] || running >= JOB_SLOTS)
-		fail = tool__fail_limit(ctx, LIM_JOBS, "%u calls are already running over time (streams, tracers) in "
-					"this session; wait for one to end or cancel it", running);
+	if (ctx->bg)
+		return defer_background(ctx, s, c, ops, st, fds, n_fds, duration_ms);
+	unsigned running = __atomic_load_n(&s->n_jobs, __ATOMIC_RELAXED);
+	unsigned traces = bgtrace__count(s->srv, ctx->facts->owner_id);
+	int fail = 0;
+	if (running + traces >= limits[LIM_JOBS] || running >= JOB_SLOTS)
+		fail = tool__fail_limit(ctx, LIM_JOBS, "the jobs limit (%llu) is reached: %u calls are running over time "
+					"(streams, tracers) in this session and its caller holds %u background traces; "
+					"wait for a call to end or cancel it, or trace_stop a trace",
+					(unsigned long long)limits[LIM_JOBS], running, traces);
 	else if (n_fds > JOB_MAX_FDS)
 		fail = tool__fail(ctx, ERR_INTERNAL, "a job watches at most %d descriptors",
 				  JOB_MAX_FDS);
@@ -290,7 +319,26 @@ static void host_progress(struct tool_ctx *ctx, uint64_t progress, uint64_t tota
 		session__send(session__current, session__route, line, w.len, OUT_NOTE);
 }
 
-const struct tool_host call__host = { .defer = host_defer, .progress = host_progress };
+static int host_trace_read(struct tool_ctx *ctx, const char *handle, bool stop)
+{
+	struct call *c = ((struct host_ref *)ctx->host_data)->call;
+	ASSERT(c && !c->bg_spent);
+	return bgtrace__read(c->s->srv, ctx, handle, stop, &c->bg_spent);
+}
+
+static void host_trace_list(struct tool_ctx *ctx, struct jw *w)
+{
+	bgtrace__list(session__current->srv, ctx, w);
+}
+
+static int host_trace_room(struct tool_ctx *ctx)
+{
+	struct session *s = session__current;
+	return bgtrace__room(s->srv, ctx, __atomic_load_n(&s->n_jobs, __ATOMIC_RELAXED));
+}
+
+const struct tool_host call__host = { .defer = host_defer, .progress = host_progress, .trace_read = host_trace_read,
+				      .trace_list = host_trace_list, .trace_room = host_trace_room };
 
 /* ---- running a call ----------------------------------------------------------------- */
 
@@ -336,8 +384,11 @@ static void run_tool(struct call *c, struct worker *w, struct tool_ctx *ctx, str
 	} else {
 		rc = c->tool->run(ctx);
 	}
-	if (!(rc == TOOL_PENDING && !ctx->err->set))
-		audit(c->s, c, ctx->objs, call__answer(c->s, w, &c->req, ctx, out, rc));
+	if (!(rc == TOOL_PENDING && !ctx->err->set)) {
+		const char *code = call__answer(c->s, w, &c->req, ctx, out, rc);
+		c->answered = !code;
+		audit(c->s, c, ctx->objs, code);
+	}
 }
 
 static void run(struct bio_task *t, void *wd)
@@ -382,6 +433,15 @@ static void done(struct bio_task *t)
 				     c->args >= 0 ? &c->doc.t[c->args] : NULL);
 		}
 	}
+	if (c->bg_started) {
+		/* a handle the client never saw (cancelled, failed) must not run on */
+		if (c->answered && !c->ref.cancelled && s->state != SESS_CLOSING)
+			bgtrace__install(c->bg_started);
+		else
+			bgtrace__discard(c->bg_started);
+	}
+	if (c->bg_spent)
+		bgtrace__call_done(c->bg_spent);
 	if (c->owner)
 		owner__leave(c->owner);
 	free(c);

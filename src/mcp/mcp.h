@@ -133,6 +133,9 @@ struct server {
 	struct owner *owners;
 	unsigned n_owners;
 	struct loop_timer lease_timer;
+	/* background traces (bgtrace.c; under its lock) */
+	struct bgtrace *bgtraces;
+	uint64_t next_trace;
 	/* HTTP (web.c) */
 	struct web *web;
 	unsigned n_transient;            /* sessions of HTTP connections (modern era): outside the sessions cap */
@@ -354,6 +357,37 @@ unsigned job__busy(const struct session *s);
 /* Releases a job's state on a worker (a tracer's teardown takes hundreds of
  * milliseconds: never on the loop). */
 void job__release_later(struct server *srv, const struct job_ops *ops, void *st);
+
+/* ---- bgtrace.c: traces that outlive their call (trace_start/read/stop) ---------------- */
+
+struct bgtrace;
+/* trace_start's tracer deferred (worker): the trace, listed under a new
+ * handle (written to ctx->bg) and owned by the call's owner (ctx->facts),
+ * unless the owner's traces plus session_jobs reach the jobs limit. 0 and
+ * *out (the call holds a reference: bgtrace__install or bgtrace__discard
+ * takes it), or -1 after failing (spec->st is the caller's to release). */
+int bgtrace__create(struct server *srv, struct tool_ctx *ctx, unsigned session_jobs, const struct job_spec *spec,
+		    struct bgtrace **out);
+/* Whether the call's owner may start one more (any thread): 0, or -1 with
+ * the jobs limit's error. bgtrace__create checks again, atomically. */
+int bgtrace__room(struct server *srv, struct tool_ctx *ctx, unsigned session_jobs);
+/* Its call has answered: the loop starts watching it (loop thread). */
+void bgtrace__install(struct bgtrace *b);
+/* Its call was cancelled or failed: it goes, unseen (loop thread). */
+void bgtrace__discard(struct bgtrace *b);
+/* trace_read or trace_stop (worker): answers for handle into ctx->out. A
+ * trace whose handle this spends is left in *spent, for the call's end. */
+int bgtrace__read(struct server *srv, struct tool_ctx *ctx, const char *handle, bool stop, struct bgtrace **spent);
+/* The call that spent b has ended: the loop lets go of it (loop thread). */
+void bgtrace__call_done(struct bgtrace *b);
+/* The traces of an owner (a session's id, an identity's registry id), as an
+ * array value (worker), and how many it holds (any thread). */
+void bgtrace__list(struct server *srv, struct tool_ctx *ctx, struct jw *w);
+unsigned bgtrace__count(struct server *srv, uint64_t owner_id);
+/* Its owner ended (the session, the lease), or the server stops: its
+ * traces end without a report, and are released (loop thread). */
+void bgtrace__end_owner(struct server *srv, uint64_t owner_id, const char *why);
+void bgtrace__stop_all(struct server *srv, const char *why);
 
 /* ---- owner.c: what modern-era calls of one identity hold, under a lease ------------------ */
 

@@ -84,6 +84,7 @@ static void release(struct owner *o)
 {
 	ASSERT(!o->busy && !o->releasing);
 	o->releasing = true;
+	bgtrace__end_owner(o->srv, o->id, o->srv->stopping ? "server stops" : "lease expired");
 	o->task = (struct bio_task){ .run = release_run, .done = released };
 	bio__submit(&o->task);
 }

@@ -123,6 +123,7 @@ void server__session_gone(struct server *srv)
 		/* stdio's client has gone: what its modern calls made goes too */
 		srv->stopping = true;
 		owner__stop_all(srv);
+		bgtrace__stop_all(srv, "server stops");
 	}
 	server__maybe_stop(srv);
 }
@@ -140,6 +141,7 @@ void server__stop(struct server *srv, const char *why)
 		session__pump(s);   /* ends it now when nothing of it is on a worker */
 	}
 	owner__stop_all(srv);
+	bgtrace__stop_all(srv, why);
 	server__maybe_stop(srv);
 }
 

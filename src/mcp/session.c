@@ -530,6 +530,7 @@ static void finish(struct session *s)
 	struct server *srv = s->srv;
 	ASSERT(s->state != SESS_OPEN && !s->running && !s->n_jobs && !job__busy(s) && !surface__busy(s));
 	surface__end(s, false);
+	bgtrace__end_owner(srv, s->id, s->end_reason ? s->end_reason : "eof");
 	struct release *r = malloc(sizeof(*r));
 	if (s->sink)
 		s->sink->gone(s);

@@ -62,6 +62,13 @@ void evlist__commit(struct evlist *l)
 		l->stop = "max_events";
 }
 
+void evlist__reset(struct evlist *l)
+{
+	l->len = l->text_len = 0;
+	l->count = l->drop_full = l->drop_big = 0;
+	l->stop = NULL;
+}
+
 void evlist__write(const struct evlist *l, struct jw *w)
 {
 	jw__arr(w);

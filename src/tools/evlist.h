@@ -36,6 +36,9 @@ void evlist__free(struct evlist *l);
 struct jw *evlist__begin(struct evlist *l);
 /* Appends the event written since evlist__begin. */
 void evlist__commit(struct evlist *l);
+/* Empties the list and its counts, keeping its buffers and bounds: the
+ * next window of a list read in turns (a background trace). */
+void evlist__reset(struct evlist *l);
 /* The list as a JSON array value. */
 void evlist__write(const struct evlist *l, struct jw *w);
 

@@ -329,6 +329,8 @@ static void write_session(struct tool_ctx *ctx, struct jw *w, const struct owned
 	for (unsigned k = 0; k < OBJ__KINDS; k++)
 		jw__kuint(w, kind_key[k], owned__count(objs, (enum obj_kind)k));
 	write_handles(ctx, w);
+	jw__key(w, "traces");
+	tool__trace_list(ctx, w);
 	jw__obj_end(w);
 }
 

@@ -188,10 +188,53 @@ bool tool__allowed(const struct tool_env *env, const struct tool *t)
 	return false;
 }
 
+/* Whether object schema node requires a member called name. */
+static bool requires(unsigned node, const char *name)
+{
+	const struct sch_node *n = &sch_nodes[node];
+	for (unsigned i = 0; i < n->prop_count; i++) {
+		const struct sch_prop *p = &sch_props[n->prop_first + i];
+		if (p->required && !strcmp(p->name, name))
+			return true;
+	}
+	return false;
+}
+
+/* Whether it describes one (required or not). */
+static bool has_prop(unsigned node, const char *name)
+{
+	const struct sch_node *n = &sch_nodes[node];
+	for (unsigned i = 0; i < n->prop_count; i++)
+		if (!strcmp(sch_props[n->prop_first + i].name, name))
+			return true;
+	return false;
+}
+
+bool tool__is_tracer(const struct tool *t)
+{
+	const struct sch_tool *s = &sch_tools[t->schema];
+	return requires(s->output, "tracer") && requires(s->output, "stopped_by") && has_prop(s->input, "duration_ms");
+}
+
 int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
 		uint64_t duration_ms)
 {
 	return ctx->host->defer(ctx, ops, st, fds, n_fds, duration_ms);
+}
+
+int tool__trace_read(struct tool_ctx *ctx, const char *handle, bool stop)
+{
+	return ctx->host->trace_read(ctx, handle, stop);
+}
+
+void tool__trace_list(struct tool_ctx *ctx, struct jw *w)
+{
+	ctx->host->trace_list(ctx, w);
+}
+
+int tool__trace_room(struct tool_ctx *ctx)
+{
+	return ctx->host->trace_room(ctx);
 }
 
 void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message)
@@ -264,6 +307,8 @@ int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt)
 int tool__duration_ms(struct tool_ctx *ctx, uint64_t dflt, uint64_t *out)
 {
 	uint64_t cap = limits[LIM_TRACE_MS];
+	if (tool__in_background(ctx))
+		dflt = cap;
 	*out = (uint64_t)tool__arg_int(ctx, "duration_ms", (int64_t)(dflt < cap ? dflt : cap));
 	if (*out <= cap)
 		return 0;

@@ -61,6 +61,23 @@ struct tool_host {
 	int (*defer)(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
 		     uint64_t duration_ms);
 	void (*progress)(struct tool_ctx *ctx, uint64_t progress, uint64_t total, const char *message);
+	/* Background traces (trace_jobs.c): answers trace_read (stop false)
+	 * or trace_stop for `handle`; 0 or -1 (failed). */
+	int (*trace_read)(struct tool_ctx *ctx, const char *handle, bool stop);
+	/* The caller's background traces as an array value (inspect_state). */
+	void (*trace_list)(struct tool_ctx *ctx, struct jw *w);
+	/* Whether the caller may start one more: 0, or -1 (the jobs limit). */
+	int (*trace_room)(struct tool_ctx *ctx);
+};
+
+/* trace_start's view of the tracer it runs: while ctx->bg is set, the
+ * tracer's tool__defer() starts a background trace instead of a job, and
+ * returns TOOL_PENDING with these filled in. */
+#define TOOL_TRACE_HANDLE_BYTES 32
+struct tool_bg {
+	char handle[TOOL_TRACE_HANDLE_BYTES];
+	uint64_t duration_ms;          /* when it ends by itself */
+	uint64_t started_real_ns;      /* CLOCK_REALTIME */
 };
 
 struct owned;
@@ -84,6 +101,7 @@ struct tool_ctx {
 	uint64_t t0_ns;                /* when the request arrived */
 	const char *progress_token;    /* raw JSON of _meta.progressToken, or NULL */
 	size_t progress_token_len;
+	struct tool_bg *bg;            /* trace_start: the call's job runs in the background */
 };
 
 typedef int (*tool_fn)(struct tool_ctx *ctx);
@@ -103,6 +121,7 @@ enum job_stop {
 	JOB_STOP_DONE,                 /* the job said it was done (ready/tick returned 1) */
 	JOB_STOP_DURATION,             /* its own duration ran out */
 	JOB_STOP_DEADLINE,             /* call_ms ran out: answer with what was gathered */
+	JOB_STOP_REQUEST,              /* a background trace: trace_stop ended it */
 };
 
 struct job_ops {
@@ -116,6 +135,14 @@ struct job_ops {
 	/* Releases everything the job holds (kernel objects, memory). Always
 	 * called exactly once, after finish or instead of it. */
 	void (*release)(void *st);
+	/* A job that can run in the background (trace_start) has these; NULL
+	 * otherwise. peek writes the members of a report into the object open
+	 * on ctx->out: what arrived since the last peek and the state so far.
+	 * With end it stops the run first (as finish does) and says why. 0 or
+	 * -1 (after tool__fail). */
+	int (*peek)(void *st, struct tool_ctx *ctx, bool end, enum job_stop why);
+	/* Events taken in so far (inspect_state lists it). */
+	uint64_t (*events)(void *st);
 };
 
 /* Hands the rest of the call to the event loop. duration_ms 0: no duration
@@ -123,6 +150,14 @@ struct job_ops {
  * and the call fails (jobs cap, bad fd). Returns TOOL_PENDING or -1. */
 int tool__defer(struct tool_ctx *ctx, const struct job_ops *ops, void *st, const int *fds, unsigned n_fds,
 		uint64_t duration_ms);
+/* trace_read / trace_stop of the background trace `handle` (the host
+ * checks it is the caller's); the result object goes to ctx->out. */
+int tool__trace_read(struct tool_ctx *ctx, const char *handle, bool stop);
+/* The caller's background traces, as an array value on w. */
+void tool__trace_list(struct tool_ctx *ctx, struct jw *w);
+/* Whether the caller may start one more background trace now (checked
+ * again when it starts): 0, or -1 with the jobs limit's error. */
+int tool__trace_room(struct tool_ctx *ctx);
 /* notifications/progress for this call, when its request carried a
  * progressToken (else nothing). progress must grow from call to call;
  * total 0 means unknown. */
@@ -131,6 +166,11 @@ void tool__progress(struct tool_ctx *ctx, uint64_t progress, uint64_t total, con
 static inline bool tool__is_job(const struct tool_ctx *ctx)
 {
 	return ctx->is_job;
+}
+/* Whether what ctx's call defers runs in the background (trace_start). */
+static inline bool tool__in_background(const struct tool_ctx *ctx)
+{
+	return ctx->bg != NULL;
 }
 
 /* Its hints (in the descriptor) and the least profile that offers it
@@ -147,6 +187,10 @@ struct tool {
 /* Whether env's session may see and call t (its profile, --allow-tools and
  * --deny-tools). */
 bool tool__allowed(const struct tool_env *env, const struct tool *t);
+/* Whether t is a tracer trace_start can run in the background: its result
+ * is a tracer's report (the outputSchema requires `tracer` and `stopped_by`,
+ * which the tracers' common run writes) and it takes `duration_ms`. */
+bool tool__is_tracer(const struct tool *t);
 
 /* ---- failing ---------------------------------------------------------- */
 
@@ -199,7 +243,9 @@ int tool__need_btf(struct tool_ctx *ctx, const char *why);
 const char *tool__arg_str(struct tool_ctx *ctx, const char *key);
 int64_t tool__arg_int(struct tool_ctx *ctx, const char *key, int64_t dflt);
 /* A stream's or tracer's `duration_ms`: the argument, or dflt lowered to the
- * trace_ms cap. Over the cap: -1, the LIMIT_TRACE_MS error set. */
+ * trace_ms cap (in the background, the cap itself: a trace that outlives
+ * its call runs until trace_stop or that long). Over the cap: -1, the
+ * LIMIT_TRACE_MS error set. */
 int tool__duration_ms(struct tool_ctx *ctx, uint64_t dflt, uint64_t *out);
 bool tool__arg_bool(struct tool_ctx *ctx, const char *key, bool dflt);
 /* Token of an argument, or -1. */

@@ -20,6 +20,7 @@
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
 #define RING_BATCH 8192                  /* records per wake-up: the loop keeps time and answers */
+#define PEEK_BATCHES 64                  /* RING_BATCHes one background read takes at most */
 
 /* ---- the job ---------------------------------------------------------------- */
 
@@ -74,7 +75,8 @@ static int ready(void *p, int fd, struct tool_ctx *ctx)
 	/* bounded: a producer that keeps up would hold the loop past the
 	 * duration, the deadline and every other request */
 	ring_buffer__consume_n(t->rb, RING_BATCH);
-	return t->ev.stop && !t->samples_only ? 1 : 0;
+	/* in the background a full list waits for the next read */
+	return t->ev.stop && !t->samples_only && !t->background ? 1 : 0;
 }
 
 static int tick(void *p, struct tool_ctx *ctx)
@@ -90,6 +92,8 @@ static int tick(void *p, struct tool_ctx *ctx)
 	return 0;
 }
 
+/* The events of this window (a background trace's since its last read) and
+ * what was dropped meanwhile. */
 static void write_events(struct tracer *t, struct jw *w)
 {
 	jw__key(w, "events");
@@ -97,7 +101,7 @@ static void write_events(struct tracer *t, struct jw *w)
 	jw__kuint(w, "count", t->ev.count);
 	jw__key(w, "dropped");
 	jw__obj(w);
-	uint64_t kernel = t->ops->ring_dropped ? t->ops->ring_dropped(t) : 0;
+	uint64_t kernel = (t->ops->ring_dropped ? t->ops->ring_dropped(t) : 0) - t->kernel_seen;
 	metrics__events(t->ev.count, kernel + t->ev.drop_full + t->ev.drop_big);
 	jw__kuint(w, "kernel", kernel);
 	jw__kuint(w, "full", t->ev.drop_full);
@@ -126,7 +130,60 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	return 0;
 }
 
-static const struct job_ops tracer_job = { .ready = ready, .tick = tick, .finish = finish, .release = release };
+/* ---- in the background ------------------------------------------------------ */
+
+/* What the ring holds now, bounded: a producer that keeps up cannot hold a
+ * read (what is left comes with the next one). */
+static void drain_live(struct tracer *t)
+{
+	for (unsigned i = 0; i < PEEK_BATCHES; i++)
+		if (ring_buffer__consume_n(t->rb, RING_BATCH) < RING_BATCH)
+			break;
+}
+
+/* The next read starts an empty window. */
+static void next_window(struct tracer *t)
+{
+	t->events_before += t->ev.count;
+	if (t->ops->ring_dropped)
+		t->kernel_seen = t->ops->ring_dropped(t);
+	evlist__reset(&t->ev);
+}
+
+/* A background read (end: the last): the events since the last read and
+ * the report so far, from the maps as they are (end: detached first, as in
+ * finish). */
+static int peek(void *p, struct tool_ctx *ctx, bool end, enum job_stop why)
+{
+	struct tracer *t = p;
+	struct jw *w = ctx->out;
+	uint64_t ran_ms = (now_ns() - t->t0_ns) / 1000000;
+	if (end)
+		detach(t);
+	if (t->rb && end)
+		ring_buffer__consume(t->rb);
+	else if (t->rb)
+		drain_live(t);
+	jw__kstr(w, "tracer", t->name);
+	if (t->ring)
+		write_events(t, w);
+	if (t->ops->report && t->ops->report(t, w, ctx))
+		return -1;
+	if (end)
+		jw__kstr(w, "stopped_by", why == JOB_STOP_REQUEST ? "trace_stop" : "duration");
+	jw__kuint(w, "duration_ms", ran_ms);
+	next_window(t);
+	return 0;
+}
+
+static uint64_t events(void *p)
+{
+	struct tracer *t = p;
+	return t->events_before + t->ev.count;
+}
+
+static const struct job_ops tracer_job = { .ready = ready, .tick = tick, .finish = finish, .release = release,
+					   .peek = peek, .events = events };
 
 /* ---- starting ---------------------------------------------------------------- */
 
@@ -277,6 +334,7 @@ int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf
 		  struct bpf_map *ring)
 {
 	t->skel = skel, t->sk = sk, t->ring = ring;
+	t->background = tool__in_background(ctx);
 	if (load_attach(ctx, t) || (ring && open_ring(ctx, t)) || (t->notices && open_notices(ctx, t))) {
 		release(t);
 		return -1;

@@ -9,6 +9,12 @@
  * first (so the maps stop changing), the ring is drained, and the tool's
  * report() writes its result from the maps. Cancel and EOF skip report();
  * the skeleton is destroyed either way, so nothing stays in the kernel.
+ *
+ * Every tracer built this way also runs in the background (trace_start):
+ * the same run, deferred as a background trace, with no call deadline;
+ * each trace_read takes the events since the last one (max_events bounds
+ * each read, not the run) and report() computed from the live maps, and
+ * trace_stop or the duration ends it as above.
  */
 #ifndef EBPF_MCP_TRACER_RUN_H
 #define EBPF_MCP_TRACER_RUN_H
@@ -66,6 +72,9 @@ struct tracer {
 	uint64_t t0_ns;
 	bool needs_tracefs;               /* attaches classic tracepoints */
 	bool samples_only;                /* events are samples: a full list does not end the run */
+	bool background;                  /* trace_start: read in turns, ended by trace_stop or the duration */
+	uint64_t events_before;           /* background: events of the windows already read */
+	uint64_t kernel_seen;             /* background: ring_dropped() at the last read */
 	void *priv;                       /* the tool's own state */
 	struct cgpath *cg;                /* cgroup paths of this run's events, made on first use */
 	/* A second ring buffer, of records for `notice` rather than events

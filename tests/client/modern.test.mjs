@@ -345,6 +345,11 @@ async function checkToolsRich(c, succeeded) {
     // a busy machine can fill an event tracer's list before 300 ms
     assert.ok(['duration', 'max_events'].includes(r.stopped_by), `${name}: ${r.stopped_by}`);
   });
+  // a tracer in the background: the caller's identity holds its handle
+  const bg = await ok(c, 'trace_start', { tracer: 'syscall_stats', arguments: { duration_ms: 60000 } }, s);
+  assert.equal(bg.owner, 'identity');
+  assert.equal((await ok(c, 'trace_read', { handle: bg.handle }, s)).running, true);
+  assert.equal((await ok(c, 'trace_stop', { handle: bg.handle }, s)).stopped_by, 'trace_stop');
   assert.equal((await ok(c, 'detach_link', { link_id: link.link_id }, s)).owned, true);
   for (const handle of [o.handle, m.handle, sm.handle]) {
     assert.equal((await ok(c, 'unload_program', { handle }, s)).handle, handle);

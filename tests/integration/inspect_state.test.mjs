@@ -83,7 +83,7 @@ test('fixture objects: every field equals bpftool', async () => {
       }
       for (const o of [...fx.progs.map((w) => progs.get(w.id)), ...fx.maps.map((w) => maps.get(w.id))])
         assert.equal(o.owned, false);
-      assert.deepEqual(r.owned, { programs: 0, maps: 0, links: 0, btf: 0, handles: [] });
+      assert.deepEqual(r.owned, { programs: 0, maps: 0, links: 0, btf: 0, handles: [], traces: [] });
 
       // Flags by name: the .rodata map is read-only for programs and mmapable.
       const ro = fx.maps.find((m) => m.name.endsWith('.rodata'));
