@@ -183,7 +183,7 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 	if (denied || errno == EACCES)
 		return tool__tracefs_denied(ctx, t->name);
 	tool__fail(ctx, ERR_TRACEFS_MISSING,
-		   "%s attaches syscall/sock tracepoints, which needs tracefs at /sys/kernel/tracing "
+		   "%s attaches classic tracepoints, which needs tracefs at /sys/kernel/tracing "
 		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",
 		   t->name);
 	jw__kstr(&ctx->err->ctx, "tracer", t->name);

@@ -79,9 +79,9 @@ async function count(mapId) {
 // 6.18). trace_errors is also shown a guest event: three lookups of a map id
 // that does not exist make three failing bpf() calls in pid 1.
 const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats',
-  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp'];
+  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'tcp_retransmits'];
 
-test('all eight tracers run on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
+test('all nine tracers run on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
   for (const name of TRACERS) {
     const token = `t-${name}`;
     const pending = g.server.request('tools/call', {

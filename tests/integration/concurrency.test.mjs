@@ -17,7 +17,7 @@ const obj = (n) => path.join(OBJ_DIR, `${n}.bpf.o`);
 const TEST = { timeout: 120000 };
 const PING_BOUND_MS = 50;
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'profile_cpu',
-  'runq_latency', 'block_io_latency'];
+  'runq_latency', 'block_io_latency', 'tcp_retransmits', 'prog_stats'];
 
 // ---- a daemon (root, full profile) and its sessions --------------------------------
 

@@ -29,7 +29,8 @@ const ERRNO = os.constants.errno;
 const NR = Object.fromEntries([...readFileSync(`/usr/include/${sh('gcc -print-multiarch').trim()}/asm/unistd_64.h`, 'utf8')
   .matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
 const TEST = { timeout: 60000 };   // a hang fails the test, not the run
-const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'runq_latency', 'block_io_latency'];
+const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'runq_latency', 'block_io_latency',
+  'tcp_retransmits'];
 
 // ---- the BPF objects a server holds, and that they go away ----------------
 
@@ -759,6 +760,7 @@ const LONG = {
   syscall_stats: { duration_ms: 20000, pid: 1 },
   runq_latency: { duration_ms: 20000, per_process: true },
   block_io_latency: { duration_ms: 20000, per_disk: true },
+  tcp_retransmits: { duration_ms: 20000, port: 9 },
 };
 
 test('a cancelled tracer call answers nothing and leaves nothing in the kernel', TEST, async () => {
@@ -868,7 +870,7 @@ test('bad arguments are refused with a clear error before anything is loaded', T
     const names = await toolNames(s);
     const present = TRACERS.filter((n) => names.includes(n));
     const base = held(s.proc.pid);
-    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats'].filter((n) => present.includes(n));
+    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats', 'tcp_retransmits'].filter((n) => present.includes(n));
     for (const name of withCgroup) {
       const e = await fails(s, name, { cgroup: 'no-such-cgroup-t-mcp' });
       assert.equal(e.context.pointer, '/cgroup', name);
