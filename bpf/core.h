@@ -128,25 +128,92 @@ struct tcp_skb_cb {
 	__u8 tcp_flags;
 };
 
+/* skb/kfree_skb's record: rx_sk (the receiving socket, when known) came
+ * with 6.11 (also in the raw tracepoint's arguments, after reason). */
+struct trace_event_raw_kfree_skb {
+	struct trace_entry ent;
+	void *skbaddr;
+	void *location;
+	void *rx_sk;
+	unsigned short protocol;
+	int reason;
+};
+
+/* oom/mark_victim's record: only pid before 6.8 (and its stable backports);
+ * comm is a __data_loc (offset in the low 16 bits, length in the high). */
+struct trace_event_raw_mark_victim {
+	struct trace_entry ent;
+	int pid;
+	__u32 __data_loc_comm;
+	unsigned long total_vm;
+	unsigned long anon_rss;
+	unsigned long file_rss;
+	unsigned long shmem_rss;
+	__u32 uid;
+	unsigned long pgtables;
+	short oom_score_adj;
+};
+
+struct ns_common {
+	unsigned int inum;   /* the namespace's inode: /proc/<pid>/ns/net */
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	int ifindex;
+	possible_net_t nd_net;
+};
+
+struct sock_common {
+	possible_net_t skc_net;
+};
+
+/* sk_cgrp_data (5.15+): the cgroup v2 the socket's creator was in. */
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	struct sock_cgroup_data sk_cgrp_data;
+};
+
+/* dev and sk sit in anonymous unions; CO-RE finds them by name. */
 struct sk_buff {
-	char cb[48];
+	struct net_device *dev;
+	struct sock *sk;
+	unsigned int len;
+	__u16 protocol;   /* big endian */
+	char cb[48];      /* the control block: TCP's struct tcp_skb_cb */
 };
 
 struct kernfs_node {
-	__u64 id;   /* a cgroup's id: the inode of its cgroup v2 directory */
+	__u64 id;   /* the cgroup directory's inode number */
 };
 
 struct cgroup {
 	struct kernfs_node *kn;
 };
 
-/* 5.15+: the cgroup v2 the socket's creator was in. */
-struct sock_cgroup_data {
+struct cgroup_subsys_state {
 	struct cgroup *cgroup;
 };
 
-struct sock {
-	struct sock_cgroup_data sk_cgrp_data;
+/* The cgroups of a task, one state per controller (enum cgroup_subsys_id). */
+struct css_set {
+	struct cgroup *dfl_cgrp;                    /* the cgroup v2 one */
+	struct cgroup_subsys_state *subsys[0];
+};
+
+enum cgroup_subsys_id {
+	memory_cgrp_id = 0,   /* the value is relocated: it depends on the kernel's config */
 };
 
 struct mm_struct {
@@ -167,6 +234,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 };
 
 /* Kernels before 5.14 called it "state" (a long). */
@@ -193,6 +261,15 @@ struct request {
 	unsigned int cmd_flags;
 	unsigned int __data_len;
 	__u64 __sector;
+};
+
+/* The cgroup v2 (default hierarchy) a task is in, for filters on a task
+ * that is not the current one: task->cgroups->dfl_cgrp->kn->id is what
+ * bpf_get_current_cgroup_id() returns for the current task. A flavor, so
+ * task_struct above stays the tracers' common view. kernfs_node.id is a
+ * u64 since 5.5. */
+struct task_struct___cg {
+	struct css_set *cgroups;
 };
 
 #pragma clang attribute pop

@@ -4,10 +4,10 @@
  * skeleton between open and load, the kernel freezes the map, and the
  * verifier sees constants, so a filter left at 0 costs no instructions.
  * Every tracer that hooks in the context of the task it reports on
- * includes this. The cgroup test needs that context (the helper reads the
- * current task), so only filter_current() applies it; runq_latency applies
- * filter_task() to the task being scheduled and trace_tcp to a socket's
- * owner, and neither can filter by cgroup. */
+ * includes this. filter_current() tests the current task's cgroup with the
+ * helper; a tracer that reports on another task (runq_latency: the task
+ * being scheduled) applies filter_task() and filter_task_cgroup() to it,
+ * and trace_tcp compares the cgroup it recorded for a socket's owner. */
 #ifndef EBPF_MCP_BPF_FILTER_H
 #define EBPF_MCP_BPF_FILTER_H
 
@@ -47,6 +47,16 @@ static __always_inline bool filter_current(__u64 pid_tgid, char *comm)
 	if (targ_cgroup_id && bpf_get_current_cgroup_id() != targ_cgroup_id)
 		return false;
 	return filter_task(pid_tgid >> 32, (__u32)pid_tgid, comm);
+}
+
+/* The cgroup filter applied to any task (read through its css_set; the
+ * read is left out entirely when no cgroup is asked for). */
+static __always_inline bool filter_task_cgroup(struct task_struct *t)
+{
+	if (!targ_cgroup_id)
+		return true;
+	struct task_struct___cg *c = (void *)t;
+	return BPF_CORE_READ(c, cgroups, dfl_cgrp, kn, id) == targ_cgroup_id;
 }
 
 #endif

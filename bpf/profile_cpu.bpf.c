@@ -2,55 +2,35 @@
  * user stack) in the kernel.
  *
  * Hook: a perf_event program; userspace opens a cpu-clock software event at
- * the wanted frequency on each CPU and attaches this to it. Stacks go to a
- * BPF_MAP_TYPE_STACK_TRACE map; user stacks are walked through frame
+ * the wanted frequency on each CPU and attaches this to it. Stacks go to the
+ * shared stack map (stacks.bpf.h); user stacks are walked through frame
  * pointers, so code built without them shows only its innermost frame.
- * Two stacks that hash alike keep the first one (no BPF_F_REUSE_STACKID):
- * the second is counted as a collision instead of overwriting the first. */
+ * A process with a user stack is announced on the notice ring the first
+ * time it is sampled, so userspace reads its memory map while it lives. */
 #include <linux/bpf_perf_event.h>
 #include "filter.bpf.h"
+#include "stacks.bpf.h"
 #include "profile_cpu.h"
-
-#define EEXIST 17
 
 const volatile bool targ_include_idle = false;   /* count samples of the idle task (pid 0) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PROFILE_CPU_KEYS_MAX);
-	__type(key, struct profile_cpu_key);
+	__type(key, struct stacks_key);
 	__type(value, __u64);   /* samples */
 } counts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, PROFILE_CPU_STACKS_MAX);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(profile_cpu_stack));
-} stacks SEC(".maps");
 
 __u64 samples = 0;           /* samples taken (all CPUs, all tasks) */
 __u64 samples_idle = 0;      /* of which the idle task, not counted unless targ_include_idle */
 __u64 samples_filtered = 0;  /* of which filtered out */
 __u64 keys_dropped = 0;      /* samples not counted: `counts` was full */
-__u64 stack_collisions = 0;  /* stacks not stored: their hash bucket held another */
-__u64 stacks_full = 0;       /* stacks not stored: `stacks` was full or the walk failed */
-
-static __always_inline __s32 stack_id(struct bpf_perf_event_data *ctx, __u64 flags)
-{
-	long id = bpf_get_stackid(ctx, &stacks, flags);
-	if (id == -EEXIST)
-		__sync_fetch_and_add(&stack_collisions, 1);
-	else if (id < 0 && id != -14 /* EFAULT: no stack of this kind */)
-		__sync_fetch_and_add(&stacks_full, 1);
-	return (__s32)id;
-}
 
 SEC("perf_event")
 int profile_cpu_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct profile_cpu_key key = {};
+	struct stacks_key key = {};
 
 	__sync_fetch_and_add(&samples, 1);
 	if ((__u32)pid_tgid == 0 && !targ_include_idle) {
@@ -63,8 +43,10 @@ int profile_cpu_sample(struct bpf_perf_event_data *ctx)
 	}
 	key.tgid = pid_tgid >> 32;
 	key.tid = (__u32)pid_tgid;
-	key.kstack_id = stack_id(ctx, 0);
-	key.ustack_id = stack_id(ctx, BPF_F_USER_STACK);
+	key.kstack_id = stacks_id(ctx, 0);
+	key.ustack_id = stacks_id(ctx, BPF_F_USER_STACK);
+	if (key.ustack_id >= 0)
+		stacks_notice(key.tgid);
 
 	__u64 one = 1, *n = bpf_map_lookup_elem(&counts, &key);
 	if (n) {

@@ -35,7 +35,7 @@ static __always_inline bool want_task(struct task_struct *t)
 		bpf_probe_read_kernel(comm, sizeof(comm), t->comm);
 	else
 		comm[0] = 0;
-	return filter_task(t->tgid, t->pid, comm);
+	return filter_task(t->tgid, t->pid, comm) && filter_task_cgroup(t);
 }
 
 static __always_inline void runnable(struct task_struct *t)

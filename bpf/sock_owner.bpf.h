@@ -18,7 +18,8 @@
 #define SOCK_OWNER_LISTENERS_MAX 1024    /* listening ports whose process is known */
 
 struct sock_owner {
-	__u32 pid;   /* process id */
+	__u64 cgroup_id;   /* its cgroup v2 id (the directory's inode) at connect/listen */
+	__u32 pid;         /* process id */
 	__u32 tid;
 	char comm[TRACER_COMM_BYTES];
 };
@@ -61,6 +62,7 @@ static __always_inline bool sock_owner_learn(struct trace_event_raw_inet_sock_se
 		__u64 pid_tgid = bpf_get_current_pid_tgid();
 		o->pid = pid_tgid >> 32;
 		o->tid = (__u32)pid_tgid;
+		o->cgroup_id = bpf_get_current_cgroup_id();
 		bpf_get_current_comm(o->comm, sizeof(o->comm));
 		bpf_map_update_elem(&owners, &sk, o, BPF_ANY);
 		if (newstate == TCP_STATE_LISTEN)

@@ -80,13 +80,13 @@ static __always_inline __u64 sock_cgroup_id(__u64 sk)
 	return BPF_CORE_READ((struct sock *)sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-static __always_inline bool wanted(const struct seen *s, struct sock_owner *o)
+static __always_inline bool wanted(const struct seen *s, __u64 cgroup_id, struct sock_owner *o)
 {
 	if (s->family != AF_INET && s->family != AF_INET6)
 		return false;
 	if (targ_port && s->sport != targ_port && s->dport != targ_port)
 		return false;
-	if (targ_cgroup_id && sock_cgroup_id(s->sk) != targ_cgroup_id)
+	if (targ_cgroup_id && cgroup_id != targ_cgroup_id)
 		return false;
 	/* a SYN-ACK's socket is the listener: known by its port too */
 	bool known = sock_owner_find(s->sk, s->family, s->kind == TCP_RETRANSMITS_KIND_SYNACK ? s->sport : 0, o);
@@ -128,7 +128,8 @@ static __always_inline void count(const struct seen *s)
 static __always_inline int report(struct seen *s)
 {
 	struct sock_owner o = {};
-	if (!wanted(s, &o))
+	__u64 cgroup_id = sock_cgroup_id(s->sk);
+	if (!wanted(s, cgroup_id, &o))
 		return 0;
 	count(s);
 	struct tcp_retransmits_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -138,6 +139,7 @@ static __always_inline int report(struct seen *s)
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->skaddr = s->sk;
+	e->cgroup_id = cgroup_id;
 	e->pid = o.pid;
 	e->tid = o.tid;
 	e->err = s->err;

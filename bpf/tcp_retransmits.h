@@ -16,6 +16,7 @@ enum tcp_retransmits_kind {
 struct tcp_retransmits_event {
 	__u64 ts_ns;
 	__u64 skaddr;     /* the socket (the listener for a SYN-ACK) */
+	__u64 cgroup_id;  /* the socket's cgroup v2 id (its creator's), 0 when unknown */
 	__u32 pid;        /* the socket's owner, 0 when not known (bpf/sock_owner.bpf.h) */
 	__u32 tid;
 	__s32 err;        /* 0: sent; < 0 an attempt that failed (kernels whose tracepoint says so) */

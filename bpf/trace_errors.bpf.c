@@ -65,6 +65,7 @@ int BPF_PROG(trace_errors_exit, struct pt_regs___core *regs, long ret)
 		return 0;
 	}
 	s->ts_ns = now;
+	s->cgroup_id = bpf_get_current_cgroup_id();
 	s->tgid = key.tgid;
 	s->tid = (__u32)pid_tgid;
 	s->nr = key.nr;

@@ -26,6 +26,7 @@ struct trace_errors_value {
 
 struct trace_errors_sample {
 	__u64 ts_ns;
+	__u64 cgroup_id;   /* the task's cgroup v2 id (its directory's inode) */
 	__u32 tgid;
 	__u32 tid;
 	__s32 nr;

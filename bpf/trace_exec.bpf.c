@@ -67,6 +67,7 @@ int BPF_PROG(trace_exec_exec, struct task_struct *task, int old_pid, struct linu
 	e->ppid = ppid;
 	e->uid = uid;
 	e->ts_ns = bpf_ktime_get_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->argc = bprm->argc;
 	e->args_truncated = 0;
 	e->args_unreadable = 0;
@@ -108,6 +109,7 @@ int BPF_PROG(trace_exec_exit, struct task_struct *task)
 	x->uid = (__u32)bpf_get_current_uid_gid();
 	x->ts_ns = bpf_ktime_get_ns();
 	x->runtime_ns = x->ts_ns - start;
+	x->cgroup_id = bpf_get_current_cgroup_id();   /* current is the exiting task */
 	x->exit_code = task->exit_code;
 	x->pad = 0;
 	bpf_probe_read_kernel(x->comm, sizeof(x->comm), task->comm);

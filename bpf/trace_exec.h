@@ -26,6 +26,7 @@ struct trace_exec_exit {
 	__u32 uid;
 	__u64 ts_ns;       /* CLOCK_MONOTONIC */
 	__u64 runtime_ns;  /* since the exec record */
+	__u64 cgroup_id;   /* the exiting task's cgroup v2 id (its directory's inode) */
 	__s32 exit_code;   /* wait status: exit status << 8, or the signal (| 0x80 core) */
 	__u32 pad;
 	char comm[TRACER_COMM_BYTES];
@@ -37,6 +38,7 @@ struct trace_exec_exec {
 	__u32 ppid;
 	__u32 uid;
 	__u64 ts_ns;
+	__u64 cgroup_id;          /* the task's cgroup v2 id (its directory's inode) */
 	__u32 argc;               /* the kernel's count, also when args were cut */
 	__u32 args_bytes;         /* bytes of args[] filled */
 	__u32 args_truncated;     /* argv was longer than TRACE_EXEC_ARGS_BYTES */

@@ -61,6 +61,7 @@ static __always_inline int on_enter(__u16 sys, int dfd, const char *upath, __u64
 	e->ts_ns = bpf_ktime_get_ns();
 	e->tgid = pid_tgid >> 32;
 	e->tid = tid;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->syscall = sys;
 	e->dfd = dfd;
 	e->flags = flags;

@@ -22,6 +22,7 @@ struct trace_open_event {
 	__u64 latency_ns;      /* entry to exit */
 	__u64 flags;           /* O_* flags (open_how.flags for openat2) */
 	__u64 mode;
+	__u64 cgroup_id;       /* the task's cgroup v2 id (its directory's inode) */
 	__u32 tgid;
 	__u32 tid;
 	__s32 ret;             /* fd, or -errno */

@@ -5,8 +5,9 @@
  * Handshakes complete in softirq, where the current task is whoever was
  * interrupted, so the process is the socket's owner as sock_owner.bpf.h
  * learns it (at connect() and listen()); sockets whose owner was not seen
- * (opened before tracing started) are reported with pid 0, and a pid filter
- * skips them. */
+ * (opened before tracing started) are reported with pid 0, and a pid, comm
+ * or cgroup filter skips them. The owner's cgroup is the one it was in at
+ * connect() or listen(). */
 #include "filter.bpf.h"
 #include "sock_owner.bpf.h"
 #include "trace_tcp.h"
@@ -38,8 +39,10 @@ static __always_inline bool wanted(struct trace_event_raw_inet_sock_set_state *c
 {
 	if (targ_port && ctx->sport != targ_port && ctx->dport != targ_port)
 		return false;
-	if (!targ_tgid && !targ_tid && !targ_comm[0])
+	if (!targ_tgid && !targ_tid && !targ_comm[0] && !targ_cgroup_id)
 		return true;
+	if (targ_cgroup_id && (!known || o->cgroup_id != targ_cgroup_id))
+		return false;
 	return known && filter_task(o->pid, o->tid, o->comm);
 }
 
@@ -77,6 +80,7 @@ int trace_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->skaddr = sk;
+	e->cgroup_id = o.cgroup_id;
 	e->pid = o.pid;
 	e->tid = o.tid;
 	e->kind = kind_of(ctx->oldstate, ctx->newstate);

@@ -16,6 +16,7 @@ enum trace_tcp_kind {
 struct trace_tcp_event {
 	__u64 ts_ns;
 	__u64 skaddr;   /* the socket's kernel address: joins the records of one connection */
+	__u64 cgroup_id;   /* the owner's cgroup v2 id, 0 when the owner is not known */
 	__u32 pid;      /* owning process, 0 when it is not known (bpf/sock_owner.bpf.h) */
 	__u32 tid;
 	__u8 kind;      /* enum trace_tcp_kind */

@@ -51,6 +51,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(NOT_A_STREAM_MAP,         VALIDATION, true,  "stream_events: the map is not a ring buffer or perf event array") \
 	X(NOT_A_PIN,                VALIDATION, true,  "unpin_object: the path is not a pin (a symlink, directory or other file)") \
 	X(NOT_A_CGROUP,             VALIDATION, true,  "the path is not a cgroup v2 directory") \
+	X(NOT_A_NETNS,              VALIDATION, true,  "skb_drops: the netns path is not a network namespace file (/proc/<pid>/ns/net, /run/netns/<name>)") \
 	X(NOT_BPFFS,                VALIDATION, true,  "the path is not on bpffs") \
 	X(NOT_PINNABLE,             VALIDATION, true,  "pin_object: the object has no kernel object to pin (a tc clsact filter)") \
 	X(NOT_REGULAR_FILE,         VALIDATION, true,  "the path is not a regular file") \
@@ -79,6 +80,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(NO_SUCH_TYPE,             VALIDATION, true,  "get_btf_types: the type id is outside the BTF") \
 	X(PATH_EXISTS,              VALIDATION, true,  "pin_object: something already exists at the pin path") \
 	X(UNKNOWN_CATEGORY,         VALIDATION, true,  "list_tracepoints: no tracepoint category of that name") \
+	X(UNKNOWN_DROP_REASON,      VALIDATION, true,  "skb_drops: the running kernel's enum skb_drop_reason has no reason of that name") \
 	X(UNKNOWN_HELPER,           VALIDATION, true,  "load_program: a program calls a helper this kernel's BTF does not name") \
 	X(UNKNOWN_MAP_TYPE,         VALIDATION, true,  "list_bpf_map_types: no map type of that name") \
 	X(UNKNOWN_PROGRAM_TYPE,     VALIDATION, true,  "list_bpf_program_types: no program type of that name") \
@@ -100,6 +102,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(CGROUP2_MISSING,          RESOURCE,   true,  "cgroup2 is not mounted at /sys/fs/cgroup (context.fix mounts it)") \
 	X(HOOK_BUSY,                RESOURCE,   true,  "attach_program: the network hook already holds a program it will not replace") \
 	X(OBJECT_TOO_COMPLEX,       RESOURCE,   true,  "load_program: more functions, sections or relocations than the policy reads") \
+	X(PROGRAM_TOO_LARGE,        RESOURCE,   false, "prog_dump: the program's instructions and info are larger than the server reads") \
 	X(TOO_MANY_CPUS,            RESOURCE,   false, "profile_cpu: more possible CPUs than it samples") \
 	/* ---- what this kernel does or lacks ---- */ \
 	X(ATTACH_UNSUPPORTED,       KERNEL,     false, "attach_program: this kernel cannot make this kind of attachment") \
@@ -107,11 +110,13 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(BTF_DECODE,               KERNEL,     true,  "a map's BTF type cannot be decoded to JSON (read it with encoding \"hex\")") \
 	X(FORMAT_UNPARSED,          KERNEL,     false, "list_tracepoints: a tracepoint format line this server cannot parse") \
 	X(HELPER_PROBE_UNAVAILABLE, KERNEL,     false, "list_bpf_program_types: helpers of this program type cannot be probed") \
+	X(INSNS_WITHHELD,           KERNEL,     false, "prog_dump: the kernel gave no instructions (a constant-blinded program while kernel addresses are hidden)") \
 	X(KERNEL_REFUSED,           KERNEL,     false, "load_program: the kernel refused with EPERM although the capabilities are held") \
 	X(LINK_NOT_DETACHABLE,      KERNEL,     false, "detach_link: the kernel cannot force this kind of link off its hook") \
 	X(NO_BATCH_OPS,             KERNEL,     true,  "map_dump: this kernel has no batch reads for the map's type (use read \"auto\" or \"iterate\")") \
 	X(NO_CGROUP2,               KERNEL,     false, "no cgroup v2 hierarchy is mounted") \
 	X(NO_CPU_CLOCK,             KERNEL,     false, "profile_cpu: this kernel has no cpu-clock software perf event") \
+	X(NO_DROP_REASONS,          KERNEL,     false, "skb_drops: the kernel's BTF has no enum skb_drop_reason (drop reasons came with 5.17)") \
 	X(NO_VMLINUX_BTF,           KERNEL,     false, "the kernel has no BTF (built without CONFIG_DEBUG_INFO_BTF)") \
 	X(POLICY_NO_BTF,            KERNEL,     false, "load_program: the kernel's BTF names no helpers, so the policy cannot check programs") \
 	X(PROGRAM_TYPE_UNSUPPORTED, KERNEL,     false, "list_bpf_program_types: this kernel does not support that program type") \

@@ -34,6 +34,7 @@
 	X(VERIFIER_LOG_BYTES, "verifier_log_bytes", 64 * KIB, 4 * KIB,    16 * MIB,     "verifier log kept per program; its tail is kept when cut") \
 	X(OBJECT_BYTES,     "object_bytes",     16 * MIB,     4 * KIB,    256 * MIB,    "one ELF object file or inline base64 object, decoded") \
 	X(PROG_INSNS,       "prog_insns",       131072,       1,          1000000,      "instructions one program may have (checked before load)") \
+	X(JITED_BYTES,      "jited_bytes",      64 * KIB,     16,         16 * MIB,     "JIT image bytes one prog_dump call returns as hex (jited_hex); page with jited_offset") \
 	X(MAP_ENTRIES,      "map_entries",      1000,         1,          100000,       "entries per map_dump page; keys per lookup/update/delete call") \
 	X(AUDIT_ARG_BYTES,  "audit_arg_bytes",  1024,         64,         65536,        "arguments copied into one audit line (cut, and marked so)") \
 	X(JOBS,             "jobs",             4,            1,          16,           "calls running over time at once (streams, tracers)") \

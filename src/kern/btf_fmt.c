@@ -10,6 +10,7 @@
 #include "btf_fmt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -243,4 +244,118 @@ static int fmt_type(const struct btf *b, uint32_t id, unsigned flags, unsigned n
 int btf_fmt__type(const struct btf *btf, uint32_t id, unsigned flags, char *out, size_t cap)
 {
 	return fmt_type(btf, id, flags, 0, out, cap);
+}
+
+/* ---- bpftool's function signatures ------------------------------------- */
+
+struct sig {
+	char *p;
+	size_t cap, len;
+	int err;
+};
+
+static void sig_put(struct sig *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sig_put(struct sig *s, const char *fmt, ...)
+{
+	if (s->err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(s->p + s->len, s->cap - s->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= s->cap - s->len)
+		s->err = -ENOSPC;
+	else
+		s->len += (size_t)n;
+}
+
+static void sig_type(const struct btf *btf, uint32_t id, struct sig *s, unsigned depth);
+
+/* Return type, name, "(", each parameter's type and name, ")". A
+ * parameter without a name loses the space its type ends with. */
+static void sig_func(const struct btf *btf, const struct btf_type *proto, const char *name, struct sig *s,
+		     unsigned depth)
+{
+	sig_type(btf, proto->type, s, depth + 1);
+	sig_put(s, "%s(", name ? name : "");
+	const struct btf_param *p = btf_params(proto);
+	for (unsigned i = 0; i < btf_vlen(proto) && !s->err; i++) {
+		if (i)
+			sig_put(s, ", ");
+		if (!p[i].type) {
+			sig_put(s, "...");
+			continue;
+		}
+		sig_type(btf, p[i].type, s, depth + 1);
+		if (p[i].name_off)
+			sig_put(s, "%s", btf__name_by_offset(btf, p[i].name_off));
+		else if (s->len && s->p[s->len - 1] == ' ')
+			s->p[--s->len] = 0;
+	}
+	sig_put(s, ")");
+}
+
+/* Kinds whose text is a keyword or nothing, then the type's own name. */
+static const char *sig_keyword(const struct btf_type *t)
+{
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT: case BTF_KIND_TYPEDEF: case BTF_KIND_FLOAT: return "";
+	case BTF_KIND_STRUCT: return "struct ";
+	case BTF_KIND_UNION: return "union ";
+	case BTF_KIND_ENUM: case BTF_KIND_ENUM64: return "enum ";
+	case BTF_KIND_FWD: return btf_kflag(t) ? "union " : "struct ";
+	default: return NULL;
+	}
+}
+
+static void sig_type(const struct btf *btf, uint32_t id, struct sig *s, unsigned depth)
+{
+	const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
+	const char *kw = t ? sig_keyword(t) : NULL;
+	if (depth > BTF_FMT_CHAIN_MAX) {
+		s->err = -ELOOP;
+	} else if (!id) {
+		sig_put(s, "void ");
+	} else if (!t) {
+		s->err = -EINVAL;
+	} else if (kw) {
+		sig_put(s, "%s%s ", kw, btf__name_by_offset(btf, t->name_off));
+	} else if (btf_is_array(t)) {
+		sig_type(btf, btf_array(t)->type, s, depth + 1);
+		sig_put(s, "[%u]", btf_array(t)->nelems);
+	} else if (btf_is_ptr(t)) {
+		sig_type(btf, t->type, s, depth + 1);
+		sig_put(s, "* ");
+	} else if (btf_is_mod(t) && !btf_is_type_tag(t)) {
+		sig_put(s, "%s ", btf_is_const(t) ? "const" : btf_is_volatile(t) ? "volatile" : "restrict");
+		sig_type(btf, t->type, s, depth + 1);
+	} else if (btf_is_func_proto(t)) {
+		sig_func(btf, t, NULL, s, depth);
+	} else if (btf_is_func(t)) {
+		const struct btf_type *proto = btf__type_by_id(btf, t->type);
+		if (!proto || !btf_is_func_proto(proto))
+			s->err = -EINVAL;
+		else
+			sig_func(btf, proto, btf__name_by_offset(btf, t->name_off), s, depth);
+	} else if (btf_is_var(t)) {
+		if (btf_var(t)->linkage == BTF_VAR_STATIC)
+			sig_put(s, "static ");
+		sig_type(btf, t->type, s, depth + 1);
+		sig_put(s, " %s", btf__name_by_offset(btf, t->name_off));
+	} else if (btf_is_datasec(t)) {
+		sig_put(s, "section (\"%s\") ", btf__name_by_offset(btf, t->name_off));
+	} else {
+		s->err = -EINVAL;
+	}
+}
+
+int btf_fmt__func_sig(const struct btf *btf, uint32_t id, char *out, size_t cap)
+{
+	struct sig s = { out, cap, 0, cap ? 0 : -ENOSPC };
+	if (cap)
+		out[0] = 0;
+	sig_type(btf, id, &s, 0);
+	if (s.err && cap)
+		out[0] = 0;
+	return s.err ? s.err : (int)s.len;
 }

@@ -22,6 +22,15 @@ enum btf_fmt_flags {
  * nesting bounds, -EINVAL for an id the BTF does not hold. */
 int btf_fmt__type(const struct btf *btf, uint32_t id, unsigned flags, char *out, size_t cap);
 
+/* A function's signature the way `bpftool prog dump` heads each function of
+ * a program: every type followed by a space, pointers as "* ", e.g.
+ * "int handle(struct __sk_buff * skb)" for a FUNC id (a FUNC_PROTO id gives
+ * the same without the name). Returns the length, or -ENOSPC past cap-1
+ * bytes, -ELOOP past the nesting bound, -EINVAL for an id or a kind it has
+ * no text for (type tags, decl tags): bpftool then prints no signature. */
+#define BTF_FMT_SIG_BYTES 1024  /* what bpftool gives one signature */
+int btf_fmt__func_sig(const struct btf *btf, uint32_t id, char *out, size_t cap);
+
 /* Lower-case kind name ("struct", "func_proto", ...); "unknown" past the
  * kinds this build knows. */
 const char *btf_fmt__kind_name(unsigned kind);

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../sys/sysfs.h"
 
 #define FDINFO_BYTES 1024   /* /proc/self/fdinfo of a map or program is ~300 bytes */
+#define PROG_NAME_BYTES 128 /* a BTF function name shown in full; a longer one keeps the kernel's 15 bytes */
 
 int64_t objinfo__boot_to_real_ns(void)
 {
@@ -74,6 +76,30 @@ static int get_link(int fd, struct obj_info *oi)
 	return r;
 }
 
+/* The kernel keeps 15 bytes of a program's name; the program's BTF keeps
+ * its whole function name, which bpftool shows: so do we (in oi->str,
+ * left empty when the kernel's name is whole or the BTF cannot say). */
+static void prog_full_name(int fd, struct obj_info *oi)
+{
+	const struct bpf_prog_info *p = &oi->prog;
+	if (strnlen(p->name, sizeof(p->name)) < BPF_OBJ_NAME_LEN - 1 || !p->btf_id || !p->nr_func_info)
+		return;
+	struct bpf_func_info fi = { 0 };
+	struct bpf_prog_info q = { .nr_func_info = 1, .func_info_rec_size = sizeof(fi),
+				   .func_info = (uint64_t)(uintptr_t)&fi };
+	uint32_t len = sizeof(q);
+	if (bpf_prog_get_info_by_fd(fd, &q, &len))
+		return;
+	struct btf *b = btf__load_from_kernel_by_id(p->btf_id);
+	if (!b)
+		return;
+	const struct btf_type *t = btf__type_by_id(b, fi.type_id);
+	const char *n = t ? btf__name_by_offset(b, t->name_off) : NULL;
+	if (n && strlen(n) < PROG_NAME_BYTES && !strncmp(n, p->name, BPF_OBJ_NAME_LEN - 1))
+		strcpy(oi->str, n);
+	btf__free(b);
+}
+
 int objinfo__get(int fd, enum obj_kind k, struct obj_info *oi)
 {
 	memset(oi, 0, sizeof(*oi));
@@ -84,7 +110,10 @@ int objinfo__get(int fd, enum obj_kind k, struct obj_info *oi)
 		oi->prog.map_ids = (uint64_t)(uintptr_t)oi->map_ids;
 		oi->prog.nr_map_ids = OBJINFO_MAX_MAP_IDS;
 		len = sizeof(oi->prog);
-		return bpf_prog_get_info_by_fd(fd, &oi->prog, &len);
+		int r = bpf_prog_get_info_by_fd(fd, &oi->prog, &len);
+		if (!r)
+			prog_full_name(fd, oi);
+		return r;
 	case OBJ_MAP:
 		len = sizeof(oi->map);
 		return bpf_map_get_info_by_fd(fd, &oi->map, &len);
@@ -136,7 +165,10 @@ const char *objinfo__name(const struct obj_info *oi, char *buf, unsigned cap)
 	const char *n;
 	size_t len;
 	switch (oi->kind) {
-	case OBJ_PROG: n = oi->prog.name, len = strnlen(n, sizeof(oi->prog.name)); break;
+	case OBJ_PROG:
+		n = oi->str[0] ? oi->str : oi->prog.name;
+		len = strnlen(n, oi->str[0] ? sizeof(oi->str) : sizeof(oi->prog.name));
+		break;
 	case OBJ_MAP: n = oi->map.name, len = strnlen(n, sizeof(oi->map.name)); break;
 	case OBJ_BTF: n = oi->str, len = strnlen(n, sizeof(oi->str)); break;
 	default: return NULL;
@@ -232,7 +264,7 @@ static void write_load_time(struct jw *w, uint64_t boot_ns, int64_t off)
 static void write_prog(struct jw *w, int fd, const struct obj_info *oi, int64_t off)
 {
 	const struct bpf_prog_info *p = &oi->prog;
-	char info[FDINFO_BYTES], name[sizeof(p->name) + 1];
+	char info[FDINFO_BYTES], name[PROG_NAME_BYTES];
 	jw__kuint(w, "id", p->id);
 	jw__kstr(w, "name", objinfo__name(oi, name, sizeof(name)));
 	ktype(w, oi, p->type);

@@ -25,7 +25,7 @@ struct obj_info {
 		struct bpf_btf_info btf;
 	};
 	uint32_t map_ids[OBJINFO_MAX_MAP_IDS];
-	char str[OBJINFO_STR_BYTES];   /* link target name or BTF name, "" if none */
+	char str[OBJINFO_STR_BYTES];   /* link target name, BTF name or a program's full BTF function name; "" if none */
 };
 
 /* Wall clock minus boot clock, to turn a load time into a date. Read once

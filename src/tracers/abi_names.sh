@@ -1,7 +1,8 @@
 #!/bin/sh
-# Generates abi_names.h: syscall numbers -> names and errno values -> names,
-# from the kernel UAPI headers the build compiles against (x86_64:
-# asm/unistd_64.h; asm-generic/errno-base.h and errno.h). These are the
+# Generates abi_names.h: syscall numbers -> names, errno values -> names,
+# open flags and Ethernet protocol ids, from the kernel UAPI headers the
+# build compiles against (x86_64: asm/unistd_64.h; asm-generic/errno-base.h
+# and errno.h; asm-generic/fcntl.h; linux/if_ether.h). These are the
 # kernel's ABI, fixed per architecture, so a build-time table is exact.
 #   abi_names.sh UAPI_DIR > abi_names.h
 set -eu
@@ -25,4 +26,10 @@ awk '$1 == "#define" && $2 ~ /^(__)?O_[A-Z]+$|^FASYNC$/ && $3 ~ /^0[0-7]+$/ &&
 	$2 != "O_ACCMODE" && $2 != "O_RDONLY" && $2 != "O_WRONLY" && $2 != "O_RDWR" {
 		name = $2; sub(/^__/, "", name); printf "\t{ \"%s\", %s },\n", name, $3 }' \
 	"$uapi/asm-generic/fcntl.h"
+echo "};"
+# Ethernet protocol ids (skb->protocol), ETH_P_ left out: "IP", "IPV6",
+# "ARP"... The first name of a value wins (ETH_P_802_3_MIN is not one).
+echo "static const struct { const char *name; unsigned value; } abi_eth_protocols[] = {"
+awk '$1 == "#define" && $2 ~ /^ETH_P_[A-Z0-9_]+$/ && $2 != "ETH_P_802_3_MIN" && $3 ~ /^0x[0-9A-Fa-f]+$/ &&
+	!seen[tolower($3)]++ { printf "\t{ \"%s\", %s },\n", substr($2, 7), $3 }' "$uapi/linux/if_ether.h"
 echo "};"

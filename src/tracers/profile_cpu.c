@@ -1,12 +1,14 @@
 /* profile_cpu: sample every CPU with a cpu-clock perf event and count
  * (process, kernel stack, user stack) in the kernel; at the end the stacks
  * are symbolized (kernel from /proc/kallsyms, user from the processes'
- * ELF files) and returned largest first, with the hottest functions.
+ * ELF files) and returned largest first, with the hottest functions. A
+ * process's memory map is read when the kernel first announces it (see
+ * stackprof.h), so one that exits before the end keeps its names.
  *
  * The skeleton has no attach point of its own: one perf event per possible
  * CPU (offline ones skipped) carries the program, opened by attach_extra
  * and closed by detach_extra. The kernel keys counts by thread; rows that
- * differ only by thread are merged here into one stack per process. */
+ * differ only by thread are merged into one stack per process (stackprof__rows). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,20 +20,18 @@
 #include <linux/perf_event.h>
 
 #include "../sys/sysfs.h"
-#include "ksyms.h"
 #include "profile_cpu.h"
 #include "profile_cpu.skel.h"
+#include "stackprof.h"
 #include "tracer_run.h"
-#include "usyms.h"
 
 #define PROFILE_CPU_CPUS_MAX     1024   /* perf events (and as many links) per run */
 #define PROFILE_CPU_FREQ_DEFAULT 99
-#define PROFILE_CPU_NO_STACK     (-EFAULT)   /* bpf_get_stackid: no stack of that kind */
-#define PROFILE_CPU_MSG_BYTES    192
 
-/* ---- the perf events (t->priv) ------------------------------------------------ */
+/* ---- the perf events and the symbolizer (t->priv) --------------------------------- */
 
 struct events {
+	struct stackprof st;
 	uint32_t freq;
 	int n;                                    /* slots in use: CPUs 0..n-1 */
 	int opened;                               /* online CPUs sampled */
@@ -110,273 +110,15 @@ static void close_events(struct tracer *t)
 	}
 }
 
-/* ---- rows: the kernel's counts merged per process ------------------------------ */
+/* ---- rows: the kernel's counts (samples) ------------------------------------------ */
 
-struct pstack {
-	uint32_t tgid;
-	int32_t kid, uid;                 /* stack ids, or -errno */
-	uint64_t count;
-	uint64_t top;                     /* the busiest thread's count: its comm is kept */
-	char comm[TRACER_COMM_BYTES];
-};
-
-#define ROW_VAL TRACER_ROW_VAL(sizeof(struct profile_cpu_key))
-
-static const struct profile_cpu_key *row_key(const char *rows, size_t row, size_t i)
+static uint64_t add_samples(struct stackprof_row *row, const void *value)
 {
-	return (const void *)(rows + i * row);
-}
-
-static uint64_t row_count(const char *rows, size_t row, size_t i)
-{
-	return *(const uint64_t *)(rows + i * row + ROW_VAL);
-}
-
-static int by_stack(const void *a, const void *b)
-{
-	const struct profile_cpu_key *x = a, *y = b;
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	if (x->kstack_id != y->kstack_id)
-		return x->kstack_id < y->kstack_id ? -1 : 1;
-	return x->ustack_id < y->ustack_id ? -1 : x->ustack_id > y->ustack_id;
-}
-
-static int by_count(const void *a, const void *b)
-{
-	const struct pstack *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return by_stack(&(struct profile_cpu_key){ .tgid = x->tgid, .kstack_id = x->kid, .ustack_id = x->uid },
-			&(struct profile_cpu_key){ .tgid = y->tgid, .kstack_id = y->kid, .ustack_id = y->uid });
-}
-
-/* The counts map as one row per (process, kernel stack, user stack), most
- * samples first; *total is every sample counted. NULL with *n 0 when empty. */
-static struct pstack *read_stacks(struct bpf_map *counts, size_t *n, uint64_t *total, int *err)
-{
-	size_t rows_n, row, stride;
-	char *rows = tracer__read_map(counts, &rows_n, &row, &stride);
-	struct pstack *out = rows_n ? calloc(rows_n, sizeof(*out)) : NULL;
-	*n = 0, *total = 0, *err = 0;
-	if ((!rows || !out) && rows_n) {
-		free(rows);
-		free(out);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	qsort(rows, rows_n, row, by_stack);
-	for (size_t i = 0; i < rows_n; i++) {
-		const struct profile_cpu_key *k = row_key(rows, row, i);
-		uint64_t c = row_count(rows, row, i);
-		struct pstack *p = *n ? &out[*n - 1] : NULL;
-		if (!p || by_stack(k, &(struct profile_cpu_key){ .tgid = p->tgid, .kstack_id = p->kid,
-								  .ustack_id = p->uid })) {
-			p = &out[(*n)++];
-			*p = (struct pstack){ .tgid = k->tgid, .kid = k->kstack_id, .uid = k->ustack_id };
-		}
-		p->count += c;
-		*total += c;
-		if (c > p->top) {
-			p->top = c;
-			memcpy(p->comm, k->comm, sizeof(p->comm));
-		}
-	}
-	free(rows);
-	qsort(out, *n, sizeof(*out), by_count);
-	return out;
-}
-
-/* ---- symbolizing ------------------------------------------------------------------ */
-
-struct frame {
-	uint64_t addr;
-	const char *name;   /* function, or NULL */
-	const char *mod;    /* kernel module or user file, or NULL */
-	uint64_t off;       /* from name, else from mod */
-};
-
-struct side {                         /* the kernel or the user half of a sample */
-	struct frame f[PROFILE_CPU_STACK_DEPTH];
-	unsigned n;
-	bool lost;                        /* the sample had such a stack but it was not stored */
-	const char *error;
-	char msg[PROFILE_CPU_MSG_BYTES];
-};
-
-struct syms {
-	int fd;                           /* the stacks map */
-	struct ksyms *k;
-	bool k_tried;
-	const char *k_problem;            /* why kernel frames stay addresses */
-	char k_msg[PROFILE_CPU_MSG_BYTES];
-	struct usyms *u;
-	uint64_t max_lines;
-};
-
-static void load_ksyms(struct syms *sy)
-{
-	sy->k_tried = true;
-	int err = ksyms__load(&sy->k, sy->max_lines);
-	if (err == -E2BIG)
-		snprintf(sy->k_msg, sizeof(sy->k_msg), "kernel frames not symbolized: /proc/kallsyms has more "
-			 "than %" PRIu64 " lines (the scan_items limit)", sy->max_lines);
-	else if (err)
-		snprintf(sy->k_msg, sizeof(sy->k_msg), "kernel frames not symbolized: reading /proc/kallsyms: %s",
-			 strerror(-err));
-	else if (ksyms__hidden(sy->k))
-		snprintf(sy->k_msg, sizeof(sy->k_msg), "kernel frames not symbolized: /proc/kallsyms shows zero "
-			 "addresses (kernel.kptr_restrict, or no CAP_SYSLOG)");
-	if (err || ksyms__hidden(sy->k))
-		sy->k_problem = sy->k_msg;
-}
-
-/* Reads stack id (or explains a negative one); 0 when there is a stack. */
-static int read_ips(struct syms *sy, int32_t id, __u64 *ips, struct side *sd)
-{
-	sd->n = 0, sd->lost = false, sd->error = NULL;
-	if (id == PROFILE_CPU_NO_STACK)
-		return -1;
-	if (id < 0) {
-		const char *e = tracer__errno_name(-id);
-		char num[24];
-		if (!e)
-			snprintf(num, sizeof(num), "errno %d", -id), e = num;
-		snprintf(sd->msg, sizeof(sd->msg), "stack not stored (%s%s): counted in stacks_lost", e,
-			 id == -EEXIST ? ": its hash bucket held another stack" : "");
-		sd->lost = true;
-		sd->error = sd->msg;
-		return -1;
-	}
-	if (bpf_map_lookup_elem(sy->fd, &id, ips)) {
-		snprintf(sd->msg, sizeof(sd->msg), "stack %d is not in the stack map: %s", id, strerror(errno));
-		sd->lost = true;
-		sd->error = sd->msg;
-		return -1;
-	}
-	return 0;
-}
-
-/* The first `max` frames of a kernel stack. */
-static void kernel_side(struct syms *sy, int32_t id, unsigned max, struct side *sd)
-{
-	profile_cpu_stack ips;
-	unsigned missing = 0;
-	if (read_ips(sy, id, ips, sd))
-		return;
-	if (!sy->k_tried)
-		load_ksyms(sy);
-	for (unsigned i = 0; i < PROFILE_CPU_STACK_DEPTH && i < max && ips[i]; i++) {
-		struct frame *f = &sd->f[sd->n++];
-		*f = (struct frame){ .addr = ips[i] };
-		/* Looked up as is, unlike user return addresses: past an interrupt
-		 * or exception frame the unwinder gives the interrupted address,
-		 * which may be a function's first byte. A call ending a function
-		 * returns into the padding before the next one, which ksyms leaves
-		 * to the caller. */
-		if (!sy->k_problem && !ksyms__find(sy->k, ips[i], &f->name, &f->mod, &f->off))
-			missing++;
-	}
-	if (sd->n && sy->k_problem) {
-		sd->error = sy->k_problem;
-	} else if (missing) {
-		snprintf(sd->msg, sizeof(sd->msg), "%u frame(s) not in /proc/kallsyms at the end of the run: code "
-			 "unloaded since (a BPF program or a module)", missing);
-		sd->error = sd->msg;
-	}
-}
-
-static void user_side(struct syms *sy, uint32_t tgid, int32_t id, unsigned max, struct side *sd)
-{
-	profile_cpu_stack ips;
-	const char *problem = NULL;
-	if (read_ips(sy, id, ips, sd))
-		return;
-	struct uproc *p = usyms__proc(sy->u, tgid, &problem);
-	for (unsigned i = 0; i < PROFILE_CPU_STACK_DEPTH && i < max && ips[i]; i++) {
-		struct frame *f = &sd->f[sd->n++];
-		struct usym s = { 0 };
-		const char *why = p ? usyms__find(sy->u, p, ips[i], i > 0, &s) : problem;
-		*f = (struct frame){ .addr = ips[i], .name = s.name, .mod = s.module, .off = s.off };
-		if (why && !sd->error)
-			sd->error = why;
-	}
-}
-
-/* ---- text --------------------------------------------------------------------------- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q, b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_hex(struct sbuf *b, const char *prefix, uint64_t v)
-{
-	char x[24];
-	sb_str(b, prefix);
-	sb_put(b, x, (size_t)snprintf(x, sizeof(x), "0x%" PRIx64, v));
-}
-
-/* A frame without its offset: "func", "func [module]" in the kernel, the
- * file when the function is unknown, or "[unknown]". */
-static void sb_name(struct sbuf *b, const struct frame *f, bool kernel)
-{
-	if (!f->name) {
-		sb_str(b, !kernel && f->mod ? f->mod : "[unknown]");
-		return;
-	}
-	sb_str(b, f->name);
-	if (kernel && f->mod) {
-		sb_str(b, " [");
-		sb_str(b, f->mod);
-		sb_str(b, "]");
-	}
-}
-
-/* A frame as shown in kernel[] and user[]: "func+0xoff" ("func+0xoff [mod]"
- * for a kernel module), "file+0xoff", or the bare address. */
-static void write_frame(struct jw *w, struct sbuf *b, const struct frame *f, bool kernel)
-{
-	b->len = 0;
-	if (f->name || (!kernel && f->mod)) {
-		sb_str(b, f->name ? f->name : f->mod);
-		sb_hex(b, "+", f->off);
-		if (kernel && f->mod) {
-			sb_str(b, " [");
-			sb_str(b, f->mod);
-			sb_str(b, "]");
-		}
-	} else {
-		sb_hex(b, "", f->addr);
-	}
-	if (!b->oom)
-		jw__strn(w, b->p, b->len);
+	uint64_t c;
+	memcpy(&c, value, sizeof(c));
+	row->weight += c;
+	row->count += c;
+	return c;
 }
 
 /* ---- functions: samples by innermost frame ------------------------------------------- */
@@ -390,16 +132,16 @@ struct func {
 
 /* Where a sample was running: the innermost kernel frame if it was in the
  * kernel, else the innermost user frame. */
-static struct func leaf(struct syms *sy, const struct pstack *p)
+static struct func leaf(struct stackprof *st, const struct stackprof_row *p)
 {
-	struct side sd;
-	kernel_side(sy, p->kid, 1, &sd);
+	struct stackprof_side sd;
+	stackprof__kernel(st, p->kid, 1, &sd);
 	if (sd.n)
 		return (struct func){ .name = sd.f[0].name ? sd.f[0].name : "[unknown]",
 				      .mod = sd.f[0].name ? sd.f[0].mod : NULL, .kernel = true, .count = p->count };
 	if (sd.lost)
 		return (struct func){ .name = "[kernel stack lost]", .kernel = true, .count = p->count };
-	user_side(sy, p->tgid, p->uid, 1, &sd);
+	stackprof__user(st, p->tgid, p->uid, 1, &sd);
 	if (sd.n)
 		return (struct func){ .name = sd.f[0].name ? sd.f[0].name : sd.f[0].mod ? sd.f[0].mod : "[unknown]",
 				      .count = p->count };
@@ -423,11 +165,11 @@ static int by_func_count(const void *a, const void *b)
 
 /* Fills fn (room for n) with each function's samples, most first; returns
  * how many functions. */
-static size_t functions(struct syms *sy, const struct pstack *ps, size_t n, struct func *fn)
+static size_t functions(struct stackprof *st, const struct stackprof_row *ps, size_t n, struct func *fn)
 {
 	size_t nf = 0;
 	for (size_t i = 0; i < n; i++)
-		fn[i] = leaf(sy, &ps[i]);
+		fn[i] = leaf(st, &ps[i]);
 	qsort(fn, n, sizeof(*fn), by_func);
 	for (size_t i = 0; i < n; i++) {
 		if (nf && !by_func(&fn[nf - 1], &fn[i]))
@@ -447,7 +189,7 @@ static void write_functions(struct jw *w, const struct func *fn, size_t nf, uint
 	for (size_t i = 0; i < nf && i < limit; i++) {
 		char pct[32];
 		b->len = 0;
-		sb_name(b, &(struct frame){ .name = fn[i].name, .mod = fn[i].mod }, fn[i].kernel);
+		stackprof__frame_name(b, &(struct stackprof_frame){ .name = fn[i].name, .mod = fn[i].mod }, fn[i].kernel);
 		jw__obj(w);
 		jw__key(w, "function");
 		if (!b->oom)
@@ -460,58 +202,7 @@ static void write_functions(struct jw *w, const struct func *fn, size_t nf, uint
 	jw__arr_end(w);
 }
 
-/* ---- stacks ---------------------------------------------------------------------------- */
-
-/* comm;outermost user;...;innermost user;outermost kernel;...;innermost
- * kernel, without offsets (the flame graph order). */
-static void folded(struct sbuf *b, const struct pstack *p, const struct side *k, const struct side *u)
-{
-	b->len = 0;
-	sb_put(b, p->comm, strnlen(p->comm, sizeof(p->comm)));
-	for (unsigned i = u->n; i-- > 0;) {
-		sb_str(b, ";");
-		sb_name(b, &u->f[i], false);
-	}
-	if (u->lost)
-		sb_str(b, ";[user stack lost]");
-	for (unsigned i = k->n; i-- > 0;) {
-		sb_str(b, ";");
-		sb_name(b, &k->f[i], true);
-	}
-	if (k->lost)
-		sb_str(b, ";[kernel stack lost]");
-}
-
-static void write_side(struct jw *w, const char *key, const struct side *sd, bool kernel, struct sbuf *b)
-{
-	jw__key(w, key);
-	jw__arr(w);
-	for (unsigned i = 0; i < sd->n; i++)
-		write_frame(w, b, &sd->f[i], kernel);
-	jw__arr_end(w);
-}
-
-static void write_stack(struct jw *w, struct syms *sy, const struct pstack *p, struct sbuf *b)
-{
-	struct side k, u;
-	kernel_side(sy, p->kid, PROFILE_CPU_STACK_DEPTH, &k);
-	user_side(sy, p->tgid, p->uid, PROFILE_CPU_STACK_DEPTH, &u);
-	jw__obj(w);
-	jw__kuint(w, "count", p->count);
-	jw__kuint(w, "pid", p->tgid);
-	tracer__kcomm(w, "comm", p->comm);
-	folded(b, p, &k, &u);
-	jw__key(w, "folded");
-	if (!b->oom)
-		jw__strn(w, b->p, b->len);
-	write_side(w, "kernel", &k, true, b);
-	write_side(w, "user", &u, false, b);
-	if (k.error)
-		jw__kstr(w, "kernel_error", k.error);
-	if (u.error)
-		jw__kstr(w, "user_error", u.error);
-	jw__obj_end(w);
-}
+/* ---- the report ----------------------------------------------------------------------------- */
 
 static void write_counters(struct jw *w, const struct tracer *t, uint64_t total)
 {
@@ -523,6 +214,9 @@ static void write_counters(struct jw *w, const struct tracer *t, uint64_t total)
 	jw__kuint(w, "samples_filtered", s->bss->samples_filtered);
 	jw__kuint(w, "keys_dropped", s->bss->keys_dropped);
 	jw__kuint(w, "stacks_lost", s->bss->stack_collisions + s->bss->stacks_full);
+	jw__kuint(w, "procs_mapped", ev->st.pinned);
+	jw__kuint(w, "procs_gone", ev->st.pin_failed);
+	jw__kuint(w, "notices_lost", s->bss->notices_lost);
 	jw__kuint(w, "frequency_hz", ev->freq);
 	jw__kuint(w, "cpus", (uint64_t)ev->opened);
 }
@@ -530,21 +224,26 @@ static void write_counters(struct jw *w, const struct tracer *t, uint64_t total)
 static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 {
 	struct profile_cpu_bpf *s = t->skel;
+	struct events *ev = t->priv;
 	size_t n, nf = 0;
 	uint64_t total;
 	int err;
-	struct pstack *ps = read_stacks(s->maps.counts, &n, &total, &err);
-	struct syms sy = { .fd = bpf_map__fd(s->maps.stacks), .u = usyms__new(), .max_lines = limits[LIM_SCAN_ITEMS] };
+	struct stackprof_row *ps = stackprof__rows(s->maps.counts, add_samples, &n, &total, &err);
 	struct func *fn = n ? malloc(n * sizeof(*fn)) : NULL;
 	struct sbuf b = { 0 };
-	if (!err && (!sy.u || (n && !fn)))
+	if (!err && n && !fn)
 		err = -ENOMEM;
 	if (!err) {
-		nf = functions(&sy, ps, n, fn);
+		ev->st.fd = bpf_map__fd(s->maps.stacks);
+		nf = functions(&ev->st, ps, n, fn);
 		jw__key(w, "stacks");
 		jw__arr(w);
-		for (size_t i = 0; i < n && i < t->o.limit; i++)
-			write_stack(w, &sy, &ps[i], &b);
+		for (size_t i = 0; i < n && i < t->o.limit; i++) {
+			jw__obj(w);
+			jw__kuint(w, "count", ps[i].count);
+			stackprof__write_row(w, &ev->st, &ps[i], ps[i].count, &b);
+			jw__obj_end(w);
+		}
 		jw__arr_end(w);
 		write_functions(w, fn, nf, t->o.limit, total, &b);
 		jw__kuint(w, "rows", n);
@@ -555,16 +254,23 @@ static int report(struct tracer *t, struct jw *w, struct tool_ctx *ctx)
 	free(b.p);
 	free(fn);
 	free(ps);
-	ksyms__free(sy.k);
-	usyms__free(sy.u);
 	return err ? tool__fail_errno(ctx, err, "symbolizing the sampled stacks") : 0;
 }
 
 /* ---- the call ------------------------------------------------------------------------------ */
 
+static int on_notice(struct tracer *t, const void *data, size_t size)
+{
+	struct events *ev = t->priv;
+	return stackprof__notice(&ev->st, data, size);
+}
+
 static void free_events(void *priv)
 {
-	free(priv);
+	struct events *ev = priv;
+	if (ev)
+		stackprof__fini(&ev->st);
+	free(ev);
 }
 
 static const struct tracer_ops ops = { .report = report, .free_priv = free_events };
@@ -593,7 +299,8 @@ static int run_profile_cpu(struct tool_ctx *ctx)
 	if (!t)
 		return -1;
 	struct events *ev = calloc(1, sizeof(*ev));
-	if (!ev) {
+	if (!ev || stackprof__init(&ev->st)) {
+		free_events(ev);
 		errno = ENOMEM;
 		return tracer__open_failed(ctx, t);
 	}
@@ -608,6 +315,8 @@ static int run_profile_cpu(struct tool_ctx *ctx)
 		return tracer__open_failed(ctx, t);
 	TRACER_SET_FILTERS(s->rodata, &t->o);
 	s->rodata->targ_include_idle = tool__arg_bool(ctx, "include_idle", false);
+	t->notices = s->maps.procs_ring;
+	t->notice = on_notice;
 	return tracer__start(ctx, t, s, s->skeleton, NULL);
 }
 

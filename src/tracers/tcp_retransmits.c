@@ -28,7 +28,6 @@ static void kflags(struct jw *w, uint8_t flags)
 
 static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
-	(void)t;
 	const struct tcp_retransmits_event *e = data;
 	if (size < sizeof(*e) || (e->family != AF_INET && e->family != AF_INET6) || e->kind > 1)
 		return 1;
@@ -38,6 +37,7 @@ static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "pid", e->pid);
 	jw__kuint(w, "tid", e->tid);
 	tracer__kcomm(w, "comm", e->comm);
+	tracer__kcgroup(t, w, e->cgroup_id, e->pid);
 	jw__kstr(w, "family", e->family == AF_INET ? "ipv4" : "ipv6");
 	tracer__kaddr(w, "saddr", e->family, e->saddr);
 	jw__kuint(w, "sport", e->sport);

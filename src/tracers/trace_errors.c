@@ -14,7 +14,6 @@
 
 static int sample(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
-	(void)t;
 	const struct trace_errors_sample *s = data;
 	if (size < sizeof(*s))
 		return 1;
@@ -23,6 +22,7 @@ static int sample(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "pid", s->tgid);
 	jw__kuint(w, "tid", s->tid);
 	tracer__kcomm(w, "comm", s->comm);
+	tracer__kcgroup(t, w, s->cgroup_id, s->tgid);
 	tracer__ksyscall(w, "syscall", s->nr);
 	tracer__kerrno(w, s->err);
 	jw__obj_end(w);

@@ -18,21 +18,29 @@ static void write_argv(struct jw *w, const struct trace_exec_exec *e)
 	jw__arr_end(w);
 }
 
-static void write_head(struct jw *w, const char *kind, uint64_t ts, uint32_t pid, uint32_t ppid, uint32_t uid,
-		       const char *comm)
+struct head {
+	const char *kind;
+	uint64_t ts, cgroup_id;
+	uint32_t pid, ppid, uid;
+	const char *comm;
+};
+
+static void write_head(struct tracer *t, struct jw *w, const struct head *h)
 {
-	jw__kstr(w, "kind", kind);
-	jw__kuint(w, "ts_ns", ts);
-	jw__kuint(w, "pid", pid);
-	jw__kuint(w, "ppid", ppid);
-	jw__kuint(w, "uid", uid);
-	tracer__kcomm(w, "comm", comm);
+	jw__kstr(w, "kind", h->kind);
+	jw__kuint(w, "ts_ns", h->ts);
+	jw__kuint(w, "pid", h->pid);
+	jw__kuint(w, "ppid", h->ppid);
+	jw__kuint(w, "uid", h->uid);
+	tracer__kcomm(w, "comm", h->comm);
+	tracer__kcgroup(t, w, h->cgroup_id, h->pid);
 }
 
-static int write_exit(struct jw *w, const struct trace_exec_exit *x)
+static int write_exit(struct tracer *t, struct jw *w, const struct trace_exec_exit *x)
 {
+	const struct head h = { "exit", x->ts_ns, x->cgroup_id, x->pid, x->ppid, x->uid, x->comm };
 	jw__obj(w);
-	write_head(w, "exit", x->ts_ns, x->pid, x->ppid, x->uid, x->comm);
+	write_head(t, w, &h);
 	/* a wait status: exit code in bits 8-15, else the signal in 0-6, 0x80 core */
 	if (x->exit_code & 0x7f) {
 		jw__kint(w, "signal", x->exit_code & 0x7f);
@@ -47,14 +55,14 @@ static int write_exit(struct jw *w, const struct trace_exec_exit *x)
 
 static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
-	(void)t;
 	const struct trace_exec_exec *e = data;
 	if (size >= sizeof(struct trace_exec_exit) && e->kind == TRACE_EXEC_KIND_EXIT)
-		return write_exit(w, data);
+		return write_exit(t, w, data);
 	if (size < sizeof(*e) || e->kind != TRACE_EXEC_KIND_EXEC)
 		return 1;
+	const struct head h = { "exec", e->ts_ns, e->cgroup_id, e->pid, e->ppid, e->uid, e->comm };
 	jw__obj(w);
-	write_head(w, "exec", e->ts_ns, e->pid, e->ppid, e->uid, e->comm);
+	write_head(t, w, &h);
 	jw__key(w, "filename");
 	jw__strn(w, e->filename, strnlen(e->filename, sizeof(e->filename)));
 	write_argv(w, e);

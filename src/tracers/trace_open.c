@@ -6,7 +6,6 @@
 
 static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
-	(void)t;
 	static const char *const sys[] = { [TRACE_OPEN_SYS_OPEN] = "open", [TRACE_OPEN_SYS_OPENAT] = "openat",
 					   [TRACE_OPEN_SYS_OPENAT2] = "openat2" };
 	const struct trace_open_event *e = data;
@@ -17,6 +16,7 @@ static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "pid", e->tgid);
 	jw__kuint(w, "tid", e->tid);
 	tracer__kcomm(w, "comm", e->comm);
+	tracer__kcgroup(t, w, e->cgroup_id, e->tgid);
 	jw__kstr(w, "syscall", sys[e->syscall]);
 	jw__key(w, "path");
 	jw__strn(w, e->path, strnlen(e->path, sizeof(e->path)));

@@ -8,7 +8,6 @@
 
 static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
-	(void)t;
 	static const char *const kinds[] = { "state", "connect", "accept" };
 	const struct trace_tcp_event *e = data;
 	if (size < sizeof(*e) || (e->family != AF_INET && e->family != AF_INET6) || e->kind > 2)
@@ -20,6 +19,7 @@ static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "pid", e->pid);
 	jw__kuint(w, "tid", e->tid);
 	tracer__kcomm(w, "comm", e->comm);
+	tracer__kcgroup(t, w, e->cgroup_id, e->pid);
 	jw__kstr(w, "family", af == AF_INET ? "ipv4" : "ipv6");
 	tracer__kaddr(w, "saddr", af, e->saddr);
 	jw__kuint(w, "sport", e->sport);

@@ -16,6 +16,7 @@
 #include "../sys/sysfs.h"
 #include "../tools/vlog.h"
 #include "abi_names.h"
+#include "cgpath.h"
 #include "tcp_states.h"
 #include "tracer_run.h"
 
@@ -43,6 +44,7 @@ static void release(void *p)
 	evlist__free(&t->ev);
 	if (t->ops->free_priv)
 		t->ops->free_priv(t->priv);
+	cgpath__free(t->cg);
 	free(t);
 }
 
@@ -60,6 +62,13 @@ static int on_ring(void *p, void *data, size_t size)
 	return 0;
 }
 
+static int on_notice(void *p, void *data, size_t size)
+{
+	struct tracer *t = p;
+	t->notice(t, data, size);
+	return 0;   /* a failed notice is the tracer's to count: the others still come */
+}
+
 static int ready(void *p, int fd, struct tool_ctx *ctx)
 {
 	(void)fd, (void)ctx;
@@ -74,7 +83,7 @@ static int tick(void *p, struct tool_ctx *ctx)
 {
 	struct tracer *t = p;
 	char msg[96];
-	if (t->rb)
+	if (t->ring)
 		snprintf(msg, sizeof(msg), "%s: %llu events", t->name, (unsigned long long)t->ev.count);
 	else
 		snprintf(msg, sizeof(msg), "%s: aggregating in the kernel", t->name);
@@ -108,7 +117,7 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	struct jw *w = ctx->out;
 	jw__obj(w);
 	jw__kstr(w, "tracer", t->name);
-	if (t->rb)
+	if (t->ring)
 		write_events(t, w);
 	if (t->ops->report && t->ops->report(t, w, ctx))
 		return -1;
@@ -171,6 +180,12 @@ int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t)
 	return tool__fail_errno(ctx, err ? err : -ENOMEM, "opening the embedded tracer");
 }
 
+int tracer__abandon(struct tracer *t)
+{
+	release(t);
+	return -1;
+}
+
 /* libbpf finds classic tracepoints' ids only under these two paths. */
 static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 {
@@ -183,7 +198,7 @@ static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 	if (denied || errno == EACCES)
 		return tool__tracefs_denied(ctx, t->name);
 	tool__fail(ctx, ERR_TRACEFS_MISSING,
-		   "%s attaches classic tracepoints, which needs tracefs at /sys/kernel/tracing "
+		   "%s attaches classic tracepoints, which need tracefs at /sys/kernel/tracing "
 		   "(mount -t tracefs tracefs /sys/kernel/tracing) or under debugfs at /sys/kernel/debug",
 		   t->name);
 	jw__kstr(&ctx->err->ctx, "tracer", t->name);
@@ -250,11 +265,21 @@ static int open_ring(struct tool_ctx *ctx, struct tracer *t)
 	return 0;
 }
 
+/* On the event ring's epoll set when there is one: the job watches one fd. */
+static int open_notices(struct tool_ctx *ctx, struct tracer *t)
+{
+	int fd = bpf_map__fd(t->notices);
+	int err = t->rb ? ring_buffer__add(t->rb, fd, on_notice, t) : 0;
+	if (!t->rb && !(t->rb = ring_buffer__new(fd, on_notice, t, NULL)))
+		err = -errno;
+	return err ? tool__fail_errno(ctx, err, "opening the %s notice ring buffer", t->name) : 0;
+}
+
 int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
 		  struct bpf_map *ring)
 {
 	t->skel = skel, t->sk = sk, t->ring = ring;
-	if (load_attach(ctx, t) || (ring && open_ring(ctx, t))) {
+	if (load_attach(ctx, t) || (ring && open_ring(ctx, t)) || (t->notices && open_notices(ctx, t))) {
 		release(t);
 		return -1;
 	}
@@ -288,6 +313,14 @@ const char *tracer__errno_name(long err)
 	if (err >= 512 && err < 512 + (long)(sizeof(internal) / sizeof(internal[0])))
 		return internal[err - 512];
 	return err > 0 && (size_t)err < n ? abi_errno_names[err] : NULL;
+}
+
+const char *tracer__eth_protocol(unsigned value)
+{
+	for (size_t i = 0; i < sizeof(abi_eth_protocols) / sizeof(abi_eth_protocols[0]); i++)
+		if (abi_eth_protocols[i].value == value)
+			return abi_eth_protocols[i].name;
+	return NULL;
 }
 
 void tracer__ksyscall(struct jw *w, const char *key, long nr)
@@ -393,31 +426,70 @@ void tracer__hist(struct jw *w, const __u64 *slots, uint64_t sum_ns, uint64_t ma
 	jw__arr_end(w);
 }
 
-int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
+/* 0 and the inode when `full` is a cgroup v2 directory, 1 when it is
+ * something else, -errno when it cannot be looked at. */
+static int cgroup_dir(const char *full, uint64_t *ino)
 {
-	char root[256], full[4352];
 	struct statfs fs;
 	struct stat st;
-	if (path[0] != '/' && sysfs__mount_point("cgroup2", root, sizeof(root)))
+	if (stat(full, &st) || statfs(full, &fs))
+		return -errno;
+	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return 1;
+	*ino = st.st_ino;
+	return 0;
+}
+
+int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id)
+{
+	char root[256], full[4352], under[4352];
+	bool mounted = !sysfs__mount_point("cgroup2", root, sizeof(root));
+	if (path[0] != '/' && !mounted)
 		return tool__fail(ctx, ERR_NO_CGROUP2,
 				  "no cgroup v2 hierarchy is mounted; give `cgroup` as an absolute path");
 	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
-	if (stat(full, &st) || statfs(full, &fs)) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			tool__fail(ctx, ERR_NO_SUCH_CGROUP, "no cgroup directory %s", full);
-		else
-			tool__fail_errno(ctx, -errno, "cgroup %s", full);
-		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
-		return -1;
+	int r = cgroup_dir(full, id);
+	/* "/a/b" as /proc/<pid>/cgroup and the events write it: under the mount */
+	under[0] = 0;
+	if (r && path[0] == '/' && mounted) {
+		snprintf(under, sizeof(under), "%s%s", root, path);
+		if (!cgroup_dir(under, id))
+			return 0;
 	}
-	if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+	if (!r)
+		return 0;
+	if (r == -ENOENT || r == -ENOTDIR)
+		tool__fail(ctx, ERR_NO_SUCH_CGROUP, "no cgroup directory %s%s%s%s", full, under[0] ? " (nor " : "",
+			   under, under[0] ? " under the cgroup2 mount)" : "");
+	else if (r < 0)
+		tool__fail_errno(ctx, r, "cgroup %s", full);
+	else
 		tool__fail(ctx, ERR_NOT_A_CGROUP,
 			   "%s is not a cgroup v2 directory (filters match cgroup v2 ids only)", full);
-		jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
-		return -1;
+	jw__kstr(&ctx->err->ctx, "pointer", "/cgroup");
+	return -1;
+}
+
+void tracer__kcgroup(struct tracer *t, struct jw *w, uint64_t id, uint32_t pid)
+{
+	if (!id)
+		return;
+	jw__kuint(w, "cgroup_id", id);
+	if (!t->cg && !(t->cg = cgpath__new())) {
+		jw__kstr(w, "cgroup_unresolved", cgpath__miss_name(CGPATH_NO_MEMORY));
+		return;
 	}
-	*id = st.st_ino;
-	return 0;
+	struct cgpath_info cg;
+	cgpath__resolve(t->cg, id, pid, &cg);
+	if (!cg.path) {
+		jw__kstr(w, "cgroup_unresolved", cgpath__miss_name(cg.miss));
+		return;
+	}
+	jw__kstr(w, "cgroup", cg.path);
+	if (cg.container_id)
+		jw__kstr(w, "container_id", cg.container_id);
+	if (cg.pod_uid)
+		jw__kstr(w, "pod_uid", cg.pod_uid);
 }
 
 void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t *val_stride)

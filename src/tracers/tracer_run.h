@@ -37,6 +37,7 @@ struct tracer_opts {
 };
 
 struct tracer;
+struct cgpath;
 
 struct tracer_ops {
 	/* max_events when the call gives none (its inputSchema's default); 0: 1000 */
@@ -66,6 +67,12 @@ struct tracer {
 	bool needs_tracefs;               /* attaches classic tracepoints */
 	bool samples_only;                /* events are samples: a full list does not end the run */
 	void *priv;                       /* the tool's own state */
+	struct cgpath *cg;                /* cgroup paths of this run's events, made on first use */
+	/* A second ring buffer, of records for `notice` rather than events
+	 * (the stack tracers' process announcements); set both before
+	 * tracer__start. Drained with the event ring, also when the run ends. */
+	struct bpf_map *notices;
+	int (*notice)(struct tracer *t, const void *data, size_t size);
 	/* extra attachments the skeleton does not make (profile_cpu's perf events) */
 	int (*attach_extra)(struct tracer *t, struct tool_ctx *ctx);
 	void (*detach_extra)(struct tracer *t);
@@ -75,6 +82,8 @@ struct tracer {
 struct tracer *tracer__begin(struct tool_ctx *ctx, const char *name, const struct tracer_ops *ops);
 /* The skeleton failed to open: fails the call and frees t. */
 int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t);
+/* The call already failed (the tool's own arguments): frees t, returns -1. */
+int tracer__abandon(struct tracer *t);
 /* Loads and attaches skel (its ->skeleton is sk), opens `ring` (may be
  * NULL), and defers. On failure everything is released. */
 int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
@@ -96,6 +105,9 @@ void tracer__kcomm(struct jw *w, const char *key, const char *comm);
 /* Syscall and errno names (x86_64 ABI); NULL when unknown. */
 const char *tracer__syscall_name(long nr);
 const char *tracer__errno_name(long err);
+/* An Ethernet protocol id's ETH_P_ name without the prefix ("IP", "IPV6");
+ * NULL when the UAPI headers name none. */
+const char *tracer__eth_protocol(unsigned value);
 /* "syscall": name, or "syscall_<nr>" when the table has none. */
 void tracer__ksyscall(struct jw *w, const char *key, long nr);
 /* "errno": its name (E<n> when unknown), "errno_value": the number. */
@@ -119,7 +131,16 @@ void *tracer__read_map(struct bpf_map *map, size_t *n, size_t *row_size, size_t 
 #define TRACER_ROW_VAL(key_size) (((key_size) + 7) & ~(size_t)7)
 /* Sorts rows by the u64 at byte `off` of each row, largest first. */
 void tracer__sort_rows(void *rows, size_t n, size_t row_size, size_t off);
-/* A cgroup v2 directory's id (its inode), for `cgroup` arguments. */
+/* A cgroup v2 directory's id (its inode), for `cgroup` arguments: an
+ * absolute path to the directory, or a path relative to the cgroup2 mount
+ * (with or without a leading '/', as /proc/<pid>/cgroup and the events'
+ * `cgroup` show it). */
 int tracer__cgroup_id(struct tool_ctx *ctx, const char *path, uint64_t *id);
+/* An event's cgroup members, for a task in cgroup v2 `id` (nothing when
+ * id is 0: not known): cgroup_id, then cgroup (its path under the mount)
+ * or cgroup_unresolved (why not), and container_id and pod_uid when the
+ * path names them. pid: a task that was in it, or 0. Each distinct id is
+ * resolved once per run (src/tracers/cgpath.h). */
+void tracer__kcgroup(struct tracer *t, struct jw *w, uint64_t id, uint32_t pid);
 
 #endif

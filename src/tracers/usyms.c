@@ -3,10 +3,13 @@
  * An address is found in the process's executable mappings, turned into an
  * offset in the mapped file, then into an ELF virtual address through the
  * PT_LOAD program headers (the address nm and addr2line speak), and looked
- * up among the file's function symbols. Files are opened through
- * /proc/<pid>/map_files (the very file mapped, even if since replaced or
- * deleted), else /proc/<pid>/root/<path> (the process's own mount
- * namespace). libelf maps them (ELF_C_READ_MMAP) and they stay open until
+ * up among the file's function symbols. A process's mappings are read when
+ * it is pinned (as it first appears in a run, while it lives) or at its
+ * first lookup. Files are opened through /proc/<pid>/map_files (the very
+ * file mapped, even if since replaced or deleted), else
+ * /proc/<pid>/root/<path> (the process's own mount namespace): at the pin,
+ * so that they outlive the process, else when a frame first lands in them.
+ * Their symbols are read at that first frame. libelf maps them (ELF_C_READ_MMAP) and they stay open until
  * usyms__free, so symbol names are read in place and not copied: a
  * file costs 16 bytes per function symbol of our heap. */
 #include <errno.h>
@@ -66,6 +69,7 @@ struct uproc {
 	uint32_t pid;
 	struct umap *maps;
 	uint32_t n;
+	bool refreshed;           /* maps read again for an address in none of them */
 	const char *problem;      /* maps unreadable, or cut at USYMS_PROC_MAPS_MAX */
 	char msg[USYMS_MSG_BYTES];
 };
@@ -193,12 +197,92 @@ static int read_maps(struct usyms *u, struct uproc *p)
 }
 _Static_assert(USYMS_PROC_MAPS_MAX == 4096, "the message names the bound");
 
+static struct uproc *find_proc(struct usyms *u, uint32_t pid)
+{
+	if (u->last && u->last->pid == pid)
+		return u->last;
+	for (uint32_t i = 0; i < u->n_procs; i++)
+		if (u->procs[i].pid == pid)
+			return &u->procs[i];
+	return NULL;
+}
+
+/* Whether any of fresh's mappings (in address order, apart) overlaps m. */
+static bool overlapped(const struct uproc *fresh, const struct umap *m)
+{
+	uint32_t lo = 0, hi = fresh->n;   /* the first one ending after m starts */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (fresh->maps[mid].end <= m->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fresh->n && fresh->maps[lo].start < m->end;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct umap *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* p's mappings become fresh's and those of its old ones that none of
+ * fresh's overlap (code an exec or munmap replaced stays findable for the
+ * addresses sampled before). Takes fresh->maps. */
+static int merge_maps(struct uproc *p, struct uproc *fresh)
+{
+	uint32_t keep = 0;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (!overlapped(fresh, &p->maps[i]) && fresh->n + keep < USYMS_PROC_MAPS_MAX)
+			p->maps[keep++] = p->maps[i];
+	struct umap *all = malloc(sizeof(*all) * ((size_t)fresh->n + keep + 1));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, fresh->maps, sizeof(*all) * fresh->n);
+	memcpy(all + fresh->n, p->maps, sizeof(*all) * keep);
+	free(p->maps);
+	free(fresh->maps);
+	p->maps = all, p->n = fresh->n + keep;
+	qsort(p->maps, p->n, sizeof(*p->maps), by_start);
+	p->problem = fresh->problem;
+	return 0;
+}
+
+static int open_mod(const struct uproc *p, const struct umap *m, const struct umod *mod);
+
+int usyms__pin(struct usyms *u, uint32_t pid)
+{
+	struct uproc fresh = { .pid = pid };
+	int err = read_maps(u, &fresh);
+	struct uproc *p = err ? NULL : find_proc(u, pid);
+	if (!err && !p && u->n_procs == USYMS_PROCS_MAX)
+		err = -ENOSPC;
+	bool added = !err && !p;
+	if (added) {
+		p = &u->procs[u->n_procs++];
+		*p = (struct uproc){ .pid = pid };
+	}
+	if (!err)
+		err = merge_maps(p, &fresh);
+	if (err) {
+		free(fresh.maps);
+		if (added)
+			u->n_procs--;   /* the last one: read again at the end */
+		return err;
+	}
+	/* the files, while /proc/<pid>/map_files still holds them */
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct umod *m = p->maps[i].mod >= 0 ? &u->mods[p->maps[i].mod] : NULL;
+		if (m && m->fd < 0 && !m->tried)
+			m->fd = open_mod(p, &p->maps[i], m);   /* -1: tried again when a frame lands in it */
+	}
+	return 0;
+}
+
 struct uproc *usyms__proc(struct usyms *u, uint32_t pid, const char **problem)
 {
-	struct uproc *p = u->last && u->last->pid == pid ? u->last : NULL;
-	for (uint32_t i = 0; !p && i < u->n_procs; i++)
-		if (u->procs[i].pid == pid)
-			p = &u->procs[i];
+	struct uproc *p = find_proc(u, pid);
 	if (!p) {
 		if (u->n_procs == USYMS_PROCS_MAX) {
 			*problem = procs_full;
@@ -208,8 +292,8 @@ struct uproc *usyms__proc(struct usyms *u, uint32_t pid, const char **problem)
 		*p = (struct uproc){ .pid = pid };
 		int err = read_maps(u, p);
 		if (err) {
-			snprintf(p->msg, sizeof(p->msg), "process %" PRIu32 " was not readable at the end of the run "
-				 "(/proc/%" PRIu32 "/maps: %s): frames are raw addresses", pid, pid, strerror(-err));
+			snprintf(p->msg, sizeof(p->msg), "process %" PRIu32 "'s memory map was not readable while "
+				 "it ran (/proc/%" PRIu32 "/maps: %s): frames are raw addresses", pid, pid, strerror(-err));
 			p->problem = p->msg;
 			free(p->maps);
 			p->maps = NULL, p->n = 0;
@@ -310,7 +394,8 @@ static int load_mod(struct umod *m, const struct uproc *p, const struct umap *ma
 	m->tried = true;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return mod_fail(m, "libelf refuses this ELF version", 0);
-	m->fd = open_mod(p, map, m);
+	if (m->fd < 0)
+		m->fd = open_mod(p, map, m);
 	if (m->fd < 0)
 		return mod_fail(m, "cannot be opened", errno);
 	m->elf = elf_begin(m->fd, ELF_C_READ_MMAP, NULL);
@@ -383,6 +468,12 @@ const char *usyms__find(struct usyms *u, struct uproc *p, uint64_t addr, bool re
 {
 	*s = (struct usym){ 0 };
 	const struct umap *m = find_map(p, addr);
+	if (!m && !p->refreshed) {
+		/* mapped since the maps were read (dlopen): once per process */
+		p->refreshed = true;
+		if (!usyms__pin(u, p->pid))
+			m = find_map(p, addr);
+	}
 	if (!m)
 		return p->problem;   /* anonymous memory (JIT), or past a cut list */
 	if (m->mod < 0) {

@@ -4,7 +4,8 @@
  *
  * One cache per call, bounded (USYMS_PROCS_MAX processes, USYMS_MODULES_MAX
  * files, USYMS_MODULE_SYMS_MAX symbols per file); a file is read only when
- * a frame lands in it, once however many processes map it. */
+ * a frame lands in it, once however many processes map it; one pinned
+ * while its process ran is opened then, so that it outlives the process. */
 #ifndef EBPF_MCP_USYMS_H
 #define EBPF_MCP_USYMS_H
 
@@ -27,7 +28,15 @@ struct usym {
 
 struct usyms *usyms__new(void);
 void usyms__free(struct usyms *u);
-/* A process's mappings, read on first use. NULL with *problem (a string
+/* Reads pid's executable mappings now and adds them to what is kept of it
+ * (mappings that overlap new ones are replaced: an exec or a munmap; the
+ * others stay for addresses sampled before), and opens the files mapped
+ * there, so that they stay readable once the process has exited. Called
+ * when a process first appears during a run, and again after its exec.
+ * 0, or -errno: the process is gone (nothing changes), -ENOSPC past
+ * USYMS_PROCS_MAX processes, -ENOMEM. */
+int usyms__pin(struct usyms *u, uint32_t pid);
+/* A process's mappings: those pinned, else read on first use. NULL with *problem (a string
  * kept until usyms__free) when they cannot be read (the process is gone). */
 struct uproc *usyms__proc(struct usyms *u, uint32_t pid, const char **problem);
 /* Symbolizes addr in p. `ret`: addr is a return address, looked up at

@@ -59,8 +59,8 @@ const SERVER_ARGS = ['--profile', 'full', '--object-dir', OBJ_DIR, '--pin-dir', 
 const MODES = { auto: 'auto', pin: { pin: MODERN } };
 // results that must carry ttlMs and cacheScope in this revision
 const CACHEABLE = ['tools/list', 'resources/list', 'resources/templates/list', 'resources/read'];
-const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats', 'trace_errors', 'trace_exec',
-  'trace_open', 'trace_tcp'];
+const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats', 'trace_errors',
+  'trace_exec', 'trace_open', 'trace_tcp'];
 
 // A client transport on a unix socket: newline-delimited JSON-RPC, as the
 // daemon speaks it. (No stderr/pid: the client treats it as a remote
@@ -253,11 +253,11 @@ async function checkEra(c) {
   }
   // the same ping without the modern _meta is a legacy request: answered in
   // the connection's session; over HTTP the client's transport sends the
-  // revision it negotiated in MCP-Protocol-Version on every POST, which a
-  // legacy body contradicts
+  // revision it negotiated in MCP-Protocol-Version on every POST, and a
+  // request of that revision must carry it in _meta: invalid params
   const lp = await c.raw('ping', {}, {});
   if (c.http) {
-    assert.equal(lp.error?.code, -32020, JSON.stringify(lp));
+    assert.equal(lp.error?.code, -32602, JSON.stringify(lp));
     assert.match(lp.error.message, /MCP-Protocol-Version/);
     assert.equal(c.status(lp.id), 400);
   } else {

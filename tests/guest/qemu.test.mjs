@@ -87,10 +87,11 @@ async function count(mapId) {
 // Each tracer's CO-RE object loads and attaches on 6.1 (the host runs them on
 // 6.18). trace_errors is also shown a guest event: three lookups of a map id
 // that does not exist make three failing bpf() calls in pid 1.
-const TRACERS = ['block_io_latency', 'profile_cpu', 'runq_latency', 'syscall_stats',
-  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'tcp_retransmits'];
+const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats',
+  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'skb_drops', 'oom_kills',
+  'tcp_retransmits'];
 
-test('all nine tracers run on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
+test('every built-in tracer runs on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
   for (const name of TRACERS) {
     const token = `t-${name}`;
     const pending = g.server.request('tools/call', {
@@ -111,7 +112,36 @@ test('all nine tracers run on the guest kernel; trace_errors sees the guest\'s f
       const rows = result.structuredContent.errors.filter((e) => e.pid === 1 && e.syscall === 'bpf');
       assert.deepEqual(rows.map((e) => [e.errno, e.count]), [['ENOENT', 3]]);
     }
+    if (name === 'offcpu_profile') {
+      // the server (pid 1) waits on its port between requests: a blocked stack under the scheduler
+      const own = result.structuredContent.stacks.filter((x) => x.pid === 1);
+      assert.ok(own.some((x) => x.kernel.length && /^(__schedule|schedule)\+/.test(x.kernel[0]) && x.user.length),
+        JSON.stringify(result.structuredContent.stacks.map((x) => x.folded)));
+    }
   }
+});
+
+// enum skb_drop_reason's members, bounds (MAX, SUBSYS_MASK) left out, as
+// bpftool reads them from a kernel image's BTF.
+function dropReasons(file) {
+  const body = execFileSync('bpftool', ['btf', 'dump', 'file', file, 'format', 'c'], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    .match(/^enum skb_drop_reason \{\n([^}]*)\}/m)[1];
+  return Object.fromEntries([...body.matchAll(/^\s+(\w+) = (\d+),/gm)]
+    .filter((m) => !/^SKB_DROP_REASON_(MAX|SUBSYS_MASK)$/.test(m[1]))
+    .map((m) => [m[1].replace(/^SKB_DROP_REASON_|^SKB_/, ''), Number(m[2])]));
+}
+
+test('skb_drops names drop reasons from the guest kernel\'s own BTF, which numbers and lists them otherwise than this host', async () => {
+  const guest = dropReasons(path.join(GUEST, 'vmlinux')), host = dropReasons('/sys/kernel/btf/vmlinux');
+  assert.notEqual(guest.NO_SOCKET, host.NO_SOCKET, 'the two kernels number NO_SOCKET differently');
+  const e = (await g.server.call('skb_drops', { reason: 'NO_SUCH_REASON_T' })).structuredContent.error;
+  assert.deepEqual([e.code, e.context.reasons], ['UNKNOWN_DROP_REASON', Object.keys(guest).length]);
+  const newer = Object.keys(host).find((n) => !(n in guest));
+  assert.ok(newer, 'the host kernel has reasons 6.1 lacks');
+  const r = (await g.server.call('skb_drops', { reason: newer })).structuredContent.error;
+  assert.deepEqual([r.code, r.context.pointer], ['UNKNOWN_DROP_REASON', '/reason'], newer);
+  const ok = await g.server.ok('skb_drops', { reason: 'no_socket', duration_ms: 500 });
+  assert.deepEqual([ok.tracer, ok.drops], ['skb_drops', 0]);
 });
 
 test('kernel console output never reaches the MCP port', async () => {

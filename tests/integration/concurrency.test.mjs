@@ -15,9 +15,16 @@ ensureMounts();
 const OBJ_DIR = path.join(BUILD, 'bpf');
 const obj = (n) => path.join(OBJ_DIR, `${n}.bpf.o`);
 const TEST = { timeout: 120000 };
-const PING_BOUND_MS = 50;
+// A ping answered while another session's kernel call runs: a loop that
+// waited on the verifier would take its whole time (load_slow: ~600 ms
+// here), so a wide bound still tells the two apart on a loaded machine
+// (one run with the machine's two cores saturated saw 61 ms).
+const PING_BOUND_MS = 200;
+// After a cancel the bound is tighter: a loop that destroyed trace_tcp's
+// skeleton itself held pings ~85 ms.
+const CANCEL_PING_MS = 50;
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'profile_cpu',
-  'runq_latency', 'block_io_latency', 'tcp_retransmits', 'prog_stats'];
+  'runq_latency', 'block_io_latency', 'offcpu_profile', 'tcp_retransmits', 'prog_stats'];
 
 // ---- a daemon (root, full profile) and its sessions --------------------------------
 
@@ -80,8 +87,8 @@ test('cancel -> ping under 50 ms for every tracer and stream_events, in the same
       a.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } });
       const [same, other] = await Promise.all([pingMs(a), pingMs(b)]);
       report.push(`${tool} ${same.toFixed(1)}/${other.toFixed(1)} ms`);
-      assert.ok(same < PING_BOUND_MS, `${tool}: ping in the same session ${same} ms after the cancel`);
-      assert.ok(other < PING_BOUND_MS, `${tool}: ping in another session ${other} ms after the cancel`);
+      assert.ok(same < CANCEL_PING_MS, `${tool}: ping in the same session ${same} ms after the cancel`);
+      assert.ok(other < CANCEL_PING_MS, `${tool}: ping in another session ${other} ms after the cancel`);
       assert.equal(answered, null, `${tool} answered after its cancel`);
     }
     console.log(`cancel -> ping (same/other session): ${report.join(', ')}`);

@@ -8,9 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILD, withServer, sh, ensureMounts } from '../lib/mcp.mjs';
+import { until } from '../lib/daemon.mjs';
+import { nmFuncs, execLoads, parseFrame, kallsyms, held, foldedOf } from '../lib/stacks.mjs';
 
 const WORKLOAD = path.join(BUILD, 'test/tools/workload');
 const ARGS = ['--profile', 'observe'];
@@ -71,50 +73,6 @@ function onlineCpus() {
     .reduce((n, r) => { const [a, b = a] = r.split('-').map(Number); return n + b - a + 1; }, 0);
 }
 
-// `nm -S` (or -D -S) function symbols: name -> {start, size}.
-function nmFuncs(file, dynamic = false) {
-  const out = new Map();
-  for (const l of sh(`nm -S --defined-only ${dynamic ? '-D' : ''} ${file}`).split('\n')) {
-    const m = /^([0-9a-f]+) ([0-9a-f]+) [TtWwi] (\S+?)(@.*)?$/.exec(l);
-    if (m && !out.has(m[3])) out.set(m[3], { start: BigInt(`0x${m[1]}`), size: BigInt(`0x${m[2]}`) });
-  }
-  return out;
-}
-
-// readelf -lW: executable PT_LOAD ranges (virtual addresses).
-function execLoads(file) {
-  const load = /^\s*LOAD\s+(0x\S+)\s+(0x\S+)\s+(0x\S+)\s+(0x\S+)\s+(0x\S+)\s+([RWE ]+?)\s+(0x\S+)$/;
-  return sh(`readelf -lW ${file}`).split('\n').map((l) => load.exec(l)).filter((m) => m?.[6].includes('E'))
-    .map((m) => ({ start: BigInt(m[2]), end: BigInt(m[2]) + BigInt(m[4]) }));
-}
-
-// "name+0xoff" or "name+0xoff [mod]".
-function parseFrame(s) {
-  const m = /^(.+)\+0x([0-9a-f]+)(?: \[(\S+)\])?$/.exec(s);
-  return m ? { name: m[1], off: BigInt(`0x${m[2]}`), mod: m[3] } : null;
-}
-const bare = (s) => parseFrame(s)?.name ?? '[unknown]';
-
-// /proc/kallsyms text symbols: by name, and every address in order.
-function kallsyms() {
-  const byName = new Map(), addrs = [];
-  for (const l of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
-    const m = /^([0-9a-f]+) ([tTwW]) (\S+)(?:\t\[(\S+)\])?/.exec(l);
-    if (!m) continue;
-    const a = BigInt(`0x${m[1]}`);
-    if (!/^__(pfx|cfi)_/.test(m[3])) addrs.push(a);   // padding before a function is not one
-    if (!byName.has(m[3])) byName.set(m[3], []);
-    byName.get(m[3]).push({ addr: a, mod: m[4] });
-  }
-  addrs.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const next = (a) => {   // where the next function starts
-    let lo = 0, hi = addrs.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (addrs[mid] <= a) lo = mid + 1; else hi = mid; }
-    return addrs[lo] ?? (1n << 64n);
-  };
-  return { byName, next };
-}
-
 // Starts profile_cpu; resolves once it is attached (the server handles
 // requests in order, so a ping answered after the call means it is running).
 async function profile(s, args) {
@@ -133,7 +91,8 @@ async function profile(s, args) {
 }
 
 // Invariants of every result: the counters add up, stacks and functions
-// account for samples_counted, folded lines are the frames reversed.
+// account for samples_counted, folded lines are the frames reversed and
+// the count (flamegraph.pl's input).
 function checkShape(r, { limit = 20 } = {}) {
   assert.equal(r.tracer, 'profile_cpu');
   assert.equal(r.samples, r.samples_counted + r.samples_idle + r.samples_filtered + r.keys_dropped);
@@ -148,13 +107,7 @@ function checkShape(r, { limit = 20 } = {}) {
   for (let i = 1; i < r.stacks.length; i++) assert.ok(r.stacks[i - 1].count >= r.stacks[i].count);
   for (let i = 1; i < r.functions.length; i++) assert.ok(r.functions[i - 1].count >= r.functions[i].count);
   for (const f of r.functions) assert.ok(Math.abs(f.percent - (100 * f.count) / r.samples_counted) <= 0.005 + 1e-9, JSON.stringify(f));
-  for (const x of r.stacks) {
-    const user = x.user.map((f) => (parseFrame(f)?.name ?? (/^0x/.test(f) ? '[unknown]' : f)));
-    const kern = x.kernel.map((f) => { const p = parseFrame(f); return p ? (p.mod ? `${p.name} [${p.mod}]` : p.name) : '[unknown]'; });
-    const expect = [x.comm, ...user.reverse(), ...(x.user_error?.startsWith('stack not stored') ? ['[user stack lost]'] : []),
-      ...kern.reverse(), ...(x.kernel_error?.startsWith('stack not stored') ? ['[kernel stack lost]'] : [])];
-    assert.equal(x.folded, expect.join(';'));
-  }
+  for (const x of r.stacks) assert.equal(x.folded, foldedOf(x, x.count));
 }
 
 // ---- tests --------------------------------------------------------------------
@@ -192,7 +145,7 @@ test('a spinning process: its CPU time in samples, all in workload_spin <- main,
         assert.equal(f1?.name, 'main', x.user.join(' <- '));
         assert.ok(f1.off > 0n && f1.off <= main.size, `${x.user[1]}: a return address inside main`);
         // an interrupt may land on the loop: its kernel frames follow the user ones
-        assert.match(x.folded, /^workload;.*;main;workload_spin(;asm_\w+;.*)?$/);
+        assert.match(x.folded, /^workload;.*;main;workload_spin(;asm_\w+;.*)? \d+$/);
         inSpin += x.count;
       }
       assert.ok(inSpin >= 0.9 * r.samples_counted, `${inSpin} of ${r.samples_counted} in workload_spin <- main`);
@@ -261,7 +214,8 @@ test('shared library and PIE frames: libc dynamic symbols by nm -D; file+offset 
       const fds = readdirSync(`/proc/${s.proc.pid}/fd`).length;
       const r = await (await profile(s, { pid: dd.pid, duration_ms: 800, frequency_hz: 499, limit: 1000 })).done();
       await s.request('ping', {});   // the job is released after its reply is sent
-      assert.equal(readdirSync(`/proc/${s.proc.pid}/fd`).length, fds, 'the ELF files read are closed again');
+      // (a background thread destroys the run: soon after the reply, not before it)
+      await until('the ELF files read closed again', () => readdirSync(`/proc/${s.proc.pid}/fd`).length === fds, 5000);
       checkShape(r, { limit: 1000 });
       // the mapped files, from the process's maps while it still runs
       const files = new Map(readFileSync(`/proc/${dd.pid}/maps`, 'utf8').split('\n')
@@ -297,21 +251,70 @@ test('shared library and PIE frames: libc dynamic symbols by nm -D; file+offset 
   }
 });
 
-test('a process gone before the end: raw user addresses and a user_error saying why', async () => {
-  const w = await workload(['spin', '300']);
+test('a process that exits mid-run keeps its symbols: workload_spin <- main, from the map read when it first ran', async (t) => {
   await withServer(ARGS, async (s) => {
-    const p = await profile(s, { pid: w.pid, duration_ms: 1000, frequency_hz: 199 });
+    // the profile runs first: the process appears during it, burns ~1 s and exits
+    const p = await profile(s, { comm: 'workload', duration_ms: 3000, frequency_hz: 199, limit: 1000 });
+    const w = await workload(['spin', '1000']);
+    const before = schedstat(w.pid);
     await w.go();
+    const after = schedstat(w.pid);
     await w.finish();
+    assert.ok(!existsSync(`/proc/${w.pid}`), 'the process is gone (and reaped) before the run ends');
     const r = await p.done();
-    checkShape(r);
-    assert.ok(r.samples_counted > 0);
-    for (const x of r.stacks.filter((y) => y.user.length)) {   // (none once the exiting task dropped its memory)
-      assert.ok(x.user.every((f) => /^0x[0-9a-f]+$/.test(f)), x.user.join(' '));
-      assert.match(x.user_error, new RegExp(`process ${w.pid} was not readable.*maps`));
+    assert.equal(r.stopped_by, 'duration');
+    checkShape(r, { limit: 1000 });
+    assert.ok(r.procs_mapped >= 1 && r.procs_gone === 0 && r.notices_lost === 0, JSON.stringify(r));
+    const mine = r.stacks.filter((x) => x.pid === w.pid);   // (other workload processes may run on this machine)
+    const samples = mine.reduce((n, x) => n + x.count, 0);
+    const expected = ((after - before) / 1e9) * 199;
+    assert.ok(Math.abs(samples - expected) <= Math.max(5, expected * 0.2), `${samples} samples, ${expected.toFixed(1)} expected`);
+    const spin = nmFuncs(WORKLOAD).get('workload_spin');
+    let inSpin = 0;
+    for (const x of mine) {
+      assert.equal(x.user_error, undefined, JSON.stringify(x));
+      const [f0, f1] = x.user.map(parseFrame);
+      if (f0?.name !== 'workload_spin') continue;
+      assert.ok(f0.off < spin.size, `${x.user[0]} inside workload_spin`);
+      assert.equal(f1?.name, 'main', x.user.join(' <- '));
+      inSpin += x.count;
     }
-    assert.equal(r.functions[0].function, '[unknown]');
+    assert.ok(inSpin >= 0.9 * samples, `${inSpin} of ${samples} samples in workload_spin <- main`);
+    t.diagnostic(`${samples} samples of the exited process (${expected.toFixed(1)} from schedstat), ${inSpin} named workload_spin`);
   });
+});
+
+test('a process sampled before and after its exec: both images symbolized, though it exited before the end', async (t) => {
+  // sh spins in its own code, then becomes the workload: one pid, two memory maps
+  const sh0 = spawn('sh', ['-c', `read go; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec ${WORKLOAD} spin 600`],
+    { stdio: ['pipe', 'ignore', 'inherit'] });
+  try {
+    await withServer(ARGS, async (s) => {
+      const p = await profile(s, { pid: sh0.pid, duration_ms: 3000, frequency_hz: 199, limit: 1000 });
+      sh0.stdin.end('go\n');
+      await exited(sh0);
+      assert.equal(sh0.exitCode, 0);
+      const r = await p.done();
+      checkShape(r, { limit: 1000 });
+      assert.ok(r.procs_mapped >= 2, `announced before and after the exec: ${r.procs_mapped}`);
+      const before = r.stacks.filter((x) => x.comm === 'sh' && x.user.length);
+      const after = r.stacks.filter((x) => x.comm === 'workload' && x.user.length);
+      const n = (xs) => xs.reduce((k, x) => k + x.count, 0);
+      assert.ok(n(before) > 0 && n(after) > 0, `${n(before)} samples as sh, ${n(after)} as workload`);
+      // dash is stripped: its own code shows as dash+0x<vaddr>, libc's by name
+      for (const x of before) {
+        assert.equal(x.user_error, undefined, JSON.stringify(x));
+        assert.ok(parseFrame(x.user[0]), `sh's innermost frame placed in a file: ${x.user[0]}`);
+      }
+      assert.ok(before.some((x) => /^dash\+0x/.test(x.user[0])), before.map((x) => x.user[0]).join(' '));
+      const named = after.filter((x) => parseFrame(x.user[0])?.name === 'workload_spin' && parseFrame(x.user[1])?.name === 'main');
+      assert.ok(n(named) >= 0.9 * n(after), `${n(named)} of ${n(after)} workload samples in workload_spin <- main`);
+      t.diagnostic(`${n(before)} samples before the exec, ${n(after)} after; ${r.procs_mapped} maps read`);
+    });
+  } finally {
+    sh0.kill('SIGKILL');
+    await exited(sh0);
+  }
 });
 
 test('idle: left out and counted in samples_idle by default; with include_idle, pid 0 stacks in the kernel\'s idle loop', async (t) => {
@@ -410,23 +413,6 @@ test('the call deadline ends a longer run early with what was counted: stopped_b
     await w.kill();
   }
 });
-
-// The server's BPF programs, links and perf events, from its descriptors.
-function held(pid) {
-  const out = { progs: new Set(), links: new Set(), perf: 0 };
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target, info;
-    try {
-      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch { continue; }   // closed meanwhile
-    if (target === 'anon_inode:[perf_event]') out.perf++;
-    const link = /^link_id:\s*(\d+)/m.exec(info), prog = /^prog_id:\s*(\d+)/m.exec(info);
-    if (link) out.links.add(Number(link[1]));
-    else if (prog) out.progs.add(Number(prog[1]));
-  }
-  return out;
-}
 
 test('cancel: no reply, and the program, its links and perf events are gone from the kernel at once', async () => {
   await withServer(ARGS, async (s) => {

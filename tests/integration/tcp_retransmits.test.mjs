@@ -23,7 +23,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, withServer, ensureMounts, sh } from '../lib/mcp.mjs';
 import { OBJ_DIR, sleep, makeCgroup } from '../lib/kern.mjs';
@@ -196,6 +196,8 @@ test('tcp_retransmits: SYN, SYN-ACK and data segments dropped on a veth are seen
       assert.deepEqual(byPid.events.map(key), v4client);
       assert.deepEqual(byCg.events.map(key), v4client);
       assert.deepEqual(byPid.totals, byCg.totals);
+      // events carry the socket's cgroup
+      assert.ok(byCg.events.every((e) => e.cgroup_id === statSync(cg.dir).ino && e.cgroup.endsWith(`/${TAG}-retrans`)), JSON.stringify(byCg.events[0]));
       assert.equal(byPid.totals.segments, all.flows.find((r) => r.family === 'ipv4' && r.saddr === ADDR.ipv4.c).segments);
       assert.equal(all.totals.segments, sum(all.flows, 'segments'));
       assert.equal(all.flows_total, all.flows.length);

@@ -13,14 +13,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync,
+  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync,
+  statSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Server, withServer, BUILD, ROOT, ensureMounts, sh } from '../lib/mcp.mjs';
 import { exited, track, reap, startWorkload, schedstat, sleeping, straceWindow, tally, WORKLOAD, LINE_TIMEOUT_MS } from '../lib/workload.mjs';
-import { bpftool, cgroup2Mount, fails, sleep } from '../lib/kern.mjs';
+import { BPFTOOL, bpftool, cgroup2Mount, fails, sleep } from '../lib/kern.mjs';
 
 ensureMounts();
 
@@ -30,7 +31,7 @@ const NR = Object.fromEntries([...readFileSync(`/usr/include/${sh('gcc -print-mu
   .matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
 const TEST = { timeout: 60000 };   // a hang fails the test, not the run
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'runq_latency', 'block_io_latency',
-  'tcp_retransmits'];
+  'skb_drops', 'oom_kills', 'offcpu_profile', 'tcp_retransmits'];
 
 // ---- the BPF objects a server holds, and that they go away ----------------
 
@@ -323,8 +324,11 @@ test('trace_exec: filename, argv, parent, uid and the exit status or signal of k
 
     const [e1] = of(plain.pid, 'exec');
     const args1 = [WORKLOAD, 'exit', '7', 'alpha', 'two words', ''];
+    // its cgroup: this process's (inherited), as /proc/self/cgroup names it
+    const home = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::')).slice(3);
     assert.deepEqual({ ...e1, ts_ns: 0 }, {
-      kind: 'exec', ts_ns: 0, pid: plain.pid, ppid: process.pid, uid, comm: 'workload', filename: WORKLOAD,
+      kind: 'exec', ts_ns: 0, pid: plain.pid, ppid: process.pid, uid, comm: 'workload',
+      cgroup_id: statSync(path.join(cgroup2Mount(), home)).ino, cgroup: home, filename: WORKLOAD,
       argv: args1, argc: args1.length, args_truncated: false, args_unreadable: false,
     });
     const [x1] = of(plain.pid, 'exit');
@@ -748,6 +752,286 @@ test('block_io_latency: O_DIRECT reads and writes on a loop device, as /sys/bloc
   });
 });
 
+// ---- skb_drops ------------------------------------------------------------------
+
+const TRACEFS = '/sys/kernel/tracing';
+
+// The kernel's own names of drop reasons: skb:kfree_skb's print format maps
+// each value to the name its trace output prints.
+function kernelReasonNames() {
+  const fmt = readFileSync(`${TRACEFS}/events/skb/kfree_skb/format`, 'utf8');
+  return Object.fromEntries([...fmt.matchAll(/\{ (\d+), "(\w+)" \}/g)].map((m) => [Number(m[1]), m[2]]));
+}
+
+// skb:kfree_skb in a tracefs instance of the test's own (optionally
+// filtered): the kernel's trace lines, parsed.
+function kfreeSkbTrace(name, filter) {
+  const dir = `${TRACEFS}/instances/${name}`;
+  mkdirSync(dir);
+  writeFileSync(`${dir}/buffer_size_kb`, '4096');
+  if (filter) writeFileSync(`${dir}/events/skb/kfree_skb/filter`, filter);
+  writeFileSync(`${dir}/events/skb/kfree_skb/enable`, '1');
+  const re = /^\s*(.+)-(\d+)\s+\[\d+\]\s+(\S+)\s+[\d.]+: kfree_skb: .*protocol=(\d+) location=(\S+) reason: (\w+)/;
+  return {
+    lines: () => readFileSync(`${dir}/trace`, 'utf8').split('\n').map((l) => l.match(re)).filter(Boolean)
+      .map((m) => ({ comm: m[1], pid: Number(m[2]), flags: m[3], protocol: Number(m[4]), location: m[5].replace(/\/0x[0-9a-f]+$/, ''), reason: m[6] })),
+    cleanup() {
+      try { writeFileSync(`${dir}/events/skb/kfree_skb/enable`, '0'); } catch { /* never made */ }
+      try { rmdirSync(dir); } catch { /* never made */ }
+    },
+  };
+}
+
+// /proc/<pid>/net/snmp: the counters of that process's network namespace.
+function snmp(pid) {
+  const lines = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').trim().split('\n').map((l) => l.split(/\s+/));
+  const out = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = lines[i].slice(1), values = lines[i + 1].slice(1).map(Number);
+    out[lines[i][0].replace(':', '')] = Object.fromEntries(names.map((n, j) => [n, values[j]]));
+  }
+  return out;
+}
+
+// What every skb_drops result holds for n drops of one (reason, location,
+// protocol): the views agree with each other and with the samples.
+function assertOneDrop(r, n, { reason, context, pid, comm }) {
+  assert.equal(r.drops, n);
+  assert.deepEqual(r.reasons.map((x) => [x.reason, x.count]), [[reason, n]]);
+  assert.equal(r.locations.length, 1, JSON.stringify(r.locations));
+  const loc = r.locations[0];
+  assert.deepEqual([loc.reason, loc.count], [reason, n]);
+  assert.equal(loc.location, `${loc.function}+0x${(BigInt(loc.address) - kallsym(loc.function)).toString(16)}`, 'function+offset from /proc/kallsyms');
+  assert.deepEqual(r.protocols, [{ protocol: 'IP', protocol_value: 0x0800, count: n }]);
+  assert.deepEqual(r.contexts, { process: context === 'process' ? n : 0, softirq: context === 'softirq' ? n : 0 });
+  assert.deepEqual(r.processes.map((p) => [p.pid, p.comm, p.reason, p.count]), pid ? [[pid, comm, reason, n]] : []);
+  assert.equal(r.rows, 1);
+  assert.equal(r.keys_dropped, 0);
+  assert.equal(r.truncated, false);
+  assert.equal(r.count + r.dropped.full, n, 'a sample per drop, kept or counted');
+  for (const e of r.events) {
+    assert.deepEqual([e.reason, e.reason_value, e.location, e.address, e.context, e.protocol], [reason, r.reasons[0].reason_value, loc.location, loc.address, context, 'IP']);
+    assert.deepEqual([e.pid, e.tid, e.comm], pid ? [pid, pid, comm] : [0, 0, '']);
+  }
+  assert.ok(r.events.every((e, i) => i === 0 || e.ts_ns >= r.events[i - 1].ts_ns), 'samples in time order');
+  return loc;
+}
+
+// A function's address in /proc/kallsyms.
+function kallsym(name) {
+  const m = readFileSync('/proc/kallsyms', 'utf8').match(new RegExp(`^([0-9a-f]+) [tTwW] ${name}$`, 'm'));
+  assert.ok(m, `${name} in /proc/kallsyms`);
+  return BigInt(`0x${m[1]}`);
+}
+
+test('skb_drops: datagrams to a closed port in a fresh netns are NO_SOCKET drops in softirq, as many as its Udp NoPorts, named and placed as the kernel\'s own trace prints them; netns, reason and pid filters', TEST, async (t) => {
+  const N = 50;
+  const trace = kfreeSkbTrace(`t-mcp-drops-${process.pid}`);
+  t.after(async () => { await reap(); trace.cleanup(); });
+  await withTracer(t, 'skb_drops', async (s) => {
+    const w = await startWorkload(['udp', '127.0.0.1', '9', String(N)], ['unshare', '-n']);
+    const netns = `/proc/${w.pid}/ns/net`, inum = statSync(netns).ino;
+    assert.notEqual(inum, statSync('/proc/self/ns/net').ino, 'a namespace of its own');
+    assert.equal(snmp(w.pid).Udp.NoPorts, 0);
+    const { runs, ids } = await startAll(s, [
+      ['skb_drops', { duration_ms: 1500, netns, max_events: 1000 }],
+      ['skb_drops', { duration_ms: 1500, netns: `net:[${inum}]`, reason: 'no_socket', max_events: 10 }],
+      ['skb_drops', { duration_ms: 1500, netns, reason: 'SKB_DROP_REASON_TCP_CSUM' }],
+      ['skb_drops', { duration_ms: 1500, pid: w.pid }],
+    ]);
+    assertRunning(ids, ['skb_drops', 'skb_drops', 'skb_drops', 'skb_drops']);
+    await w.go();
+    const counters = snmp(w.pid);
+    const [all, byReason, other, byPid] = await Promise.all(runs.map((r) => r.result));
+    await assertReleased(s, ids);
+    await w.finish();
+    for (const r of [all, byReason, other, byPid]) assertRan(r, 'skb_drops', 1500);
+    t.diagnostic(`Udp NoPorts ${counters.Udp.NoPorts}, skb_drops ${all.drops}: ${JSON.stringify(all.locations[0])}`);
+
+    // as many as the namespace's own counter; the name is the kernel's for that value
+    assert.equal(counters.Udp.NoPorts, N);
+    const loc = assertOneDrop(all, N, { reason: 'NO_SOCKET', context: 'softirq' });
+    assert.equal(kernelReasonNames()[all.reasons[0].reason_value], 'NO_SOCKET');
+    assert.equal(all.count, N);
+    for (const e of all.events) assert.deepEqual([e.netns, e.ifindex, e.len], [inum, 1, 9], 'lo of that netns; 8 bytes of UDP header and 1 of data');
+    // the kernel's trace: the same name at the same place; those on the
+    // sender's own stack (a softirq run as it sent; else ksoftirqd ran them)
+    // are flagged as softirq
+    const seen = trace.lines().filter((l) => l.reason === 'NO_SOCKET' && l.location === loc.location);
+    assert.ok(seen.length >= 1, `the kernel traced NO_SOCKET at ${loc.location}`);
+    const mine = seen.filter((l) => l.pid === w.pid);
+    assert.ok(mine.length <= N && mine.every((l) => l.flags[2] === 's' && l.protocol === 0x0800), JSON.stringify(mine.slice(0, 3)));
+
+    assertOneDrop(byReason, N, { reason: 'NO_SOCKET', context: 'softirq' });
+    assert.deepEqual([byReason.count, byReason.dropped.full], [10, N - 10], 'samples capped, counts complete');
+    assert.deepEqual([other.drops, other.reasons, other.events], [0, [], []], 'no TCP_CSUM drops there');
+    assert.equal(byPid.drops, 0, 'softirq drops name no process');
+  });
+});
+
+test('skb_drops: a cgroup egress program drops a process\'s datagrams in its own context: pid and comm, as many as its failed sendto()s, Ip OutDiscards and the kernel\'s trace for that pid; pid, comm and cgroup filters', TEST, async (t) => {
+  const N = 30;
+  const name = `t-mcp-drops-eg-${process.pid}`;
+  const cg = path.join(cgroup2Mount(), name), pin = `/sys/fs/bpf/${name}`;
+  let trace;
+  t.after(async () => {
+    await reap();
+    trace?.cleanup();
+    try { sh(`${BPFTOOL} cgroup detach ${cg} egress pinned ${pin}`); } catch { /* not attached */ }
+    rmSync(pin, { force: true });
+    try { rmdirSync(cg); } catch { /* not made */ }
+  });
+  await withTracer(t, 'skb_drops', async (s) => {
+    mkdirSync(cg);
+    sh(`${BPFTOOL} prog load ${path.join(BUILD, 'bpf/drop_egress.bpf.o')} ${pin}`);
+    sh(`${BPFTOOL} cgroup attach ${cg} egress pinned ${pin}`);
+    // the socket is made after "go", in the cgroup: its packets meet the program
+    const w = await startWorkload(['udp', '127.0.0.1', '9', String(N), String(ERRNO.EPERM)], ['unshare', '-n']);
+    writeFileSync(`${cg}/cgroup.procs`, String(w.pid));
+    trace = kfreeSkbTrace(name, `common_pid == ${w.pid}`);
+    const netns = `/proc/${w.pid}/ns/net`, inum = statSync(netns).ino;
+    const { runs, ids } = await startAll(s, [
+      ['skb_drops', { duration_ms: 1500, netns }],
+      ['skb_drops', { duration_ms: 1500, pid: w.pid, max_events: 5 }],
+      ['skb_drops', { duration_ms: 1500, cgroup: name, reason: 'bpf_cgroup_egress' }],
+      ['skb_drops', { duration_ms: 1500, comm: 'workl', netns }],
+    ]);
+    await w.go();   // "done 0": every sendto() failed with EPERM
+    const counters = snmp(w.pid);
+    const [all, byPid, byCg, byComm] = await Promise.all(runs.map((r) => r.result));
+    await assertReleased(s, ids);
+    await w.finish();
+    for (const r of [all, byPid, byCg, byComm]) assertRan(r, 'skb_drops', 1500);
+    t.diagnostic(`Ip OutDiscards ${counters.Ip.OutDiscards}, skb_drops ${all.drops}: ${JSON.stringify(all.processes)}`);
+
+    const who = { reason: 'BPF_CGROUP_EGRESS', context: 'process', pid: w.pid, comm: 'workload' };
+    assert.equal(counters.Ip.OutDiscards, N);
+    const loc = assertOneDrop(all, N, who);
+    assert.equal(kernelReasonNames()[all.reasons[0].reason_value], 'BPF_CGROUP_EGRESS');
+    for (const e of all.events) assert.deepEqual([e.netns, e.ifindex], [inum, 1]);
+    // the kernel traced exactly these for that pid, in task context, at the same place
+    const seen = trace.lines();
+    assert.equal(seen.length, N);
+    assert.ok(seen.every((l) => l.pid === w.pid && l.comm === 'workload' && !'shH'.includes(l.flags[2])
+      && l.reason === 'BPF_CGROUP_EGRESS' && l.location === loc.location), JSON.stringify(seen.slice(0, 3)));
+
+    assertOneDrop(byPid, N, who);
+    assert.deepEqual([byPid.count, byPid.dropped.full], [5, N - 5]);
+    assertOneDrop(byCg, N, who);
+    assertOneDrop(byComm, N, who);
+  });
+});
+
+test('skb_drops: a full UDP receive buffer: SOCKET_RCVBUFF drops carrying the receiving socket, as many as the netns counts in Udp RcvbufErrors', TEST, async (t) => {
+  const N = 40;
+  t.after(reap);
+  const rxSk = readFileSync(`${TRACEFS}/events/skb/kfree_skb/format`, 'utf8').includes('rx_sk');
+  await withTracer(t, 'skb_drops', async (s) => {
+    const w = await startWorkload(['udpsink', String(N)], ['unshare', '-n']);
+    const run = await start(s, 'skb_drops', { duration_ms: 1500, netns: `/proc/${w.pid}/ns/net` });
+    await w.go();
+    const udp = snmp(w.pid).Udp;
+    // the receiving socket's own drop count (/proc/net/udp's last column)
+    const sockDrops = readFileSync(`/proc/${w.pid}/net/udp`, 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const r = await run.result;
+    await w.finish();
+    assertRan(r, 'skb_drops', 1500);
+    t.diagnostic(`Udp OutDatagrams ${udp.OutDatagrams} RcvbufErrors ${udp.RcvbufErrors}, the socket's drops ${sockDrops.map((f) => f[12])}; skb_drops ${JSON.stringify(r.locations)}`);
+    assert.equal(udp.OutDatagrams, N);
+    assert.ok(udp.RcvbufErrors > 0 && udp.RcvbufErrors < N, 'a few fit the buffer');
+    assert.deepEqual(sockDrops.map((f) => [f[1], Number(f[12])]), [[sockDrops[0][1], udp.RcvbufErrors]], 'one socket, its drops');
+    assertOneDrop(r, udp.RcvbufErrors, { reason: 'SOCKET_RCVBUFF', context: 'softirq' });
+    assert.equal(kernelReasonNames()[r.reasons[0].reason_value], 'SOCKET_RCVBUFF');
+    // one socket received them all (its kernel address; on kernels whose tracepoint says it)
+    const socks = [...new Set(r.events.map((e) => e.sock))];
+    if (rxSk) assert.ok(socks.length === 1 && /^ffff[0-9a-f]{12}$/.test(socks[0]), JSON.stringify(socks));
+    else assert.deepEqual(socks, [undefined]);
+  });
+});
+
+// ---- oom_kills -------------------------------------------------------------------
+
+// A memory cgroup of mb MiB without swap: in cgroup v2 where the memory
+// controller is enabled there, else in cgroup v1's memory hierarchy.
+function memoryCgroup(name, mb) {
+  const v2 = cgroup2Mount();
+  if (readFileSync(`${v2}/cgroup.subtree_control`, 'utf8').split(/\s+/).includes('memory')) {
+    const dir = path.join(v2, name);
+    mkdirSync(dir);
+    writeFileSync(`${dir}/memory.max`, `${mb}M`);
+    if (existsSync(`${dir}/memory.swap.max`)) writeFileSync(`${dir}/memory.swap.max`, '0');
+    return { dir, v2: true, oomKills: () => Number(readFileSync(`${dir}/memory.events`, 'utf8').match(/^oom_kill (\d+)/m)[1]) };
+  }
+  const mount = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+    .find((f) => f[2] === 'cgroup' && f[3].split(',').includes('memory'));
+  if (!mount) return null;
+  const dir = path.join(mount[1], name);
+  mkdirSync(dir);
+  writeFileSync(`${dir}/memory.limit_in_bytes`, `${mb}M`);
+  if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) writeFileSync(`${dir}/memory.memsw.limit_in_bytes`, `${mb}M`);
+  return { dir, v2: false, oomKills: () => Number(readFileSync(`${dir}/memory.oom_control`, 'utf8').match(/^oom_kill (\d+)/m)[1]) };
+}
+
+test('oom_kills: a child killed in a 20 MiB memory cgroup: its pid, memory and oom_score_adj as the kernel\'s OOM report prints them, itself as the trigger with that memcg, the cgroup\'s oom_kill count; pid, comm and cgroup filters', TEST, async (t) => {
+  const name = `t-mcp-oom-${process.pid}`;
+  const cg2 = path.join(cgroup2Mount(), `${name}-v2`);
+  let mem;
+  t.after(async () => {
+    await reap();
+    for (const d of [mem?.dir, cg2]) try { if (d) rmdirSync(d); } catch { /* not made */ }
+  });
+  await withTracer(t, 'oom_kills', async (s) => {
+    mem = memoryCgroup(name, 20);
+    if (!mem) { t.skip('no memory controller in cgroup v2 or v1'); return; }
+    const w = await startWorkload(['alloc', '1024']);
+    writeFileSync(`/proc/${w.pid}/oom_score_adj`, '500');
+    writeFileSync(`${mem.dir}/cgroup.procs`, String(w.pid));
+    const v2dir = mem.v2 ? mem.dir : cg2;
+    if (!mem.v2) {
+      mkdirSync(cg2);
+      writeFileSync(`${cg2}/cgroup.procs`, String(w.pid));
+    }
+    const { runs, ids } = await startAll(s, [
+      ['oom_kills', { duration_ms: 4000 }],
+      ['oom_kills', { duration_ms: 4000, pid: w.pid }],
+      ['oom_kills', { duration_ms: 4000, comm: 'workl', cgroup: path.basename(v2dir) }],
+      ['oom_kills', { duration_ms: 4000, pid: process.pid }],
+    ]);
+    assertRunning(ids, ['oom_kills', 'oom_kills', 'oom_kills', 'oom_kills']);
+    w.begin();
+    assert.deepEqual(await w.finish(), { code: null, signal: 'SIGKILL' }, 'killed before allocating 1 GiB');
+    const [all, byPid, byCommCg, other] = await Promise.all(runs.map((r) => r.result));
+    await assertReleased(s, ids);
+    for (const r of [all, byPid, byCommCg, other]) assertRan(r, 'oom_kills', 4000);
+    assert.equal(mem.oomKills(), 1, 'the cgroup counted one OOM kill');
+
+    // the kernel's own report of this kill
+    const log = sh('dmesg');
+    const k = log.match(new RegExp(`Killed process ${w.pid} \\(workload\\) total-vm:(\\d+)kB, anon-rss:(\\d+)kB, `
+      + 'file-rss:(\\d+)kB, shmem-rss:(\\d+)kB, UID:(\\d+) pgtables:(\\d+)kB oom_score_adj:(-?\\d+)'));
+    const c = log.match(new RegExp(`oom-kill:constraint=CONSTRAINT_MEMCG,.*,task_memcg=(\\S+),task=workload,pid=${w.pid},`));
+    assert.ok(k && c, `the kernel's OOM report for ${w.pid}`);
+    const e = all.events.find((x) => x.victim.pid === w.pid);
+    t.diagnostic(`kernel: ${k[0]}; oom_kills: ${JSON.stringify(e)}`);
+    assert.deepEqual(e.victim, {
+      pid: w.pid, comm: 'workload', uid: Number(k[5]), total_vm_kb: Number(k[1]), anon_rss_kb: Number(k[2]),
+      file_rss_kb: Number(k[3]), shmem_rss_kb: Number(k[4]), pgtables_kb: Number(k[6]), oom_score_adj: 500,
+    });
+    assert.equal(Number(k[7]), 500);
+    assert.ok(e.victim.anon_rss_kb <= 20 * 1024 && e.victim.anon_rss_kb > 10 * 1024, `${e.victim.anon_rss_kb} kB of anonymous memory in 20 MiB`);
+    // the child charged its own allocation: it triggered the kill, in that memcg
+    assert.deepEqual(e.trigger, {
+      pid: w.pid, tid: w.pid, comm: 'workload', cgroup_id: statSync(v2dir).ino,
+      memcg_id: statSync(mem.dir).ino, memcg: `/${name}`,
+    });
+    assert.equal(c[1], e.trigger.memcg);
+
+    // (each run reads the clock itself)
+    for (const r of [byPid, byCommCg]) assert.deepEqual(r.events.map(({ victim, trigger }) => ({ victim, trigger })), [{ victim: e.victim, trigger: e.trigger }]);
+    assert.deepEqual(other.events, []);
+  });
+});
+
 // ---- every tracer: cancel, EOF, bad arguments, profiles ------------------------
 
 // A call for each tracer that runs until stopped, with arguments that
@@ -755,11 +1039,16 @@ test('block_io_latency: O_DIRECT reads and writes on a loop device, as /sys/bloc
 const LONG = {
   trace_errors: { duration_ms: 20000, comm: 'workload' },
   trace_exec: { duration_ms: 20000, ppid: 1 },
-  trace_open: { duration_ms: 20000, failed_only: true },
+  // (a comm no process has: failed opens machine-wide, e.g. a compiler's
+  // include search, could fill max_events and end the run early)
+  trace_open: { duration_ms: 20000, failed_only: true, comm: 'no-such-comm-0' },
   trace_tcp: { duration_ms: 20000, port: 9 },
   syscall_stats: { duration_ms: 20000, pid: 1 },
   runq_latency: { duration_ms: 20000, per_process: true },
   block_io_latency: { duration_ms: 20000, per_disk: true },
+  skb_drops: { duration_ms: 20000, reason: 'NO_SOCKET' },
+  oom_kills: { duration_ms: 20000, comm: 'workload' },
+  offcpu_profile: { duration_ms: 20000, comm: 'workload', min_block_us: 1000 },
   tcp_retransmits: { duration_ms: 20000, port: 9 },
 };
 
@@ -789,7 +1078,7 @@ test('a cancelled tracer call answers nothing and leaves nothing in the kernel',
 });
 
 test('stdin EOF in the middle of tracer runs: the server exits 0 promptly and nothing stays in the kernel', TEST, async () => {
-  const s = new Server(['--limit', 'jobs=8']);
+  const s = new Server(['--limit', 'jobs=16']);
   let ids, t0, ex;
   try {
     await s.init();
@@ -814,13 +1103,17 @@ test('stdin EOF in the middle of tracer runs: the server exits 0 promptly and no
   }
 });
 
+// Event tracers watch a comm no process has, so that whatever else runs on
+// the machine cannot fill max_events before the deadline.
+const QUIET = Object.fromEntries(['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'skb_drops'].map((n) => [n, { comm: 'no-such-comm-0' }]));
+
 test('call_ms ends every tracer with stopped_by deadline and a full result; progress counts elapsed ms toward duration_ms', TEST, async () => {
-  await withServer(['--limit', 'call_ms=400', '--limit', 'jobs=8'], async (s) => {
+  await withServer(['--limit', 'call_ms=400', '--limit', 'jobs=16'], async (s) => {
     const names = await toolNames(s);
     const present = TRACERS.filter((n) => names.includes(n));
     const runs = present.map((name) => ({
       name, token: `deadline-${name}`,
-      reply: s.request('tools/call', { name, arguments: { duration_ms: 5000 }, _meta: { progressToken: `deadline-${name}` } }),
+      reply: s.request('tools/call', { name, arguments: { duration_ms: 5000, ...QUIET[name] }, _meta: { progressToken: `deadline-${name}` } }),
     }));
     // (the server loads one tracer at a time: a run that waited behind the
     // others' loads has less of its 400 ms left once attached)
@@ -870,7 +1163,8 @@ test('bad arguments are refused with a clear error before anything is loaded', T
     const names = await toolNames(s);
     const present = TRACERS.filter((n) => names.includes(n));
     const base = held(s.proc.pid);
-    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats', 'tcp_retransmits'].filter((n) => present.includes(n));
+    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats', 'skb_drops', 'oom_kills', 'offcpu_profile',
+      'tcp_retransmits'].filter((n) => present.includes(n));
     for (const name of withCgroup) {
       const e = await fails(s, name, { cgroup: 'no-such-cgroup-t-mcp' });
       assert.equal(e.context.pointer, '/cgroup', name);
@@ -904,6 +1198,25 @@ test('bad arguments are refused with a clear error before anything is loaded', T
     if (present.includes('trace_tcp')) {
       const e = await fails(s, 'trace_tcp', { port: 65536 });
       assert.deepEqual([e.code, e.context.pointer], ['SCHEMA', '/port']);
+    }
+    if (present.includes('skb_drops')) {
+      const r = await fails(s, 'skb_drops', { reason: 'SOCKETZ' });
+      assert.deepEqual([r.code, r.category, r.context.pointer], ['UNKNOWN_DROP_REASON', 'validation', '/reason']);
+      assert.match(r.message, /reason 'SOCKETZ' is not in enum skb_drop_reason \(this kernel has \d+ drop reasons\)$/);
+      // bpftool's reading of the same enum: every member but the bounds MAX and SUBSYS_MASK
+      const members = sh(`${BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c`).match(/^enum skb_drop_reason \{\n([^}]*)\}/m)[1]
+        .split('\n').filter((l) => /^\s+\w+ = /.test(l) && !/SKB_DROP_REASON_(MAX|SUBSYS_MASK) =/.test(l));
+      assert.equal(r.context.reasons, members.length);
+      const near = await fails(s, 'skb_drops', { reason: 'socket' });
+      assert.match(near.message, /like it: .*NO_SOCKET/, 'names holding what was asked are suggested');
+      const none = await fails(s, 'skb_drops', { reason: 'NOT_DROPPED_YET' });
+      assert.match(none.message, /is not a drop reason/);
+      for (const [netns, code, msg] of [['/nonexistent/t-mcp', 'NO_SUCH_FILE', /no file/], ['/proc/self/ns/mnt', 'NOT_A_NETNS', /another kind of namespace/],
+        ['/proc/self/status', 'NOT_A_NETNS', /is not a namespace file/], ['net:[0]', 'NOT_A_NETNS', /out of range/]]) {
+        const e = await fails(s, 'skb_drops', { netns });
+        assert.deepEqual([e.code, e.context.pointer], [code, '/netns'], netns);
+        assert.match(e.message, msg, netns);
+      }
     }
     if (present.includes('trace_errors')) {
       const e = await fails(s, 'trace_errors', { max_events: 100001 });

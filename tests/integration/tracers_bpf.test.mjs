@@ -336,7 +336,7 @@ test('profile_cpu: a spinning process gets its CPU time\'s worth of samples in w
 
   // user stacks: innermost frame in workload_spin, its caller in main (frame pointers)
   const syms = nmSymbols(WORKLOAD);
-  const symOf = (hex) => syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;
+  const symOf = (hex) => hex === undefined ? undefined : syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;   // (a one-frame stack has no caller)
   // (a stack whose hash bucket already holds another is not stored: the
   // sample keeps -EEXIST and stack_collisions counts it)
   let inSpin = 0;
@@ -355,6 +355,44 @@ test('profile_cpu: a spinning process gets its CPU time\'s worth of samples in w
   assert.ok(names.every((fs) => fs.length > 0 && fs.every((n) => n)), JSON.stringify(names));
   assert.ok(names.some((fs) => fs.some((n) => /getppid|do_syscall_64|entry_SYSCALL_64/.test(n))), JSON.stringify(names));
   assert.ok(r.samples >= r.samples_idle + samples);
+});
+
+test('offcpu_profile: a sleeping process\'s blocks are its voluntary switches, its time its own clock\'s, in nanosleep', async (t) => {
+  t.after(reap);
+  const N = 15, MS = 40;
+  const w = await startWorkload(['sleep', String(N), String(MS)]);
+  await sleeping(w.pid);   // in read(0) already: that block began before the tracer
+  const tracer = await startTracer('offcpu_profile', ['--tgid', String(w.pid)]);
+  const vcsw = () => Number(/^nr_voluntary_switches\s*:\s*(\d+)$/m.exec(readFileSync(`/proc/${w.pid}/sched`, 'utf8'))[1]);
+  const before = vcsw();
+  const [slept] = await w.go();
+  await sleeping(w.pid);   // back in read(0): a block still going on when the tracer stops
+  const after = vcsw();
+  const r = await tracer.stop();
+  await w.finish();
+
+  const sleptNs = Number(slept.split(' ')[1]) * 1000;
+  assert.ok(r.sums.every((x) => x.tgid === w.pid && x.tid === w.pid && x.comm === 'workload'), 'the tgid filter');
+  // every voluntary switch of the window is a block: N ended, one goes on
+  assert.equal(r.blocks, N);
+  assert.equal(after - before, r.blocked);
+  assert.equal(r.blocked, r.blocks + 1);
+  assert.deepEqual([r.keys_dropped, r.starts_dropped, r.stack_collisions, r.stacks_full], [0, 0, 0, 0]);
+  assert.equal(r.sums.length, 1);
+  const x = r.sums[0];
+  assert.equal(x.count, N);
+  assert.equal(x.states, 1, 'TASK_INTERRUPTIBLE (S)');
+  assert.ok(Math.abs(x.total_ns - sleptNs) <= 0.1 * sleptNs, `${x.total_ns} ns blocked, ${sleptNs} ns by its own clock`);
+  assert.ok(x.max_ns >= MS * 1e6 && x.max_ns <= x.total_ns);
+  // its user stack: workload_sleep <- main (nm); its kernel stack: nanosleep, under the scheduler
+  const syms = nmSymbols(WORKLOAD);
+  const symOf = (hex) => hex === undefined ? undefined : syms.find((s) => BigInt(hex) >= s.start && BigInt(hex) < s.end)?.name;   // (a one-frame stack has no caller)
+  const user = r.stacks[x.ustack_id].map((a, i) => symOf(`0x${(BigInt(a) - (i ? 1n : 0n)).toString(16)}`));
+  assert.deepEqual(user.slice(0, 2), ['workload_sleep', 'main'], r.stacks[x.ustack_id].join(' '));
+  const ksym = kallsyms();
+  const kernel = r.stacks[x.kstack_id].map((a) => ksym(BigInt(a)));
+  for (const want of ['__schedule', 'do_nanosleep', 'hrtimer_nanosleep']) assert.ok(kernel.includes(want), kernel.join(' <- '));
+  t.diagnostic(`${x.count} blocks, ${x.total_ns} ns (its clock ${sleptNs} ns); ${after - before} voluntary switches`);
 });
 
 test('runq_latency: waits of a ping-pong process match its schedstat switch-ins and run-queue time', async (t) => {

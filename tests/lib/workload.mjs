@@ -54,9 +54,11 @@ export async function reap() {
   for (const c of [...children]) { c.kill('SIGKILL'); await exited(c); }
 }
 
-// workload -w MODE ARGS (optionally under a wrapper such as strace): its pid
-// comes from its own "ready PID" line; go() starts the work and waits for
-// "done"; finish() lets it exit.
+// workload -w MODE ARGS (optionally under a wrapper such as strace, or
+// unshare -n, which execs it): its pid comes from its own "ready PID" line;
+// go() starts the work, waits for "done 0" and returns the lines the mode
+// printed before it (sleep's "slept US"); finish() lets it exit and
+// resolves to how it exited.
 export async function startWorkload(args, wrap = []) {
   const argv = [...wrap, WORKLOAD, '-w', ...args];
   const child = track(spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
@@ -67,7 +69,17 @@ export async function startWorkload(args, wrap = []) {
     pid: Number(ready[1]),
     async go() {
       child.stdin.write('go\n');
-      assert.equal(await lines.next(args[0]), 'done 0');
+      const out = [];
+      for (let l = await lines.next(args[0]); ; l = await lines.next(args[0])) {
+        if (!l.startsWith('done ')) { out.push(l); continue; }
+        assert.equal(l, 'done 0');
+        return out;
+      }
+    },
+    // Starts the work without waiting for "done" (a workload that gets
+    // killed never says it).
+    begin() {
+      child.stdin.write('go\n');
     },
     async finish() {
       child.stdin.end();

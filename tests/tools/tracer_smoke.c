@@ -4,7 +4,7 @@
  *   tracer_smoke NAME [--duration-ms N] [--tgid N] [--tid N] [--comm S]
  *                [--cgroup-id N] [--ppid N] [--uid N] [--port N] [--failed-only]
  *                [--freq HZ] [--include-idle] [--per-process] [--dev MAJ:MIN]
- *                [--per-disk] [--max-events N]
+ *                [--per-disk] [--max-events N] [--min-block-us N]
  *
  * Opens the skeleton, writes the filters into .rodata, loads and attaches,
  * prints {"ready":true} and runs until stdin closes or the duration ends,
@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "block_io_latency.h"
+#include "offcpu_profile.h"
 #include "profile_cpu.h"
 #include "runq_latency.h"
 #include "syscall_stats.h"
@@ -38,6 +39,7 @@
 #include "trace_tcp.h"
 
 #include "block_io_latency.skel.h"
+#include "offcpu_profile.skel.h"
 #include "profile_cpu.skel.h"
 #include "runq_latency.skel.h"
 #include "syscall_stats.skel.h"
@@ -51,7 +53,7 @@
 #define POLL_SLICE_MS 100
 
 struct opts {
-	long duration_ms, tgid, tid, cgroup_id, ppid, uid, port, freq, max_events;
+	long duration_ms, tgid, tid, cgroup_id, ppid, uid, port, freq, max_events, min_block_us;
 	unsigned dev;
 	const char *comm;
 	bool failed_only, include_idle, per_process, per_disk;
@@ -68,6 +70,7 @@ struct run {
 	struct profile_cpu_bpf *profile;
 	struct runq_latency_bpf *runq;
 	struct block_io_latency_bpf *bio;
+	struct offcpu_profile_bpf *offcpu;
 	struct bpf_link *perf_links[CPUS_MAX];
 	int perf_fds[CPUS_MAX], ncpus;
 	struct ring_buffer *rb;
@@ -312,6 +315,10 @@ static int tracer_start(struct run *r, const char *name)
 		return OPEN_LOAD_ATTACH(r, runq, runq_latency_bpf, ({
 			SET_FILTERS(r->runq->rodata, o);
 			r->runq->rodata->targ_per_process = o->per_process; }));
+	if (!strcmp(name, "offcpu_profile"))
+		return OPEN_LOAD_ATTACH(r, offcpu, offcpu_profile_bpf, ({
+			SET_FILTERS(r->offcpu->rodata, o);
+			r->offcpu->rodata->targ_min_block_ns = (__u64)o->min_block_us * 1000; }));
 	if (!strcmp(name, "block_io_latency"))
 		return OPEN_LOAD_ATTACH(r, bio, block_io_latency_bpf, ({
 			r->bio->rodata->targ_dev = o->dev;
@@ -336,6 +343,8 @@ static void tracer_detach(struct run *r)
 		runq_latency_bpf__detach(r->runq);
 	if (r->bio)
 		block_io_latency_bpf__detach(r->bio);
+	if (r->offcpu)
+		offcpu_profile_bpf__detach(r->offcpu);
 	for (int cpu = 0; cpu < r->ncpus; cpu++) {
 		bpf_link__destroy(r->perf_links[cpu]);
 		r->perf_links[cpu] = NULL;
@@ -356,6 +365,7 @@ static void tracer_destroy(struct run *r)
 	profile_cpu_bpf__destroy(r->profile);
 	runq_latency_bpf__destroy(r->runq);
 	block_io_latency_bpf__destroy(r->bio);
+	offcpu_profile_bpf__destroy(r->offcpu);
 }
 
 /* ---- map dumps -------------------------------------------------------------- */
@@ -450,7 +460,7 @@ static void dump_stats(struct run *r)
 
 static void dump_profile_key(struct run *r, const void *k, int *n)
 {
-	const struct profile_cpu_key *key = k;
+	const struct stacks_key *key = k;
 	__u64 count;
 	if (bpf_map_lookup_elem(bpf_map__fd(r->profile->maps.counts), key, &count))
 		return;
@@ -463,19 +473,19 @@ static void dump_profile_key(struct run *r, const void *k, int *n)
 
 /* Every stored stack, innermost frame first (the map holds only stacks some
  * counted sample referred to, or collided with). */
-static void dump_profile_stacks(struct run *r)
+static void dump_stacks(struct bpf_map *map)
 {
-	int fd = bpf_map__fd(r->profile->maps.stacks), n = 0;
+	int fd = bpf_map__fd(map), n = 0;
 	__u32 id, next, *prev = NULL;
-	profile_cpu_stack st;
+	stacks_ips st;
 	printf(",\"stacks\":{");
-	for (int i = 0; i < PROFILE_CPU_STACKS_MAX && !bpf_map_get_next_key(fd, prev, &next); i++) {
+	for (int i = 0; i < STACKS_MAX && !bpf_map_get_next_key(fd, prev, &next); i++) {
 		id = next;
 		prev = &id;
 		if (bpf_map_lookup_elem(fd, &id, st))
 			continue;
 		printf("%s\"%u\":[", n++ ? "," : "", id);
-		for (int d = 0; d < PROFILE_CPU_STACK_DEPTH && st[d]; d++)
+		for (int d = 0; d < STACKS_DEPTH && st[d]; d++)
 			printf("%s\"0x%llx\"", d ? "," : "", (unsigned long long)st[d]);
 		putchar(']');
 	}
@@ -484,11 +494,11 @@ static void dump_profile_stacks(struct run *r)
 
 static void dump_profile(struct run *r)
 {
-	struct profile_cpu_key key, next;
+	struct stacks_key key, next;
 	printf(",\"freq\":%ld,\"cpus\":%d,\"counts\":[", r->o.freq, r->ncpus);
 	each_key(r->profile->maps.counts, &key, &next, dump_profile_key, r);
 	putchar(']');
-	dump_profile_stacks(r);
+	dump_stacks(r->profile->maps.stacks);
 	printf(",\"samples\":%llu,\"samples_idle\":%llu,\"samples_filtered\":%llu,"
 	       "\"keys_dropped\":%llu,\"stack_collisions\":%llu,\"stacks_full\":%llu",
 	       (unsigned long long)r->profile->bss->samples,
@@ -497,6 +507,38 @@ static void dump_profile(struct run *r)
 	       (unsigned long long)r->profile->bss->keys_dropped,
 	       (unsigned long long)r->profile->bss->stack_collisions,
 	       (unsigned long long)r->profile->bss->stacks_full);
+}
+
+static void dump_offcpu_key(struct run *r, const void *k, int *n)
+{
+	const struct stacks_key *key = k;
+	struct offcpu_profile_val v;
+	if (bpf_map_lookup_elem(bpf_map__fd(r->offcpu->maps.sums), key, &v))
+		return;
+	printf("%s{\"tgid\":%u,\"tid\":%u,\"kstack_id\":%d,\"ustack_id\":%d,\"total_ns\":%llu,"
+	       "\"count\":%llu,\"max_ns\":%llu,\"states\":%u,\"comm\":", (*n)++ ? "," : "", key->tgid,
+	       key->tid, key->kstack_id, key->ustack_id, (unsigned long long)v.total_ns,
+	       (unsigned long long)v.count, (unsigned long long)v.max_ns, v.states);
+	json_str(stdout, key->comm, sizeof(key->comm));
+	putchar('}');
+}
+
+static void dump_offcpu(struct run *r)
+{
+	struct stacks_key key, next;
+	const struct offcpu_profile_bpf *s = r->offcpu;
+	printf(",\"sums\":[");
+	each_key(r->offcpu->maps.sums, &key, &next, dump_offcpu_key, r);
+	putchar(']');
+	dump_stacks(r->offcpu->maps.stacks);
+	printf(",\"switches\":%llu,\"blocked\":%llu,\"blocked_filtered\":%llu,\"blocks\":%llu,"
+	       "\"blocks_short\":%llu,\"starts_dropped\":%llu,\"keys_dropped\":%llu,"
+	       "\"stack_collisions\":%llu,\"stacks_full\":%llu",
+	       (unsigned long long)s->bss->switches, (unsigned long long)s->bss->blocked,
+	       (unsigned long long)s->bss->blocked_filtered, (unsigned long long)s->bss->blocks,
+	       (unsigned long long)s->bss->blocks_short, (unsigned long long)s->bss->starts_dropped,
+	       (unsigned long long)s->bss->keys_dropped, (unsigned long long)s->bss->stack_collisions,
+	       (unsigned long long)s->bss->stacks_full);
 }
 
 static void dump_runq_key(struct run *r, const void *k, int *n)
@@ -578,6 +620,8 @@ static void print_result(struct run *r, const char *name, long ran_ms)
 		dump_runq(r);
 	if (r->bio)
 		dump_bio(r);
+	if (r->offcpu)
+		dump_offcpu(r);
 	printf("}\n");
 }
 
@@ -620,6 +664,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "uid", 1, 0, 'u' }, { "port", 1, 0, 'o' }, { "failed-only", 0, 0, 'f' },
 		{ "freq", 1, 0, 'F' }, { "include-idle", 0, 0, 'i' }, { "per-process", 0, 0, 'r' },
 		{ "dev", 1, 0, 'D' }, { "per-disk", 0, 0, 'k' }, { "max-events", 1, 0, 'm' },
+		{ "min-block-us", 1, 0, 'b' },
 		{ 0, 0, 0, 0 },
 	};
 	unsigned maj, min;
@@ -641,6 +686,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->per_process = true; break;
 		case 'k': o->per_disk = true; break;
 		case 'm': o->max_events = atol(optarg); break;
+		case 'b': o->min_block_us = atol(optarg); break;
 		case 'D':
 			if (sscanf(optarg, "%u:%u", &maj, &min) != 2)
 				return -1;
