@@ -70,6 +70,64 @@ struct trace_event_raw_inet_sock_set_state {
 	__u8 daddr_v6[16];
 };
 
+/* tcp/tcp_retransmit_skb. Kernels before the err field (6.1, ...) share
+ * this record with other events of the class tcp_event_sk_skb. */
+struct trace_event_raw_tcp_event_sk_skb {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+/* Newer kernels: an event of its own, firing for failed attempts too, with
+ * their error in err. */
+struct trace_event_raw_tcp_retransmit_skb {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+	int err;
+};
+
+/* tcp/tcp_retransmit_synack: skaddr is the listener. */
+struct trace_event_raw_tcp_retransmit_synack {
+	struct trace_entry ent;
+	const void *skaddr;
+	const void *req;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+/* TCP's view of an skb it queued (skb->cb): tcp_gso_segs is the segments it
+ * stands for (tcp_skb_pcount), inside an anonymous union that CO-RE looks
+ * through; tcp_flags grew from u8 to u16 and its low byte holds every flag
+ * named here, so one byte is read. */
+struct tcp_skb_cb {
+	__u32 seq;
+	__u32 end_seq;
+	__u16 tcp_gso_segs;
+	__u8 tcp_flags;
+};
+
 /* skb/kfree_skb's record: rx_sk (the receiving socket, when known) came
  * with 6.11 (also in the raw tracepoint's arguments, after reason). */
 struct trace_event_raw_kfree_skb {
@@ -117,8 +175,14 @@ struct sock_common {
 	possible_net_t skc_net;
 };
 
+/* sk_cgrp_data (5.15+): the cgroup v2 the socket's creator was in. */
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+};
+
 struct sock {
 	struct sock_common __sk_common;
+	struct sock_cgroup_data sk_cgrp_data;
 };
 
 /* dev and sk sit in anonymous unions; CO-RE finds them by name. */
@@ -127,6 +191,7 @@ struct sk_buff {
 	struct sock *sk;
 	unsigned int len;
 	__u16 protocol;   /* big endian */
+	char cb[48];      /* the control block: TCP's struct tcp_skb_cb */
 };
 
 struct kernfs_node {

@@ -163,7 +163,7 @@ static void write_fs(struct jw *w)
 	static const char *const fs[INFO_FS][3] = {
 		{ "sysfs", "sysfs", "vmlinux BTF (get_btf_types, CO-RE tracers), the CPU list, the mount points below" },
 		{ "proc", "proc", "kallsyms (list_kernel_functions, stack symbols), process maps, the sysctls here" },
-		{ "tracefs", "tracefs", "tracepoints (list_tracepoints, trace_open, trace_tcp, attach by name)" },
+		{ "tracefs", "tracefs", "tracepoints (list_tracepoints, trace_open, trace_tcp, tcp_retransmits, attach by name)" },
 		{ "debugfs", "debugfs", "tracefs under /sys/kernel/debug/tracing (older setups)" },
 		{ "bpffs", "bpf", "pins (pin_object, the pins inspect_state lists)" },
 	};

@@ -1,37 +1,10 @@
 /* trace_tcp: TCP connects, accepts and state changes with addresses, ports
  * and the owning process, as events. */
-#include <arpa/inet.h>
-#include <stdio.h>
+#include <sys/socket.h>
 
 #include "trace_tcp.h"
 #include "trace_tcp.skel.h"
 #include "tracer_run.h"
-
-static const char *const tcp_states[] = {
-	[TRACE_TCP_ESTABLISHED] = "ESTABLISHED", [TRACE_TCP_SYN_SENT] = "SYN_SENT",
-	[TRACE_TCP_SYN_RECV] = "SYN_RECV",       [TRACE_TCP_FIN_WAIT1] = "FIN_WAIT1",
-	[TRACE_TCP_FIN_WAIT2] = "FIN_WAIT2",     [TRACE_TCP_TIME_WAIT] = "TIME_WAIT",
-	[TRACE_TCP_CLOSE] = "CLOSE",             [TRACE_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TRACE_TCP_LAST_ACK] = "LAST_ACK",       [TRACE_TCP_LISTEN] = "LISTEN",
-	[TRACE_TCP_CLOSING] = "CLOSING",         [TRACE_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
-	[TRACE_TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
-};
-
-static void kstate(struct jw *w, const char *key, unsigned s)
-{
-	jw__key(w, key);
-	if (s < sizeof(tcp_states) / sizeof(tcp_states[0]) && tcp_states[s])
-		jw__str(w, tcp_states[s]);
-	else
-		jw__strf(w, "STATE_%u", s);
-}
-
-static void kaddr(struct jw *w, const char *key, int af, const uint8_t *a)
-{
-	char s[INET6_ADDRSTRLEN] = "?";
-	inet_ntop(af, a, s, sizeof(s));
-	jw__kstr(w, key, s);
-}
 
 static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 {
@@ -48,12 +21,12 @@ static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 	tracer__kcomm(w, "comm", e->comm);
 	tracer__kcgroup(t, w, e->cgroup_id, e->pid);
 	jw__kstr(w, "family", af == AF_INET ? "ipv4" : "ipv6");
-	kaddr(w, "saddr", af, e->saddr);
+	tracer__kaddr(w, "saddr", af, e->saddr);
 	jw__kuint(w, "sport", e->sport);
-	kaddr(w, "daddr", af, e->daddr);
+	tracer__kaddr(w, "daddr", af, e->daddr);
 	jw__kuint(w, "dport", e->dport);
-	kstate(w, "oldstate", e->oldstate);
-	kstate(w, "newstate", e->newstate);
+	tracer__ktcp_state(w, "oldstate", e->oldstate);
+	tracer__ktcp_state(w, "newstate", e->newstate);
 	jw__key(w, "sock");
 	jw__strf(w, "%llx", (unsigned long long)e->skaddr);
 	jw__obj_end(w);

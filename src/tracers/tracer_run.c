@@ -1,4 +1,5 @@
 /* The built-in tracers' common run (see tracer_run.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "../tools/vlog.h"
 #include "abi_names.h"
 #include "cgpath.h"
+#include "tcp_states.h"
 #include "tracer_run.h"
 
 #define REPORT_RESERVE_MIN (16 * 1024)   /* reply envelope + members around the events */
@@ -398,6 +400,31 @@ void tracer__kerrno(struct jw *w, int err)
 	else
 		jw__strf(w, "E%d", err);
 	jw__kint(w, "errno_value", err);
+}
+
+void tracer__ktcp_state(struct jw *w, const char *key, unsigned state)
+{
+	static const char *const names[] = {
+		[TCP_STATE_ESTABLISHED] = "ESTABLISHED", [TCP_STATE_SYN_SENT] = "SYN_SENT",
+		[TCP_STATE_SYN_RECV] = "SYN_RECV",       [TCP_STATE_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_STATE_FIN_WAIT2] = "FIN_WAIT2",     [TCP_STATE_TIME_WAIT] = "TIME_WAIT",
+		[TCP_STATE_CLOSE] = "CLOSE",             [TCP_STATE_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_STATE_LAST_ACK] = "LAST_ACK",       [TCP_STATE_LISTEN] = "LISTEN",
+		[TCP_STATE_CLOSING] = "CLOSING",         [TCP_STATE_NEW_SYN_RECV] = "NEW_SYN_RECV",
+		[TCP_STATE_BOUND_INACTIVE] = "BOUND_INACTIVE",
+	};
+	jw__key(w, key);
+	if (state < sizeof(names) / sizeof(names[0]) && names[state])
+		jw__str(w, names[state]);
+	else
+		jw__strf(w, "STATE_%u", state);
+}
+
+void tracer__kaddr(struct jw *w, const char *key, int af, const uint8_t *addr)
+{
+	char s[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(af, addr, s, sizeof(s));
+	jw__kstr(w, key, s);
 }
 
 void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags)

@@ -121,6 +121,11 @@ const char *tracer__eth_protocol(unsigned value);
 void tracer__ksyscall(struct jw *w, const char *key, long nr);
 /* "errno": its name (E<n> when unknown), "errno_value": the number. */
 void tracer__kerrno(struct jw *w, int err);
+/* A TCP state (enum tcp_state_id) by name: "ESTABLISHED", ...; STATE_<n>
+ * for one the table does not know. */
+void tracer__ktcp_state(struct jw *w, const char *key, unsigned state);
+/* An address of family af (AF_INET: 4 bytes, AF_INET6: 16) as text. */
+void tracer__kaddr(struct jw *w, const char *key, int af, const uint8_t *addr);
 /* open(2) flags as names: the access mode first, then each flag bit, then
  * any bits the table does not know as one hex string. */
 void tracer__kopen_flags(struct jw *w, const char *key, uint64_t flags);

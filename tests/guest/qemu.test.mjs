@@ -57,9 +57,18 @@ test('a kprobe attaches in the guest and fires', async () => {
   const l = await g.server.ok('attach_program', { program_id: prog.id, type: 'kprobe', target: 'do_sys_openat2' });
   assert.ok(l.link_id > 0);
   const before = await count(map.id);
+  // prog_stats (BPF_ENABLE_STATS on 6.1) sees the kprobe run while info runs
+  const stats = g.server.ok('prog_stats', { duration_ms: 2000, program_ids: [prog.id] });
+  await new Promise((res) => setTimeout(res, 300));
   await g.server.ok('info');   // opens /proc and /sys files in pid 1
   const afterInfo = await count(map.id);
   assert.ok(afterInfo > before, `kprobe count for pid 1 went from ${before} to ${afterInfo}`);
+  const ps = await stats;
+  assert.deepEqual([ps.programs.length, ps.programs[0].id, ps.programs[0].status, ps.programs[0].type], [1, prog.id, 'present', 'kprobe']);
+  // its runs are a part of what the program itself counted (opens before the interval are not in them)
+  const final = await count(map.id);
+  assert.ok(ps.programs[0].run_cnt >= 1 && ps.programs[0].run_cnt <= final - before && ps.programs[0].run_time_ns > 0,
+    `${JSON.stringify(ps.programs[0])} vs ${final - before} counted`);
   // 6.1 describes a kprobe link as a perf_event link (kprobe details came in 6.6)
   const st = await g.server.ok('inspect_state', { kinds: ['link'], id: l.link_id });
   const link = st.links.items.find((x) => x.id === l.link_id);
@@ -79,7 +88,8 @@ async function count(mapId) {
 // 6.18). trace_errors is also shown a guest event: three lookups of a map id
 // that does not exist make three failing bpf() calls in pid 1.
 const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats',
-  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'skb_drops', 'oom_kills'];
+  'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'skb_drops', 'oom_kills',
+  'tcp_retransmits'];
 
 test('every built-in tracer runs on the guest kernel; trace_errors sees the guest\'s failing bpf()', async () => {
   for (const name of TRACERS) {

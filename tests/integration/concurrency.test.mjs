@@ -24,7 +24,7 @@ const PING_BOUND_MS = 200;
 // skeleton itself held pings ~85 ms.
 const CANCEL_PING_MS = 50;
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'profile_cpu',
-  'runq_latency', 'block_io_latency', 'offcpu_profile'];
+  'runq_latency', 'block_io_latency', 'offcpu_profile', 'tcp_retransmits', 'prog_stats'];
 
 // ---- a daemon (root, full profile) and its sessions --------------------------------
 

@@ -31,7 +31,7 @@ const NR = Object.fromEntries([...readFileSync(`/usr/include/${sh('gcc -print-mu
   .matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
 const TEST = { timeout: 60000 };   // a hang fails the test, not the run
 const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'syscall_stats', 'runq_latency', 'block_io_latency',
-  'skb_drops', 'oom_kills', 'offcpu_profile'];
+  'skb_drops', 'oom_kills', 'offcpu_profile', 'tcp_retransmits'];
 
 // ---- the BPF objects a server holds, and that they go away ----------------
 
@@ -1049,6 +1049,7 @@ const LONG = {
   skb_drops: { duration_ms: 20000, reason: 'NO_SOCKET' },
   oom_kills: { duration_ms: 20000, comm: 'workload' },
   offcpu_profile: { duration_ms: 20000, comm: 'workload', min_block_us: 1000 },
+  tcp_retransmits: { duration_ms: 20000, port: 9 },
 };
 
 test('a cancelled tracer call answers nothing and leaves nothing in the kernel', TEST, async () => {
@@ -1162,7 +1163,8 @@ test('bad arguments are refused with a clear error before anything is loaded', T
     const names = await toolNames(s);
     const present = TRACERS.filter((n) => names.includes(n));
     const base = held(s.proc.pid);
-    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats', 'skb_drops', 'oom_kills', 'offcpu_profile'].filter((n) => present.includes(n));
+    const withCgroup = ['trace_errors', 'trace_exec', 'trace_open', 'syscall_stats', 'skb_drops', 'oom_kills', 'offcpu_profile',
+      'tcp_retransmits'].filter((n) => present.includes(n));
     for (const name of withCgroup) {
       const e = await fails(s, name, { cgroup: 'no-such-cgroup-t-mcp' });
       assert.equal(e.context.pointer, '/cgroup', name);

@@ -178,9 +178,10 @@ test('every tool descriptor has the fields MCP requires', async () => {
   }
 });
 
-// Read-only tools that observe the system over time (streams, tracers)
-// start at the observe profile; readonly is reflection and map reads.
-const OBSERVING = /^(stream_events|trace_.*|syscall_stats|profile_cpu|offcpu_profile|runq_latency|block_io_latency|skb_drops|oom_kills)$/;
+// Read-only tools that observe the system over time (streams, tracers,
+// prog_stats) start at the observe profile; readonly is reflection and map
+// reads.
+const OBSERVING = /^(stream_events|trace_.*|syscall_stats|profile_cpu|offcpu_profile|runq_latency|block_io_latency|skb_drops|oom_kills|prog_stats|tcp_retransmits)$/;
 
 test('--profile readonly hides nothing read-only but streams/tracers, and shows nothing else', async () => {
   const full = (await listAll(['--profile', 'full'])).tools;
