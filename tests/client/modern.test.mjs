@@ -59,8 +59,8 @@ const SERVER_ARGS = ['--profile', 'full', '--object-dir', OBJ_DIR, '--pin-dir', 
 const MODES = { auto: 'auto', pin: { pin: MODERN } };
 // results that must carry ttlMs and cacheScope in this revision
 const CACHEABLE = ['tools/list', 'resources/list', 'resources/templates/list', 'resources/read'];
-const TRACERS = ['block_io_latency', 'offcpu_profile', 'profile_cpu', 'runq_latency', 'syscall_stats', 'trace_errors',
-  'trace_exec', 'trace_open', 'trace_tcp'];
+const TRACERS = ['block_io_latency', 'offcpu_profile', 'oom_kills', 'profile_cpu', 'runq_latency', 'skb_drops', 'syscall_stats',
+  'tcp_retransmits', 'trace_errors', 'trace_exec', 'trace_open', 'trace_tcp'];
 
 // A client transport on a unix socket: newline-delimited JSON-RPC, as the
 // daemon speaks it. (No stderr/pid: the client treats it as a remote
@@ -317,6 +317,10 @@ async function checkToolsRich(c, succeeded) {
   const prog = o.programs.find((p) => p.name === 'count_raw');
   const link = await ok(c, 'attach_program', { program_id: prog.id, type: 'raw_tracepoint', target: 'sys_enter' }, s);
   assert.equal(link.kernel_link, true);
+  const dump = await ok(c, 'prog_dump', { program_id: prog.id, limit: 4 }, s);
+  assert.equal(dump.returned, Math.min(4, dump.total));
+  const stats = await ok(c, 'prog_stats', { duration_ms: 200, program_ids: [prog.id] }, s);
+  assert.equal(stats.programs[0].id, prog.id);
   const m = await ok(c, 'load_program', { path: path.join(OBJ_DIR, 'maps.bpf.o') }, s);
   const hash = m.maps.find((x) => x.name === 'mt_hash');
   // what a modern call loaded belongs to the caller's identity, under a lease
