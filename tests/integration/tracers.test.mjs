@@ -13,15 +13,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync,
+  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync,
   statSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, withServer, BUILD, ROOT, ensureMounts, sh } from '../lib/mcp.mjs';
+import { Server, withServer, BUILD, ensureMounts, sh } from '../lib/mcp.mjs';
 import { exited, track, reap, startWorkload, schedstat, sleeping, straceWindow, tally, WORKLOAD, LINE_TIMEOUT_MS } from '../lib/workload.mjs';
 import { BPFTOOL, bpftool, cgroup2Mount, fails, sleep } from '../lib/kern.mjs';
+import { assertRunning, held, minus } from '../lib/held.mjs';
 
 ensureMounts();
 
@@ -35,49 +36,7 @@ const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'sysca
 
 // ---- the BPF objects a server holds, and that they go away ----------------
 
-// Program, link and map ids behind the server's descriptors (fdinfo).
-function held(pid) {
-  const out = { progs: [], links: [], maps: [] };
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target, info;
-    try {
-      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch { continue; }   // closed meanwhile
-    const id = (key) => Number(info.match(new RegExp(`^${key}:\\s*(\\d+)`, 'm'))[1]);
-    if (target === 'anon_inode:bpf-prog') out.progs.push(id('prog_id'));
-    else if (target === 'anon_inode:bpf_link') out.links.push(id('link_id'));
-    else if (target === 'anon_inode:bpf-map') out.maps.push(id('map_id'));
-  }
-  return out;
-}
-
-const minus = (a, b) => ({
-  progs: a.progs.filter((x) => !b.progs.includes(x)),
-  links: a.links.filter((x) => !b.links.includes(x)),
-  maps: a.maps.filter((x) => !b.maps.includes(x)),
-});
-
-// The programs of bpf/<tracer>.bpf.c, by function name.
-function programsOf(tracer) {
-  const src = readFileSync(path.join(ROOT, 'bpf', `${tracer}.bpf.c`), 'utf8');
-  return [...src.matchAll(/^SEC\("(?:tp_btf|tracepoint|raw_tp|perf_event)[^"]*"\)\s*\nint (?:BPF_PROG\()?(\w+)/gm)].map((m) => m[1]);
-}
-
-// While a run holds `ids`: bpftool shows exactly these tracers' programs,
-// each attached by one of the links.
-function assertRunning(ids, tracers) {
-  const want = tracers.flatMap(programsOf).sort();
-  const progs = bpftool('prog show').filter((p) => ids.progs.includes(p.id));
-  assert.equal(progs.length, ids.progs.length, 'every held program is loaded');
-  // bpftool names a program by its BTF function name, or the kernel's 15 bytes of it
-  const names = progs.map((p) => want.find((w) => w === p.name || (p.name.length === 15 && w.startsWith(p.name))) ?? p.name).sort();
-  assert.deepEqual(names, want, 'the programs are the tracer\'s own');
-  const links = bpftool('link show').filter((l) => ids.links.includes(l.id));
-  assert.equal(links.length, want.length, 'one link per program');
-  assert.deepEqual(links.map((l) => l.prog_id).sort(), ids.progs.slice().sort());
-  assert.ok(ids.maps.length > 0 && bpftool('map show').filter((m) => ids.maps.includes(m.id)).length === ids.maps.length);
-}
+// (held, minus, programsOf and assertRunning: tests/lib/held.mjs)
 
 // Nothing of a run is left: not held by the server, not in the kernel.
 async function assertReleased(s, ids) {
