@@ -34,10 +34,12 @@ before(async () => {
 });
 after(async () => { if (g) await g.kill(); });
 
-// FUNC name -> { id, params: [names] } from `bpftool btf dump file vmlinux`.
-function guestBtf() {
-  const text = execFileSync('bpftool', ['btf', 'dump', 'file', path.join(GUEST, 'vmlinux'), 'format', 'raw'],
-    { encoding: 'utf8', maxBuffer: 256 << 20 });
+// FUNC name -> { id, params: [names] } from `bpftool btf dump file vmlinux`
+// (or a module's .ko, split on vmlinux).
+function guestBtf(module) {
+  const file = module ? ['-B', path.join(GUEST, 'vmlinux'), 'btf', 'dump', 'file', path.join(GUEST, 'modules', `${module}.ko`)]
+    : ['btf', 'dump', 'file', path.join(GUEST, 'vmlinux')];
+  const text = execFileSync('bpftool', [...file, 'format', 'raw'], { encoding: 'utf8', maxBuffer: 256 << 20 });
   const protos = new Map(), funcs = new Map();
   let cur = null;
   for (const line of text.split('\n')) {
@@ -241,6 +243,40 @@ test('bpf_obj_name_cpy: kernel strings read as strings, the length returned; the
     await g.server.ok('unload_program', { handle: o.handle });
   }
   await noneLeft();
+});
+
+test('a module function: port_fops_write of virtio_console, through the module\'s BTF, sees the replies the test reads', async () => {
+  const want = guestBtf('virtio_console')('port_fops_write');
+  assert.deepEqual(want?.params, ['filp', 'ubuf', 'count', 'offp'], 'the module\'s BTF, as bpftool reads the .ko');
+  let during, btfObjs;
+  const { r } = await traced({ function: 'port_fops_write', max_events: 1000 }, async () => {
+    during = await kernelObjects();
+    btfObjs = (await g.server.ok('inspect_state', { kinds: ['btf'] })).btf.items;
+    for (let i = 0; i < 3; i++) assert.deepEqual((await g.server.request('ping')).result, {});
+  });
+  assert.equal(r.module, 'virtio_console');
+  assert.equal(r.btf, 'virtio_console');
+  assert.equal(r.btf_id, want.id);
+  assert.equal(r.prototype, 'ssize_t port_fops_write(struct file *filp, const char *ubuf, size_t count, loff_t *offp)');
+  assert.equal(r.mechanism, 'fentry');
+  // the kernel's view: attached through the module's BTF object
+  const modBtf = btfObjs.find((b) => b.name === 'virtio_console');
+  assert.ok(modBtf, 'the guest kernel holds virtio_console\'s BTF');
+  for (const p of during.progs) {
+    assert.equal(p.attach_btf_obj_id, modBtf.id, `${p.name}: attach_btf_obj_id is the module's BTF`);
+    assert.equal(p.attach_btf_id, want.id);
+  }
+  await noneLeft();
+  // every write is a piece of what reached the test on the port
+  const port = g.portText();
+  assert.ok(r.events.length >= 4, `the three pings' replies and inspect_state's at least: ${r.events.length}`);
+  for (const e of r.events) {
+    const [, ubuf, count] = e.args;
+    assert.ok(e.ret.value > 0 && e.ret.value <= count.value, JSON.stringify(e.ret));
+    assert.ok(port.includes(ubuf.value.slice(0, e.ret.value)), `written and received: ${ubuf.value}`);
+    assert.ok(BigInt(ubuf.address) < KERNEL_HALF, 'a user buffer');
+  }
+  assert.ok(r.events.some((e) => /^\{"jsonrpc":"2.0","id":\d+,"result":\{\}\}/.test(e.args[1].value)), 'a ping reply');
 });
 
 test('a function that cannot be traced: the error names the check and suggests neighbours', async () => {
