@@ -166,6 +166,7 @@ static __always_inline int on_entry(void *ctx, const __u64 *args)
 	}
 	s->str_cut = 0;
 	s->stack_id = -1;
+	s->cgroup_id = bpf_get_current_cgroup_id();
 	if (targ_stack) {
 		s->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		if (s->stack_id < 0)

@@ -43,6 +43,7 @@ enum trace_function_ret_kind {
 /* What entry keeps per thread, and the head of every record. */
 struct trace_function_start {
 	__u64 ts_ns;                            /* entry, CLOCK_MONOTONIC */
+	__u64 cgroup_id;                        /* the task's cgroup v2 id */
 	__u64 args[TRACE_FUNCTION_ARGS];        /* raw registers; 0 past the function's own */
 	__s32 stack_id;                         /* kernel stack at entry, -errno, or -1 when not asked */
 	__s16 str_len[TRACE_FUNCTION_ARGS];     /* bytes read with the NUL, -errno, or 0: not a string */

@@ -73,7 +73,8 @@ static void set_rodata(struct trace_function_bpf *s, const struct tracer *t, con
 	s->rodata->targ_ret_signed = r->is_signed;
 	s->rodata->targ_min_latency_ns = f->min_latency_ns;
 	s->rodata->targ_errors_only = f->errors_only;
-	s->rodata->targ_max_events = t->o.max_events;
+	/* in the background max_events bounds each read, not the run */
+	s->rodata->targ_max_events = t->background ? UINT64_MAX : t->o.max_events;
 }
 
 /* Opens the object for mechanism m: 0, or -errno. */
@@ -377,6 +378,7 @@ static int event(struct tracer *t, struct jw *w, const void *data, size_t size)
 	jw__kuint(w, "pid", e->tgid);
 	jw__kuint(w, "tid", e->tid);
 	tracer__kcomm(w, "comm", e->start.comm);
+	tracer__kcgroup(t, w, e->start.cgroup_id, e->tgid);
 	jw__kuint(w, "cpu", e->cpu);
 	jw__kuint(w, "latency_ns", e->latency_ns);
 	if (f->args)

@@ -279,6 +279,26 @@ test('a module function: port_fops_write of virtio_console, through the module\'
   assert.ok(r.events.some((e) => /^\{"jsonrpc":"2.0","id":\d+,"result":\{\}\}/.test(e.args[1].value)), 'a ping reply');
 });
 
+test('trace_function in the background: trace_start, each trace_read the opens since the last, trace_stop the end', async () => {
+  const st = await g.server.ok('trace_start', {
+    tracer: 'trace_function', arguments: { function: 'do_sys_openat2', pid: 1, duration_ms: 120000 },
+  });
+  await readFormat(MISSING, 2);
+  const first = await g.server.ok('trace_read', { handle: st.handle });
+  await readFormat(MISSING, 3);
+  const last = await g.server.ok('trace_stop', { handle: st.handle });
+  assert.equal(first.running, true);
+  assert.equal(first.mechanism, 'fentry');
+  assert.equal(byPath(first, MISSING_PATH).length, 2, 'the first read: the first two');
+  assert.equal(last.running, false);
+  assert.equal(last.stopped_by, 'trace_stop');
+  assert.equal(byPath(last, MISSING_PATH).length, 3, 'the last read: the three since');
+  const enoent = (r) => r.returns.find((x) => x.errno === 'ENOENT')?.count ?? 0;
+  assert.ok(enoent(first) >= 2 && enoent(last) >= enoent(first) + 3, 'the counts are the whole run\'s');
+  assert.equal(last.latency.count, last.calls.counted);
+  await noneLeft();
+});
+
 test('a function that cannot be traced: the error names the check and suggests neighbours', async () => {
   const fails = async (fn) => {
     const r = await g.server.call('trace_function', { function: fn, duration_ms: 1000 });
