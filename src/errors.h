@@ -28,7 +28,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(MISSING_TARGET,           VALIDATION, true,  "attach_program: the attach type needs a target field that was not given") \
 	X(MAP_REQUIRED,             VALIDATION, true,  "the call needs a map, named by exactly one of its ways to name one") \
 	X(TYPE_REQUIRED,            VALIDATION, true,  "list_bpf_program_types: helpers needs one program `type`") \
-	X(BAD_TARGET,               VALIDATION, true,  "attach_program: a target name is malformed or names no such attach type") \
+	X(BAD_TARGET,               VALIDATION, true,  "attach_program, trace_function: a target name is malformed or names no such attach type") \
 	X(BAD_MODE,                 VALIDATION, true,  "attach_program: an xdp or tc mode that does not exist") \
 	X(BAD_BASE64,               VALIDATION, true,  "load_program: data is not standard padded base64") \
 	X(BAD_OBJECT,               VALIDATION, true,  "load_program: not a BPF ELF object the server can open and the policy can follow") \
@@ -63,7 +63,9 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(NO_SUCH_DIRECTORY,        VALIDATION, true,  "pin_object: the pin's directory does not exist") \
 	X(NO_SUCH_DISK,             VALIDATION, true,  "block_io_latency: no disk of that name or MAJOR:MINOR") \
 	X(NO_SUCH_FILE,             VALIDATION, true,  "no file at that path") \
-	X(NO_SUCH_FUNCTION,         VALIDATION, true,  "attach_program: the kernel cannot probe a function of that name") \
+	X(NO_SUCH_FUNCTION,         VALIDATION, true,  "attach_program, trace_function: no kernel function of that name to attach to (none, or inlined everywhere)") \
+	X(FUNCTION_NOT_TRACEABLE,   VALIDATION, true,  "trace_function: the function is not in available_filter_functions (notrace)") \
+	X(NOT_IN_BTF,               VALIDATION, true,  "trace_function: the function has no BTF prototype (vmlinux's or its module's)") \
 	X(NO_SUCH_HANDLE,           VALIDATION, true,  "no object is loaded under that handle in this session") \
 	X(NO_SUCH_INTERFACE,        VALIDATION, true,  "no network interface of that name or ifindex") \
 	X(NO_SUCH_LINK,             VALIDATION, true,  "no link with that id exists") \
@@ -92,6 +94,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(PATH_NOT_ALLOWED,         PERMISSION, false, "the path is outside the directories the server was started with (--object-dir, --pin-dir)") \
 	X(PROG_TYPE_NOT_ALLOWED,    PERMISSION, true,  "load_program: the policy does not load programs of that type (leave them out)") \
 	X(HELPER_BLOCKED,           PERMISSION, true,  "load_program: a program calls a helper or kfunc the policy blocks (leave it out)") \
+	X(FUNCTION_TRACING_DENIED,  PERMISSION, false, "trace_function: the policy refuses both fentry (tracing) and kprobe programs, or a helper they call") \
 	X(PERF_EVENT_DENIED,        PERMISSION, false, "perf_event_open was refused (CAP_PERFMON, perf_event_paranoid)") \
 	X(TRACEFS_DENIED,           PERMISSION, false, "tracefs is mounted but this process may not read it (uid 0 or CAP_DAC_READ_SEARCH)") \
 	/* ---- what the host lacks or holds: fix the host, or wait ---- */ \
@@ -117,6 +120,7 @@ enum err_cat { CAT_VALIDATION, CAT_PERMISSION, CAT_RESOURCE, CAT_KERNEL, CAT_INT
 	X(LINK_NOT_DETACHABLE,      KERNEL,     false, "detach_link: the kernel cannot force this kind of link off its hook") \
 	X(NO_BATCH_OPS,             KERNEL,     true,  "map_dump: this kernel has no batch reads for the map's type (use read \"auto\" or \"iterate\")") \
 	X(NO_CGROUP2,               KERNEL,     false, "no cgroup v2 hierarchy is mounted") \
+	X(NO_FUNCTION_TRACING,      KERNEL,     false, "trace_function: neither fentry/fexit nor kprobes work on this kernel (context says why for each)") \
 	X(NO_CPU_CLOCK,             KERNEL,     false, "profile_cpu: this kernel has no cpu-clock software perf event") \
 	X(NO_DROP_REASONS,          KERNEL,     false, "skb_drops: the kernel's BTF has no enum skb_drop_reason (drop reasons came with 5.17)") \
 	X(NO_VMLINUX_BTF,           KERNEL,     false, "the kernel has no BTF (built without CONFIG_DEBUG_INFO_BTF)") \

@@ -17,6 +17,8 @@
 
 #include <linux/magic.h>
 
+#include "../limits.h"
+
 #define SYSFS_LINE_BYTES 4096   /* one /proc/self/mounts line */
 
 /* Where the tools look for each filesystem; without /proc these are the
@@ -284,4 +286,17 @@ int sysfs__tracefs_dir(char *out, size_t cap)
 			return 0;
 		}
 	return tracefs_denied ? -EACCES : -ENOENT;
+}
+
+bool sysfs__probe_pmu(const char *pmu)
+{
+	char path[LIMIT_PATH_BYTES], dir[LIMIT_PATH_BYTES];
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s", pmu);
+	if (!access(path, F_OK))
+		return true;
+	if (sysfs__tracefs_dir(dir, sizeof(dir)))
+		return false;
+	if (snprintf(path, sizeof(path), "%s/%s_events", dir, pmu) >= (int)sizeof(path))
+		return false;
+	return !access(path, F_OK);
 }

@@ -48,5 +48,9 @@ bool sysfs__mounted_at(const char *fstype, const char *dir);
  * path. -ENOENT when neither is mounted, -EACCES when one is but this
  * process may not read it. */
 int sysfs__tracefs_dir(char *out, size_t cap);
+/* Whether the kernel offers kprobes ("kprobe") or uprobes ("uprobe"): its
+ * perf PMU under /sys/bus/event_source/devices, or the legacy
+ * <pmu>_events file in tracefs. */
+bool sysfs__probe_pmu(const char *pmu);
 
 #endif

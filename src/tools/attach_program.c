@@ -82,29 +82,15 @@ static int find_program(struct attach_req *r, uint32_t *handle)
 	return -1;
 }
 
-/* A kprobe/uprobe perf PMU, or the legacy tracefs interface. */
-static bool probe_interface(const char *pmu)
-{
-	char path[LIMIT_PATH_BYTES], dir[LIMIT_PATH_BYTES];
-	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s", pmu);
-	if (!access(path, F_OK))
-		return true;
-	if (sysfs__tracefs_dir(dir, sizeof(dir)))
-		return false;
-	if (snprintf(path, sizeof(path), "%s/%s_events", dir, pmu) >= (int)sizeof(path))
-		return false;
-	return !access(path, F_OK);
-}
-
 /* Whether the running kernel offers the hook at all. */
 static int kernel_offers(struct attach_req *r, const struct attach_kind *k)
 {
-	if (k->run == attach__kprobe && !probe_interface("kprobe"))
+	if (k->run == attach__kprobe && !sysfs__probe_pmu("kprobe"))
 		return attach__unsupported(r, "type", "this kernel has no kprobe support: there is no kprobe PMU in "
 					   "/sys/bus/event_source/devices and no kprobe_events in tracefs (it was built "
 					   "without CONFIG_KPROBES/CONFIG_KPROBE_EVENTS); use a tracepoint, raw_tracepoint "
 					   "or tp_btf instead");
-	if (k->run == attach__uprobe && !probe_interface("uprobe"))
+	if (k->run == attach__uprobe && !sysfs__probe_pmu("uprobe"))
 		return attach__unsupported(r, "type", "this kernel has no uprobe support: there is no uprobe PMU in "
 					   "/sys/bus/event_source/devices and no uprobe_events in tracefs (it was built "
 					   "without CONFIG_UPROBE_EVENTS)");

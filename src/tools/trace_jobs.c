@@ -38,7 +38,7 @@ static const struct tool *find_tracer(struct tool_ctx *ctx, const char *name)
 			   "--allow-tools or --deny-tools); context.tracers lists those it may start", name);
 	else
 		tool__fail(ctx, ERR_NOT_A_TRACER, "'%s' is not a built-in tracer; trace_start runs one of those in "
-			   "context.tracers (trace_function included once it is built)", name);
+			   "context.tracers", name);
 	jw__kstr(&ctx->err->ctx, "pointer", "/tracer");
 	jw__key(&ctx->err->ctx, "tracers");
 	tracer_names(ctx, &ctx->err->ctx);

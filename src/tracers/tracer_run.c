@@ -337,7 +337,8 @@ int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf
 {
 	t->skel = skel, t->sk = sk, t->ring = ring;
 	t->background = tool__in_background(ctx);
-	if (load_attach(ctx, t) || (ring && open_ring(ctx, t)) || (t->notices && open_notices(ctx, t))) {
+	int err = t->load_attach ? t->load_attach(t, ctx) : load_attach(ctx, t);
+	if (err || (t->ring && open_ring(ctx, t)) || (t->notices && open_notices(ctx, t))) {
 		release(t);
 		return -1;
 	}

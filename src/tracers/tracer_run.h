@@ -82,6 +82,10 @@ struct tracer {
 	 * tracer__start. Drained with the event ring, also when the run ends. */
 	struct bpf_map *notices;
 	int (*notice)(struct tracer *t, const void *data, size_t size);
+	/* instead of loading and attaching the skeleton as it is: a tracer
+	 * that chooses between program pairs (trace_function); it may open the
+	 * object again, setting skel, sk and ring. 0, or -1 with the call failed. */
+	int (*load_attach)(struct tracer *t, struct tool_ctx *ctx);
 	/* extra attachments the skeleton does not make (profile_cpu's perf events) */
 	int (*attach_extra)(struct tracer *t, struct tool_ctx *ctx);
 	void (*detach_extra)(struct tracer *t);
@@ -94,7 +98,8 @@ int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t);
 /* The call already failed (the tool's own arguments): frees t, returns -1. */
 int tracer__abandon(struct tracer *t);
 /* Loads and attaches skel (its ->skeleton is sk), opens `ring` (may be
- * NULL), and defers. On failure everything is released. */
+ * NULL), and defers. On failure everything is released. With t->load_attach
+ * set, skel, sk and ring may be NULL: the hook opens the object. */
 int tracer__start(struct tool_ctx *ctx, struct tracer *t, void *skel, struct bpf_object_skeleton *sk,
 		  struct bpf_map *ring);
 
