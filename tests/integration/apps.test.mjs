@@ -23,7 +23,7 @@ const APP_BYTES_MAX = 64 * 1024;   // SCH_APP_BYTES_MAX
 const APPS = { flamegraph: ['profile_cpu'], histogram: ['block_io_latency', 'runq_latency', 'syscall_stats'], programs: ['inspect_state'] };
 const OBSERVE = ['--profile', 'observe'];
 
-let host;
+let host, lastProfile, lastSyscalls;   // real results, drawn again in the shapes other tools take
 before(async () => {
   ensureMounts();
   host = await startHost();
@@ -153,6 +153,7 @@ test('flame graph: a profile of two workloads drawn from the tool result, widths
       assert.equal(result.isError, false);
       const r = result.structuredContent;
       assert.ok(r.samples_counted > 50 && !r.truncated, `${r.samples_counted} samples`);
+      lastProfile = r;
       host.onToolCall = (p) => s.call(p.name, p.arguments, { timeoutMs: 60000 });
 
       assert.deepEqual(await host.show({ tool, resource, args, result }), { name: 'ebpf-mcp flamegraph', version: '1' });
@@ -187,7 +188,9 @@ test('flame graph: a profile of two workloads drawn from the tool result, widths
       assert.ok(tipText.startsWith(hot) && tipText.includes(`${hf.w.toLocaleString('en-US')} samples, ${(100 * hf.w / root.w).toFixed(2)}% of all`), tipText);
 
       // click a frame narrower than the whole: it fills the width, its children scale with it
-      const pick = frames.find((f) => f.depth >= 2 && f.width > 30 && f.width < 0.8 * root.width && frames.some((c) => c.depth === f.depth + 1 && c.x >= f.x - 0.01 && c.x < f.x + f.width));
+      // (a frame narrower than the whole when both workloads were sampled; else any with children)
+      const parent = (f) => f.depth >= 2 && frames.some((c) => c.depth === f.depth + 1 && c.x >= f.x - 0.01 && c.x < f.x + f.width);
+      const pick = frames.find((f) => parent(f) && f.width > 30 && f.width < 0.8 * root.width) ?? frames.find(parent);
       assert.ok(pick, 'a frame to zoom into');
       const py = await host.inApp(`[...document.querySelectorAll('g.frame')].find((g) => g.dataset.name === ${JSON.stringify(pick.name)} && +g.dataset.depth === ${pick.depth}).querySelector('rect').getBoundingClientRect().top`);
       await host.click(pick.x + pick.width / 2, py + 6);
@@ -228,6 +231,46 @@ test('flame graph: a profile of two workloads drawn from the tool result, widths
     await reap();
     cg.remove();
   }
+});
+
+// Frames by depth ("name weight", sorted) of rows {path, w}, merged by path.
+function mergedRows(rows) {
+  return mergedFrames({ stacks: rows.map((x) => ({ folded: x.path.join(';'), count: x.w })) });
+}
+
+async function framesByDepth() {
+  const got = new Map();
+  for (const f of (await framesInApp()).filter((g) => g.depth > 0)) {
+    if (!got.has(f.depth)) got.set(f.depth, []);
+    got.get(f.depth).push(`${f.name} ${f.w}`);
+  }
+  for (const v of got.values()) v.sort();
+  return [...got.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+test('flame graph: the profile\'s stacks as frame arrays weighted in ns, and as folded lines (the shapes of off-CPU and function tracers), draw the same frames', async (t) => {
+  assert.ok(lastProfile, 'the profile of the test above');
+  const r = lastProfile, periodNs = Math.round(1e9 / r.frequency_hz);
+  await withServer(OBSERVE, async (s) => {
+    const { tool, resource } = await appOf(s, 'profile_cpu');
+    // innermost first, with offsets, in ns: the app strips the offsets and merges
+    const asFrames = { duration_ms: r.duration_ms, stacks: r.stacks.map((x) => ({ total_ns: x.count * periodNs, frames: [...x.kernel, ...x.user] })) };
+    const bare = (f) => f.replace(/\+0x[0-9a-f]+/, '');
+    const want = mergedRows(asFrames.stacks.map((x) => ({ path: [...x.frames].reverse().map(bare), w: x.total_ns })));
+    await host.show({ tool, resource, args: {}, result: { content: [{ type: 'text', text: JSON.stringify(asFrames) }], structuredContent: asFrames } });
+    await host.until('frames drawn', 'document.querySelectorAll("svg.fg g.frame").length > 2');
+    assert.deepEqual(await framesByDepth(), [...want.entries()].sort((a, b) => a[0] - b[0]));
+    const root = (await framesInApp())[0];
+    assert.equal(root.w, r.samples_counted * periodNs);
+    assert.match(await host.inApp('document.getElementById("summary").textContent'), /^[\d.]+ (ms|s) in \d+ stacks/);
+    const nsShot = await host.shot('flamegraph-ns');
+    const asLines = { folded: r.stacks.map((x) => `${x.folded} ${x.count}`) };
+    await host.show({ tool, resource, args: {}, result: { content: [{ type: 'text', text: JSON.stringify(asLines) }], structuredContent: asLines } });
+    await host.until('frames drawn', 'document.querySelectorAll("svg.fg g.frame").length > 2');
+    assert.deepEqual(await framesByDepth(), [...mergedFrames(r).entries()].sort((a, b) => a[0] - b[0]));
+    t.diagnostic(`${r.stacks.length} stacks drawn from frames[] in ns and from folded lines; ${nsShot}`);
+  });
+  clean(t);
 });
 
 // ---- the SVG of the CLI -------------------------------------------------------------
@@ -286,6 +329,9 @@ test('ebpf-mcp call profile_cpu --format svg: a standalone flame graph chromium 
   assert.equal(refused.status, 2);
   assert.equal(refused.out, '');
   assert.match(refused.err, /--format svg draws a flame graph .* syscall_stats's result has none to draw; tools with stacks: profile_cpu/);
+  const listing = await cli(['tools', '--format', 'svg']);
+  assert.deepEqual([listing.status, listing.out], [2, '']);
+  assert.match(listing.err, /a tools listing has none to draw/);
   t.diagnostic(`${root.count} samples, ${frames.length} frames, ${inSpin} in workload_spin; ${file} rendered: ${svgShot}`);
 });
 
@@ -323,6 +369,7 @@ test('histograms: syscall_stats of known workloads, one per syscall on a shared 
       await Promise.all([gp.go(), op.go()]);
       const result = await call;
       const r = result.structuredContent;
+      lastSyscalls = r;
       // the workloads' own counts: every call in the window, and the tool's percentiles from its buckets
       const by = new Map(r.syscalls.map((x) => [x.syscall, x]));
       assert.equal(by.get('getppid')?.count, 20000);
@@ -383,6 +430,22 @@ test('histograms: syscall_stats of known workloads, one per syscall on a shared 
     await reap();
     cg.remove();
   }
+});
+
+test('histograms: one latency object (the shape of a function tracer\'s result) draws as one histogram', async (t) => {
+  assert.ok(lastSyscalls, 'the syscall_stats run of the test above');
+  const { syscall, nr, errors, total_ns, min_ns, ...latency } = lastSyscalls.syscalls.find((x) => x.syscall === 'getppid');
+  const result = { function: '__x64_sys_getppid', duration_ms: lastSyscalls.duration_ms, latency };
+  await withServer(OBSERVE, async (s) => {
+    const { tool, resource } = await appOf(s, 'syscall_stats');
+    await host.show({ tool, resource, args: {}, result: { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result } });
+    await host.until('one chart', `document.querySelectorAll('.card').length === 1`);
+    const card = await host.inApp(`(() => { const c = document.querySelector('.card');
+      return { label: c.dataset.label, bars: [...c.querySelectorAll('rect.bar')].map((b) => +b.dataset.count), marks: [...c.querySelectorAll('g.pct')].map((g) => +g.dataset.ns) }; })()`);
+    assert.deepEqual(card, { label: '__x64_sys_getppid', bars: latency.buckets.map((b) => b.count), marks: [latency.p50_ns, latency.p90_ns, latency.p99_ns] });
+    t.diagnostic(`${card.bars.length} bars, ${latency.count} calls`);
+  });
+  clean(t);
 });
 
 // Waits until process pid holds a BPF link (its tracer is attached).
