@@ -180,40 +180,60 @@ static void path_folded(struct path *p, const char *s, size_t len)
 		}
 }
 
-/* An array of frames, innermost first: pushed outermost first. */
-static void path_frames(struct path *p, const struct jdoc *d, int arr)
+/* String token tok unescaped, in a malloc'd buffer (any length), or NULL. */
+static char *unescaped(const struct jdoc *d, int tok, size_t *len)
 {
-	static char name[DRAW_NAME_BYTES + 1];
-	int n = jdoc__is_arr(d, arr) ? d->t[arr].size : 0;
+	size_t n = jdoc__str_len(d, tok);
+	char *s = malloc(n + 1);
+	if (s && jdoc__str(d, tok, s, n + 1, len))
+		free(s), s = NULL;
+	return s;
+}
+
+/* An array of frames, innermost first: pushed outermost first. */
+static int path_frames(struct path *p, const struct jdoc *d, int arr)
+{
+	int n = jdoc__is_arr(d, arr) ? d->t[arr].size : 0, *at = n ? malloc((size_t)n * sizeof(*at)) : NULL;
+	if (n && !at)
+		return -ENOMEM;
+	for (int i = 0, e = arr + 1; i < n; i++, e = jdoc__skip(d, e))
+		at[i] = e;
 	for (int i = n - 1; i >= 0; i--) {
 		size_t len;
-		int e = jdoc__elem(d, arr, i);
-		if (jdoc__str(d, e, name, sizeof(name), &len))
-			len = strlen(strcpy(name, "[frame too long]"));
+		char *name = jdoc__is_str(d, at[i]) ? unescaped(d, at[i], &len) : strdup("[not a string]");
+		if (!name)
+			return free(at), -ENOMEM;
 		strip_offset(name);
 		path_push(p, name, strlen(name));
+		free(name);
 	}
+	free(at);
+	return 0;
 }
 
 /* One `stacks` item into p: folded, frames, or user + kernel. */
-static void path_of(struct path *p, const struct jdoc *d, int st)
+static int path_of(struct path *p, const struct jdoc *d, int st)
 {
-	static char folded[DRAW_PATH_MAX * 64];
 	int fo = jdoc__get(d, st, "folded"), fr = jdoc__get(d, st, "frames"), k = jdoc__get(d, st, "kernel");
 	size_t len;
 	p->n = 0, p->used = 0, p->kern = 0;
-	if (jdoc__is_str(d, fo) && !jdoc__str(d, fo, folded, sizeof(folded), &len)) {
+	if (jdoc__is_str(d, fo)) {
+		char *folded = unescaped(d, fo, &len);
+		if (!folded)
+			return -ENOMEM;
 		path_folded(p, folded, len);
+		free(folded);
 	} else if (jdoc__is_arr(d, fr)) {
-		path_frames(p, d, fr);
-	} else {
-		path_frames(p, d, jdoc__get(d, st, "user"));
-		path_frames(p, d, k);
+		if (path_frames(p, d, fr))
+			return -ENOMEM;
+	} else if (path_frames(p, d, jdoc__get(d, st, "user")) || path_frames(p, d, k)) {
+		return -ENOMEM;
 	}
 	if (jdoc__is_arr(d, k))
 		p->kern = (unsigned)d->t[k].size < p->n ? (unsigned)d->t[k].size : p->n;
 	if (!p->n)
 		path_push(p, "[no frames]", 11);
+	return 0;
 }
 
 /* The weight key of a stacks array: the first of weight_keys any item has. */
@@ -236,8 +256,9 @@ static int read_stacks(struct flame *fl, const struct jdoc *d, int arr, struct p
 		double w;
 		if (jdoc__num(d, jdoc__get(d, e, key), &w) || !(w > 0))
 			continue;
-		path_of(p, d, e);
-		int rc = add_path(fl, p->names, p->n, p->kern, w);
+		int rc = path_of(p, d, e);
+		if (!rc)
+			rc = add_path(fl, p->names, p->n, p->kern, w);
 		fl->frames_dropped += p->dropped;
 		p->dropped = 0;
 		if (rc)
@@ -274,17 +295,17 @@ static int read_line(struct flame *fl, const char *s, size_t len, struct path *p
 /* Top-level `folded`: lines in one string, or an array of lines. */
 static int read_folded(struct flame *fl, const struct jdoc *d, int v, struct path *p)
 {
-	static char text[DRAW_PATH_MAX * 64];
-	size_t len;
-	int rc = 0;
-	if (jdoc__is_str(d, v) && !jdoc__str(d, v, text, sizeof(text), &len)) {
-		for (size_t i = 0, from = 0; i <= len && !rc; i++)
-			if (i == len || text[i] == '\n')
-				rc = read_line(fl, text + from, i - from, p), from = i + 1;
-	} else if (jdoc__is_arr(d, v)) {
-		for (int i = 0, e = v + 1; i < d->t[v].size && !rc; i++, e = jdoc__skip(d, e))
-			if (!jdoc__str(d, e, text, sizeof(text), &len))
-				rc = read_line(fl, text, len, p);
+	bool one = jdoc__is_str(d, v);
+	int rc = 0, n = one ? 1 : jdoc__is_arr(d, v) ? d->t[v].size : 0;
+	for (int i = 0, e = one ? v : v + 1; i < n && !rc; i++, e = jdoc__skip(d, e)) {
+		size_t len;
+		char *text = jdoc__is_str(d, e) ? unescaped(d, e, &len) : NULL;
+		if (!text && jdoc__is_str(d, e))
+			return -ENOMEM;
+		for (size_t k = 0, from = 0; text && k <= len && !rc; k++)
+			if (k == len || text[k] == '\n')
+				rc = read_line(fl, text + from, k - from, p), from = k + 1;
+		free(text);
 	}
 	return rc;
 }

@@ -138,6 +138,19 @@ static void left_out(void)
 	CHECK(s && strstr(s, "; 10 frames past 131072 per graph or 1024 per stack not drawn</text>"));
 	free(s);
 	free(js);
+	/* a frame name over DRAW_NAME_BYTES is cut and marked, in a frames array as in a folded string */
+	char *name = malloc(DRAW_NAME_BYTES + 200), *want = malloc(DRAW_NAME_BYTES + 40);
+	memset(name, 'n', DRAW_NAME_BYTES + 100);
+	name[DRAW_NAME_BYTES + 100] = 0;
+	js = malloc(2 * DRAW_NAME_BYTES + 400);
+	snprintf(want, DRAW_NAME_BYTES + 40, "<title>%.*s.. (2 samples", DRAW_NAME_BYTES, name);
+	sprintf(js, "{\"stacks\":[{\"count\":1,\"frames\":[\"%s+0x1\"]},{\"count\":1,\"folded\":\"%s\"}]}", name, name);
+	s = svg(js);
+	CHECK(s && strstr(s, want) && count(s, "<g class") == 2);   /* both cut alike: one frame */
+	free(s);
+	free(js);
+	free(name);
+	free(want);
 	s = svg("{\"stacks\":[]}");
 	CHECK(s && strstr(s, "0 samples in 0 stacks; no stacks: nothing was counted</text>"));
 	CHECK(s && !strstr(s, "<g class"));
