@@ -34,6 +34,10 @@ SRCS       := $(shell find src -name '*.c' | sort)
 OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/schemas.o
 LIB_OBJS   := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 SCHEMAS    := $(sort $(filter-out schemas/_%,$(wildcard schemas/*.json)))
+# MCP Apps (ui://ebpf-mcp/<name>): self-contained HTML that schemac checks
+# (size cap, nothing fetched) and embeds beside the schemas.
+APPS       := $(sort $(wildcard src/apps/*.html))
+APP_PARTS  := $(wildcard src/apps/*.js src/apps/*.css)
 GEN_H      := $(BUILD)/gen/schemas_gen.h
 ERRORS_MD  := $(BUILD)/gen/errors.md
 
@@ -63,10 +67,10 @@ $(BUILD)/host/schemac: schemas/schemac.c src/json/reader.c src/json/writer.c src
 	$(Q)$(HOSTCC) -std=gnu11 -O1 $(WARN) -isystem $(VPREFIX)/include -o $@ \
 		schemas/schemac.c src/json/reader.c src/json/writer.c src/errors.c src/assert.c -lm
 
-$(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(SCHEMAS)
+$(BUILD)/gen/schemas.c $(GEN_H) &: $(BUILD)/host/schemac schemas/_error.json $(APPS) $(APP_PARTS) $(SCHEMAS)
 	$(Q)mkdir -p $(BUILD)/gen
-	$(Q)echo "  SCHEMAC  $(words $(SCHEMAS)) tools"
-	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(SCHEMAS)
+	$(Q)echo "  SCHEMAC  $(words $(SCHEMAS)) tools, $(words $(APPS)) apps"
+	$(Q)$(BUILD)/host/schemac $(BUILD)/gen/schemas.c $(GEN_H) schemas/_error.json $(APPS) $(SCHEMAS)
 
 $(ERRORS_MD): $(BUILD)/host/schemac
 	$(Q)mkdir -p $(@D)

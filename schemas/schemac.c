@@ -1,6 +1,6 @@
 /* schemac: compiles schemas/<tool>.json into C tables (build time, host).
  *
- * usage: schemac OUT.c OUT.h ERROR.json TOOL.json...
+ * usage: schemac OUT.c OUT.h ERROR.json [APP.html...] TOOL.json...
  *        schemac --errors-md OUT.md
  *
  * Each tool file holds {name, profile, title, description, annotations,
@@ -15,13 +15,25 @@
  * validator's node gets them as an enum, the served text does not (a
  * hundred names in every tool's descriptor would cost every client).
  *
+ * A tool file may also hold _meta {ui: {resourceUri}} naming one of the
+ * MCP Apps given as APP.html (src/apps/): the compiler refuses a URI that
+ * names no app, and writes the descriptor's _meta as the extension's own
+ * server helper does (ui.resourceUri and the older flat "ui/resourceUri").
+ * Each app is embedded with the shared script and style it includes
+ * (a comment naming src/apps/NAME.js or .css), after checks: at most
+ * SCH_APP_BYTES_MAX bytes in all, small enough once escaped to fit the smallest reply a server may
+ * be configured with, UTF-8 text with a <title> and a description, and
+ * nothing in it that would fetch from the network.
+ *
  * --errors-md writes the same codes as a markdown table.
  */
 #include "../src/errors.h"
 #include "../src/json/json.h"
 #include "../src/json/schema.h"
+#include "../src/limits.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,11 +346,198 @@ static int need(const struct jdoc *d, const char *key)
 	return v;
 }
 
+/* ---- MCP Apps ---------------------------------------------------------- */
+
+struct app_out {
+	char name[64], uri[96];
+	char *title, *desc, *html;
+	size_t len;
+};
+static struct app_out apps[SCH_APPS_MAX];
+static unsigned n_apps;
+
+/* The smallest reply a server may be configured with (--limit
+ * response_bytes): resources/read of an app must fit even that one. */
+#define X(id, name, def, min, max, why) [LIM_##id] = (min),
+static const uint64_t limit_min[] = { LIMITS_TABLE(X) };
+#undef X
+
+/* What would make an app load or send something: hosts show it under a
+ * CSP that allows nothing beyond the document itself, so each of these is
+ * a bug (matched without regard to case). */
+static const char *const fetchers[] = {
+	"<link", "<script src", "<iframe", "<object", "<embed", "<img", "<base", "<form", "@import", "url(",
+	"src=", "href=", "fetch(", "xmlhttprequest", "websocket", "eventsource", "sendbeacon", "import(",
+	"window.open", "serviceworker", "worker(",
+};
+
+static const char *find_ci(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (size_t i = 0; i + k <= n; i++)
+		if (!strncasecmp(s + i, needle, k))
+			return s + i;
+	return NULL;
+}
+
+static unsigned line_of(const char *s, const char *at)
+{
+	unsigned line = 1;
+	for (; s < at; s++)
+		line += *s == '\n';
+	return line;
+}
+
+/* UTF-8 text: whole sequences, no control bytes but tab, CR and LF. */
+static void check_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			die("control byte 0x%02x on line %u", c, line_of(s, s + i));
+		if (more == 9 || i + more >= n + (more == 0))
+			die("not UTF-8 on line %u", line_of(s, s + i));
+		for (unsigned k = 1; k <= more; k++)
+			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+				die("not UTF-8 on line %u", line_of(s, s + i));
+		i += 1 + more;
+	}
+}
+
+/* The text between open and close, as a new string without '"' or '<'. */
+static char *between(const char *s, size_t n, const char *open, const char *close, const char *what)
+{
+	const char *a = find_ci(s, n, open);
+	a = a ? a + strlen(open) : NULL;
+	const char *b = a ? find_ci(a, n - (size_t)(a - s), close) : NULL;
+	if (!a || !b)
+		die("no %s (%s...%s)", what, open, close);
+	if (b == a || memchr(a, '<', (size_t)(b - a)))
+		die("%s is empty or holds markup", what);
+	return strndup(a, (size_t)(b - a));
+}
+
+/* Appends the file at path to buf (holding *len of SCH_APP_BYTES_MAX + 1). */
+static void append_file(const char *path, char *buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		die("cannot open %s: %s", path, strerror(errno));
+	*len += fread(buf + *len, 1, SCH_APP_BYTES_MAX + 1 - *len, f);
+	fclose(f);
+	if (*len > SCH_APP_BYTES_MAX)
+		die("an app is at most %d bytes (SCH_APP_BYTES_MAX) with what it includes: this one is larger",
+		    SCH_APP_BYTES_MAX);
+}
+
+#define INCLUDE_OPEN "/*@include "
+
+/* The app at path with each include comment (INCLUDE_OPEN, then NAME.js or
+ * NAME.css, then the comment's end) replaced by that file of its
+ * directory: code and style the apps share, such as the host bridge. */
+static size_t assemble(const char *path, char *out)
+{
+	static char raw[SCH_APP_BYTES_MAX + 1];
+	size_t rlen = 0, len = 0;
+	append_file(path, raw, &rlen);
+	raw[rlen] = 0;   /* strstr below stops here */
+	for (const char *p = raw, *end = raw + rlen, *inc; p < end; p = inc) {
+		inc = find_ci(p, (size_t)(end - p), INCLUDE_OPEN);
+		const char *name = inc ? inc + strlen(INCLUDE_OPEN) : NULL, *close = name ? strstr(name, "*/") : NULL;
+		size_t chunk = (size_t)((inc ? inc : end) - p);
+		memcpy(out + len, p, chunk);
+		len += chunk;
+		if (!inc)
+			break;
+		size_t nl = close ? (size_t)(close - name) : 0;
+		size_t ext = nl > 4 && !strncmp(close - 4, ".css", 4) ? 4 : nl > 3 && !strncmp(close - 3, ".js", 3) ? 3 : 0;
+		if (!ext || nl > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != nl - ext)
+			die("line %u: an include is " INCLUDE_OPEN "NAME.js*/ or NAME.css ([a-z0-9-]+)", line_of(raw, inc));
+		char dir[4096];
+		const char *slash = strrchr(path, '/');
+		snprintf(dir, sizeof(dir), "%.*s%.*s", slash ? (int)(slash - path + 1) : 0, path, (int)nl, name);
+		append_file(dir, out, &len);
+		inc = close + 2;
+	}
+	return len;
+}
+
+static void load_app(const char *path)
+{
+	struct app_out *a = &apps[n_apps];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t nl = strlen(base) - strlen(".html");
+	cur_file = path;
+	if (n_apps == SCH_APPS_MAX)
+		die("more than %d apps", SCH_APPS_MAX);
+	if (nl == 0 || nl >= sizeof(a->name) || strspn(base, "abcdefghijklmnopqrstuvwxyz0123456789-") != nl)
+		die("an app's file name is [a-z0-9-]+.html (it becomes %sNAME)", SCH_APP_URI_PREFIX);
+	a->html = malloc(SCH_APP_BYTES_MAX + 1);
+	a->len = assemble(path, a->html);
+	check_text(a->html, a->len);
+	if (strncasecmp(a->html, "<!DOCTYPE html>", 15))
+		die("an app is an HTML5 document: it starts with <!DOCTYPE html>");
+	for (unsigned k = 0; k < sizeof(fetchers) / sizeof(fetchers[0]); k++) {
+		const char *at = find_ci(a->html, a->len, fetchers[k]);
+		if (at)
+			die("line %u: '%s' would load or send something; an app is self-contained (inline script "
+			    "and style, no network)", line_of(a->html, at), fetchers[k]);
+	}
+	a->title = between(a->html, a->len, "<title>", "</title>", "<title>");
+	a->desc = between(a->html, a->len, "<meta name=\"description\" content=\"", "\"", "description meta");
+	memcpy(a->name, base, nl);
+	_Static_assert(sizeof(SCH_APP_URI_PREFIX) + sizeof(a->name) <= sizeof(a->uri), "an app's URI fits");
+	strcat(strcpy(a->uri, SCH_APP_URI_PREFIX), a->name);
+	/* resources/read sends it JSON-escaped, in one reply line */
+	static char esc[8 * SCH_APP_BYTES_MAX];
+	struct jw w;
+	jw__init(&w, esc, sizeof(esc));
+	jw__strn(&w, a->html, a->len);
+	if (w.overflow || w.len + LIMIT_ID_BYTES + SCH_APP_REPLY_SLACK > limit_min[LIM_RESPONSE_BYTES])
+		die("escaped for JSON it takes %zu bytes: resources/read's reply would not fit response_bytes at its "
+		    "minimum (%llu)", w.len, (unsigned long long)limit_min[LIM_RESPONSE_BYTES]);
+	for (unsigned i = 0; i < n_apps; i++)
+		if (!strcmp(apps[i].name, a->name))
+			die("app '%s' given twice", a->name);
+	n_apps++;
+	cur_file = NULL;
+}
+
+/* The tool's _meta {ui: {resourceUri, ...}}: its app's index, or -1 when
+ * it has none. Written to w as the descriptor's _meta. */
+static int tool_app(const struct jdoc *d, struct jw *w)
+{
+	int meta = jdoc__get(d, 0, "_meta");
+	if (meta < 0)
+		return -1;
+	int ui = jdoc__get(d, meta, "ui"), uri = ui >= 0 ? jdoc__get(d, ui, "resourceUri") : -1;
+	if (!jdoc__is_obj(d, meta) || d->t[meta].size != 1 || !jdoc__is_obj(d, ui) || !jdoc__is_str(d, uri))
+		die("_meta holds only ui: {resourceUri: \"%sNAME\", ...}", SCH_APP_URI_PREFIX);
+	char u[128];
+	if (jdoc__str(d, uri, u, sizeof(u), NULL))
+		die("_meta.ui.resourceUri is too long");
+	for (unsigned i = 0; i < n_apps; i++) {
+		if (strcmp(apps[i].uri, u))
+			continue;
+		jw__key(w, "_meta");
+		jw__obj(w);
+		jw__key(w, "ui");
+		emit(d, ui, w);
+		jw__kstr(w, "ui/resourceUri", u);   /* hosts that predate ui.resourceUri */
+		jw__obj_end(w);
+		return (int)i;
+	}
+	die("_meta.ui.resourceUri '%s' names no app (the apps are the .html files given before the tools)", u);
+	return -1;
+}
+
 struct tool_out {
 	char *name, *desc;
 	const char *profile;    /* PROFILE_* of config.h */
 	size_t desc_len;
 	unsigned in, out;
+	int app;                /* index in apps, -1 for none */
 };
 
 static const char *profile_id(const struct jdoc *d, int v)
@@ -406,6 +605,7 @@ static void compile_tool(const char *path, const struct jdoc *ed, struct tool_ou
 	jw__key(&w, "inputSchema"), emit(&d, in, &w);
 	jw__key(&w, "outputSchema"), emit_output(&d, out, ed, &w);
 	jw__key(&w, "annotations"), emit(&d, ann, &w);
+	to->app = tool_app(&d, &w);
 	jw__obj_end(&w);
 	if (w.overflow)
 		die("descriptor larger than %d bytes", DESC_MAX);
@@ -483,6 +683,28 @@ static int errors_md(const char *path)
 	return 0;
 }
 
+static bool is_app(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 5 && !strcmp(path + n - 5, ".html");
+}
+
+static void write_apps(FILE *c)
+{
+	fprintf(c, "const struct sch_app sch_apps[] = {\n");
+	for (unsigned i = 0; i < n_apps; i++) {
+		const struct app_out *a = &apps[i];
+		fprintf(c, "\t{ \"%s\", \"%s\",\n\t", a->name, a->uri);
+		c_string(c, a->title, strlen(a->title));
+		fputs(",\n\t", c);
+		c_string(c, a->desc, strlen(a->desc));
+		fputs(",\n\t", c);
+		c_string(c, a->html, a->len);
+		fprintf(c, ",\n\t%zu },\n", a->len);
+	}
+	fprintf(c, "\t{ 0 }\n};\nconst unsigned sch_app_count = %u;\n\n", n_apps);
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct tool_out *)a)->name, ((const struct tool_out *)b)->name);
@@ -495,15 +717,20 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--errors-md"))
 		return errors_md(argv[2]);
 	if (argc < 4) {
-		fprintf(stderr, "usage: schemac OUT.c OUT.h ERROR.json TOOL.json...\n"
+		fprintf(stderr, "usage: schemac OUT.c OUT.h ERROR.json [APP.html...] TOOL.json...\n"
 			"       schemac --errors-md OUT.md\n");
 		return 2;
 	}
 	parse(&ed, argv[3]);
 	extra_error_node = (int)compile(&ed, 0, false);
 	code_enum((unsigned)extra_error_node);
+	for (int a = 4; a < argc; a++)   /* the apps first: tools name them */
+		if (is_app(argv[a]))
+			load_app(argv[a]);
 	unsigned nt = 0;
 	for (int a = 4; a < argc; a++) {
+		if (is_app(argv[a]))
+			continue;
 		if (nt >= MAX_TOOLS)
 			die("more than %d tools", MAX_TOOLS);
 		compile_tool(argv[a], &ed, &tools[nt++]);
@@ -532,10 +759,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nt; i++) {
 		fprintf(c, "\t[SCHEMA_%s] = { \"%s\",\n\t", tools[i].name, tools[i].name);
 		c_string(c, tools[i].desc, tools[i].desc_len);
-		fprintf(c, ",\n\t%zu, %u, %u, %s },\n", tools[i].desc_len, tools[i].in, tools[i].out,
-			tools[i].profile);
+		fprintf(c, ",\n\t%zu, %u, %u, %s, %d },\n", tools[i].desc_len, tools[i].in, tools[i].out,
+			tools[i].profile, tools[i].app);
 	}
 	fprintf(c, "};\nconst unsigned sch_tool_count = %u;\n\n", nt);
+	write_apps(c);
 	/* The tool table comes from the same list: a schema whose handler is
 	 * missing fails to link, and a handler needs its SCHEMA_ constant. */
 	for (unsigned i = 0; i < nt; i++)

@@ -4,8 +4,9 @@
  * an in-memory file that the server reads as its stdin, so a call that runs
  * as a job (a tracer, a stream) runs to its end exactly as it would for an
  * MCP client; the replies land in a second in-memory file and the one that
- * answers our request is printed: its structuredContent as JSON, or as a
- * table with --format table.
+ * answers our request is printed: its structuredContent as JSON, as tables
+ * (histograms as text bars) with --format table, or as an SVG flame graph
+ * with --format svg (draw.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "draw.h"
 #include "json/json.h"
+#include "json/schema.h"
 #include "mcp/server.h"
 
 #define CLI_REQ_ID        2                 /* the request whose reply we print */
@@ -159,11 +162,31 @@ static void put_table(const struct jdoc *d, int arr, FILE *f)
 	}
 }
 
-/* structuredContent as "key: value" lines, and a table per array of objects. */
+/* Histograms (alone, or an array of them) as text bars. */
+static void put_hists(const struct jdoc *d, int k, int v, FILE *f)
+{
+	char key[CLI_KEY_BYTES], label[CLI_KEY_BYTES + 16];
+	if (jdoc__str(d, k, key, sizeof(key), NULL))
+		strcpy(key, "histogram");
+	fputc('\n', f);
+	if (draw__is_hist(d, v))
+		return draw__hist(d, v, key, f);
+	for (int i = 0, e = v + 1; i < d->t[v].size; i++, e = jdoc__skip(d, e)) {
+		snprintf(label, sizeof(label), "%s %d", key, i + 1);
+		draw__hist(d, e, label, f);
+	}
+}
+
+/* structuredContent as "key: value" lines, a table per array of objects,
+ * and histograms as text bars. */
 static void put_readable(const struct jdoc *d, int obj, FILE *f)
 {
 	for (int k = obj + 1; k < jdoc__skip(d, obj); k = jdoc__skip(d, k + 1)) {
 		int v = k + 1;
+		if (draw__is_hist(d, v) || (jdoc__is_arr(d, v) && draw__is_hist(d, jdoc__elem(d, v, 0)))) {
+			put_hists(d, k, v, f);
+			continue;
+		}
 		if (jdoc__is_arr(d, v) && jdoc__is_obj(d, jdoc__elem(d, v, 0))) {
 			fputc('\n', f);
 			put_value(d, k, f);
@@ -218,8 +241,9 @@ static int tool_error(const struct jdoc *d, int sc, const char *tool)
 }
 
 /* Acts on our request's reply (one JSON line). */
-static int print_reply(const struct jdoc *d, bool list, const char *tool, bool table)
+static int print_reply(const struct jdoc *d, bool list, const char *tool, enum cli_format format)
 {
+	bool table = format == FORMAT_TABLE;
 	int err = jdoc__get(d, 0, "error"), res = jdoc__get(d, 0, "result");
 	if (err >= 0) {
 		int64_t code = 0;
@@ -241,6 +265,8 @@ static int print_reply(const struct jdoc *d, bool list, const char *tool, bool t
 		return tool_error(d, sc, tool);
 	if (sc < 0)
 		return fprintf(stderr, "ebpf-mcp: %s: the reply has no structuredContent\n", tool), CLI_INTERNAL;
+	if (format == FORMAT_SVG)
+		return draw__svg(d, sc, tool, stdout) ? CLI_INTERNAL : CLI_OK;
 	if (table)
 		put_readable(d, sc, stdout);
 	else
@@ -249,7 +275,7 @@ static int print_reply(const struct jdoc *d, bool list, const char *tool, bool t
 }
 
 /* The reply line with our id among the server's output lines. */
-static int find_reply(char *out, size_t len, bool list, const char *tool, bool table)
+static int find_reply(char *out, size_t len, bool list, const char *tool, enum cli_format format)
 {
 	char want[32];
 	int wl = snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":%d,", CLI_REQ_ID);
@@ -267,7 +293,7 @@ static int find_reply(char *out, size_t len, bool list, const char *tool, bool t
 		struct json_perr perr;
 		int rc = CLI_INTERNAL;
 		if (toks && !jdoc__parse(&d, line, (size_t)(nl - line), toks, (unsigned)n, 4096, &perr))
-			rc = print_reply(&d, list, tool, table);
+			rc = print_reply(&d, list, tool, format);
 		else
 			fprintf(stderr, "ebpf-mcp: cannot read the server's reply\n");
 		free(toks);
@@ -290,6 +316,32 @@ static int read_all(int fd, char **out, size_t *len)
 	return 0;
 }
 
+/* --format svg draws a flame graph: only for tools whose result holds
+ * stacks, those whose MCP App is the flame graph. 0, or CLI_USAGE after
+ * saying which tools have something to draw. */
+static int can_draw(bool list, const char *tool)
+{
+	const struct sch_app *fg = NULL;
+	bool known = false;
+	for (unsigned i = 0; i < sch_app_count; i++)
+		fg = strcmp(sch_apps[i].name, "flamegraph") ? fg : &sch_apps[i];
+	for (unsigned i = 0; !list && i < sch_tool_count; i++)
+		if (!strcmp(sch_tools[i].name, tool)) {
+			if (sch_tools[i].app >= 0 && &sch_apps[sch_tools[i].app] == fg)
+				return 0;
+			known = true;
+		}
+	if (!list && !known)
+		return 0;   /* the server says it does not know the tool */
+	fprintf(stderr, "ebpf-mcp: --format svg draws a flame graph of a tool's stacks, and %s%s has none to draw; "
+		"tools with stacks:", list ? "a tools listing" : tool, list ? "" : "'s result");
+	for (unsigned i = 0; i < sch_tool_count; i++)
+		if (sch_tools[i].app >= 0 && &sch_apps[sch_tools[i].app] == fg)
+			fprintf(stderr, " %s", sch_tools[i].name);
+	fputs(" (--format table prints histograms as text bars)\n", stderr);
+	return CLI_USAGE;
+}
+
 int cli__run(const struct config *c, int n, char **words)
 {
 	bool list = c->mode == MODE_TOOLS;
@@ -297,6 +349,8 @@ int cli__run(const struct config *c, int n, char **words)
 		return fprintf(stderr, "ebpf-mcp: call needs a tool name (ebpf-mcp tools lists them)\n"), CLI_USAGE;
 	if (list && n > 0)
 		return fprintf(stderr, "ebpf-mcp: tools takes no arguments\n"), CLI_USAGE;
+	if (c->format == FORMAT_SVG && can_draw(list, list ? NULL : words[0]))
+		return CLI_USAGE;
 	int in = memfd_create("ebpf-mcp-cli-in", MFD_CLOEXEC), out = memfd_create("ebpf-mcp-cli-out", MFD_CLOEXEC);
 	int rc = CLI_INTERNAL;
 	if (in < 0 || out < 0) {
@@ -306,7 +360,7 @@ int cli__run(const struct config *c, int n, char **words)
 	} else if (!server__run_stdio(c, in, out, "cli")) {
 		char *buf = NULL;
 		size_t len;
-		rc = read_all(out, &buf, &len) ? CLI_INTERNAL : find_reply(buf, len, list, list ? NULL : words[0], c->table);
+		rc = read_all(out, &buf, &len) ? CLI_INTERNAL : find_reply(buf, len, list, list ? NULL : words[0], c->format);
 		free(buf);
 	}
 	if (in >= 0)

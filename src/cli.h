@@ -1,5 +1,5 @@
 /* The command line for people: `ebpf-mcp tools` and `ebpf-mcp call TOOL
- * [JSON | key=value ...] [--format table|json]`, run through the same
+ * [JSON | key=value ...] [--format table|svg|json]`, run through the same
  * request path an MCP client uses. */
 #ifndef EBPF_MCP_CLI_H
 #define EBPF_MCP_CLI_H

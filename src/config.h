@@ -29,6 +29,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERROR, LOG_CR
 
 enum run_mode { MODE_STDIO, MODE_SERVE, MODE_CONNECT, MODE_TOOLS, MODE_CALL };
 
+/* How `ebpf-mcp call` prints a result (--format). */
+enum cli_format { FORMAT_JSON, FORMAT_TABLE, FORMAT_SVG };
+
 /* Who may connect to the daemon, and with which profile: --access
  * uid:NAME|ID=PROFILE[+foreign], --access gid:NAME|ID=PROFILE[+foreign]. */
 struct access_rule {
@@ -87,7 +90,7 @@ struct config {
 	const char *allow_hosts[CONFIG_MAX_HOSTS];   /* Host values accepted beside the bind address */
 	unsigned n_allow_hosts;
 	/* the CLI */
-	bool table;                    /* --format table */
+	enum cli_format format;        /* --format */
 };
 
 const char *config__profile_name(enum profile p);

@@ -238,10 +238,11 @@ static int set_access(struct config *c, const struct opt *o, const char *v, char
 
 static int set_format(struct config *c, const struct opt *o, const char *v, char *err)
 {
-	if (strcmp(v, "table") && strcmp(v, "json"))
-		return fail(err, "--%s takes table or json, not '%s'", o->name, v);
-	c->table = !strcmp(v, "table");
-	return 0;
+	static const char *const names[] = { [FORMAT_JSON] = "json", [FORMAT_TABLE] = "table", [FORMAT_SVG] = "svg" };
+	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (!strcmp(v, names[k]))
+			return c->format = (enum cli_format)k, 0;
+	return fail(err, "--%s takes json, table or svg, not '%s'", o->name, v);
 }
 
 /* Flags: v is "" on the command line, or "true"/"false" (config files and
@@ -309,7 +310,8 @@ static const struct opt options[] = {
 					 "--token-file is given; beside --socket only when that is given too" },
 	{ "token-file", "FILE", set_token_file, "serve --http: bearer tokens, lines `name token profile[+foreign]`" },
 	{ "allow-host", "HOST", set_allow_host, "serve --http: a Host value accepted beside the bind address (repeatable)" },
-	{ "format", "table|json", set_format, "tools/call: how the result is printed (default json)" },
+	{ "format", "table|svg|json", set_format, "call: how the result is printed (default json; table draws histograms "
+	  "as text bars, svg a flame graph of stacks)" },
 	{ "help", NULL, set_help, "this text" },
 	{ "version", NULL, set_help, "the version" },
 };
@@ -486,7 +488,9 @@ void opts__usage(FILE *f)
 		"profile (no match: refused); SIGTERM, SIGINT or SIGHUP frees every session's objects and exits.\n"
 		"`connect` is for stdio MCP clients running as ordinary users; it exits 0 when either side closes.\n"
 		"`call`: key=value values that are JSON (numbers, true, [..], {..}) are taken as such, anything\n"
-		"else as a string. Exit status: 0 ok, 1 internal error, 2 usage (bad command line, unknown tool),\n"
+		"else as a string. --format table prints the result as tables and its histograms as text bars;\n"
+		"--format svg writes a flame graph of a stack-sampling tool's result (call profile_cpu ... > cpu.svg).\n"
+		"Exit status: 0 ok, 1 internal error, 2 usage (bad command line, unknown tool, nothing to draw),\n"
 		"3 the tool refused (validation, permission, resource), 4 the kernel refused.\n"
 		"As an initramfs's /init (PID 1) it mounts proc, sysfs, devtmpfs, bpffs, tracefs and debugfs,\n"
 		"loads /lib/modules/*.ko, serves on the port named by mcp_port= on the kernel command line (a\n"

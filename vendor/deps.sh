@@ -5,7 +5,7 @@
 set -eu
 pkgs="make gcc libc6-dev musl-tools clang llvm bpftool linux-libc-dev bzip2 xz-utils ca-certificates
       nodejs npm iproute2 strace cpio qemu-system-x86 openssh-server openssh-client util-linux
-      systemd passwd prometheus nginx"
+      systemd passwd prometheus nginx chromium"
 src=/etc/apt/sources.list.d/ebpf-mcp-src.sources
 need_update=0
 if [ ! -f "$src" ]; then

@@ -49,6 +49,27 @@ struct sch_tool {
 	uint32_t descriptor_len;
 	uint16_t input, output;      /* root nodes */
 	uint8_t profile;             /* enum profile: the least that offers the tool */
+	int8_t app;                  /* its MCP App in sch_apps (_meta.ui.resourceUri), -1 for none */
+};
+
+/* MCP Apps (the io.modelcontextprotocol/ui extension): each a self-contained
+ * HTML file of src/apps/ (inline script and style, nothing fetched) that
+ * schemac embeds, served by resources/read as ui://ebpf-mcp/<name>. A tool
+ * names its app in its descriptor's _meta; a host shows the app beside the
+ * tool's result and hands it the result. */
+#define SCH_APP_BYTES_MAX   (64 * 1024)   /* one app's file: a host loads it into every view */
+#define SCH_APP_REPLY_SLACK 1024          /* resources/read's envelope around the escaped text, id aside */
+#define SCH_APP_MIME        "text/html;profile=mcp-app"
+#define SCH_APP_URI_PREFIX  "ui://ebpf-mcp/"
+#define SCH_APPS_MAX        16
+
+struct sch_app {
+	const char *name;            /* the file's name without .html */
+	const char *uri;             /* SCH_APP_URI_PREFIX name */
+	const char *title;           /* its <title> */
+	const char *description;     /* its <meta name="description"> */
+	const char *html;
+	uint32_t len;
 };
 
 extern const struct sch_node sch_nodes[];
@@ -56,6 +77,8 @@ extern const struct sch_prop sch_props[];
 extern const char *const sch_enums[];
 extern const struct sch_tool sch_tools[];
 extern const unsigned sch_tool_count;
+extern const struct sch_app sch_apps[];
+extern const unsigned sch_app_count;
 
 #define SCH_POINTER_BYTES 256
 #define SCH_MSG_BYTES     256

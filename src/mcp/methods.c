@@ -68,6 +68,17 @@ static void write_capabilities(struct jw *w)
 	jw__key(w, "logging");
 	jw__obj(w);
 	jw__obj_end(w);
+	/* MCP Apps: tools name ui:// resources in their _meta (json/schema.h) */
+	jw__key(w, "extensions");
+	jw__obj(w);
+	jw__key(w, "io.modelcontextprotocol/ui");
+	jw__obj(w);
+	jw__key(w, "mimeTypes");
+	jw__arr(w);
+	jw__str(w, SCH_APP_MIME);
+	jw__arr_end(w);
+	jw__obj_end(w);
+	jw__obj_end(w);
 	jw__obj_end(w);
 }
 

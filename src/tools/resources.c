@@ -20,6 +20,7 @@
 #include "../kern/policy.h"
 #include "../sys/sysfs.h"
 #include "../assert.h"
+#include "../json/schema.h"
 #include "surface.h"
 
 #define LIST_NAME_BYTES   96     /* "prog 123 name" */
@@ -301,6 +302,12 @@ int resources__read(struct tool_ctx *ctx, const char *uri, const char **text, si
 		return *mime = "text/x-c", read_btf(ctx, uri, uri + 14, text, len);
 	if (!strncmp(uri, "tracefs://events/", 17))
 		return *mime = "text/plain", read_format(ctx, uri, text, len);
+	for (unsigned i = 0; i < sch_app_count; i++)
+		if (!strcmp(uri, sch_apps[i].uri)) {
+			*mime = SCH_APP_MIME;
+			*text = sch_apps[i].html, *len = sch_apps[i].len;
+			return 0;
+		}
 	if (!strcmp(uri, "ebpf-mcp://limits") || !strcmp(uri, "ebpf-mcp://policy")) {
 		if (uri[11] == 'l')
 			write_limits(ctx->out);
@@ -395,7 +402,7 @@ static int list_pins(struct tool_ctx *ctx, struct jw *w, uint32_t from, uint64_t
 		char uri[URI_BYTES], title[URI_BYTES + 16];
 		if (bw.entries[i].dtype != DT_REG || strlen(bw.entries[i].path) + 12 > sizeof(uri))
 			continue;
-		if (*shown == limits[LIM_LIST_ITEMS]) {
+		if (*shown >= limits[LIM_LIST_ITEMS]) {
 			snprintf(next, next_cap, "%u:%zu", K_PIN, i);
 			return 0;
 		}
@@ -423,11 +430,14 @@ int resources__list(struct tool_ctx *ctx, struct jw *w, const char *cursor, char
 		     "The profile and tools this caller has, the directories objects may come from and pins may go "
 		     "to, the bytecode policy (blocked helpers, allowed program types) and the daemon's access rules.",
 		     "application/json");
-		shown = 2;
+		for (unsigned i = 0; i < sch_app_count; i++)   /* the MCP Apps tools name in their _meta */
+			item(w, sch_apps[i].uri, sch_apps[i].name, sch_apps[i].title, sch_apps[i].description,
+			     SCH_APP_MIME);
+		shown = 2 + sch_app_count;   /* the static items come whole on the first page */
 	}
 	for (; k < K_PIN; k++, id = 0) {
 		for (unsigned n = 0; n < limits[LIM_SCAN_ITEMS] && !next_id(k, id, &id); n++) {
-			if (shown == cap) {
+			if (shown >= cap) {
 				snprintf(next, next_cap, "%u:%u", k, id - 1);
 				return 0;   /* resumes at this id (ids only grow) */
 			}

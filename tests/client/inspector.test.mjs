@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, ensureMounts } from '../lib/mcp.mjs';
 import { HttpDaemon } from '../lib/http.mjs';
-import { OBJ_DIR, TEMPLATES, STATIC, PROMPTS, TRACEFS } from '../lib/surface.mjs';
+import { OBJ_DIR, TEMPLATES, STATIC, APPS, APP_MIME, PROMPTS, TRACEFS } from '../lib/surface.mjs';
 
 // The package's launcher (node_modules/.bin). It is run from its build
 // directory: the CLI finds its own package.json relative to the working
@@ -75,8 +75,10 @@ for (const via of Object.keys(VIAS)) {
     test('resources/list, resources/templates/list and resources/read', () => {
       const { resources } = inspector(via, 'resources/list');
       const uris = resources.map((r) => r.uri);
-      for (const u of STATIC) assert.ok(uris.includes(u), `${u} in ${uris}`);
-      for (const u of uris) assert.match(u, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+)$/);
+      for (const u of [...STATIC, ...APPS]) assert.ok(uris.includes(u), `${u} in ${uris}`);
+      for (const u of uris) assert.match(u, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+|ui:\/\/ebpf-mcp\/[a-z]+)$/);
+      const app = inspector(via, 'resources/read', ['--uri', APPS[0]]);
+      assert.equal(app.contents[0].mimeType, APP_MIME);
       const { resourceTemplates } = inspector(via, 'resources/templates/list');
       assert.deepEqual(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType]), TEMPLATES);
       const policy = inspector(via, 'resources/read', ['--uri', 'ebpf-mcp://policy']);

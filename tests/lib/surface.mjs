@@ -28,6 +28,9 @@ export const TEMPLATES = [
   ['tracefs://events/{category}/{name}/format', 'text/plain'],
 ];
 export const STATIC = ['ebpf-mcp://limits', 'ebpf-mcp://policy'];
+// The MCP Apps (extension io.modelcontextprotocol/ui) the tools name in their _meta.
+export const APPS = ['ui://ebpf-mcp/flamegraph', 'ui://ebpf-mcp/histogram', 'ui://ebpf-mcp/programs'];
+export const APP_MIME = 'text/html;profile=mcp-app';
 
 // Valid arguments for every prompt, and what its text must then say.
 export const PROMPTS = {
@@ -92,15 +95,15 @@ export async function checkTemplateList(client) {
 export async function checkResourceList(client, fx) {
   const rl = await listAll(client, 'listResources', 'resources');
   const uris = rl.map((r) => r.uri);
-  for (const u of STATIC) assert.ok(uris.includes(u), `${u} listed`);
+  for (const u of [...STATIC, ...APPS]) assert.ok(uris.includes(u), `${u} listed`);
   for (const id of fx.progIds) assert.ok(uris.includes(`bpf://prog/${id}`), `bpf://prog/${id} listed`);
   for (const id of fx.mapIds) assert.ok(uris.includes(`bpf://map/${id}`), `bpf://map/${id} listed`);
   assert.ok(uris.includes(`bpf://link/${fx.linkId}`), `bpf://link/${fx.linkId} listed`);
   assert.equal(new Set(uris).size, uris.length, 'no URI twice');
   for (const r of rl) {
     assert.equal(typeof r.name, 'string', r.uri);
-    assert.equal(r.mimeType, 'application/json', r.uri);
-    assert.match(r.uri, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+)$/);
+    assert.equal(r.mimeType, APPS.includes(r.uri) ? APP_MIME : 'application/json', r.uri);
+    assert.match(r.uri, /^(ebpf-mcp:\/\/(limits|policy)|bpf:\/\/(prog|map|link)\/\d+|bpf:\/\/pin\/.+|ui:\/\/ebpf-mcp\/[a-z]+)$/);
   }
   const prog = rl.find((r) => r.uri === `bpf://prog/${fx.prog.id}`);
   assert.ok(prog.title.includes(fx.prog.name), prog.title);
@@ -139,6 +142,7 @@ export async function checkReads(client, fx, opts) {
   assert.ok(limits.limits.some((l) => l.name === 'lease_ms' && l.value >= 1000));
   const policy = JSON.parse(await read(client, 'ebpf-mcp://policy', 'application/json', opts));
   assert.equal(policy.profile, 'full');
+  for (const uri of APPS) assert.match(await read(client, uri, APP_MIME, opts), /^<!DOCTYPE html>/);
   assert.ok(policy.tools.includes('load_program'));
   for (const uri of ['bpf://prog/0', 'bpf://map/0', 'bpf://link/0', 'btf://vmlinux/no_such_type_xyz',
     'tracefs://events/sched/no_such_event/format', 'ebpf-mcp://nothing']) {
