@@ -180,6 +180,16 @@ static void path_folded(struct path *p, const char *s, size_t len)
 		}
 }
 
+/* A stack's folded string may end with its value ("a;b;c 42", as
+ * flamegraph.pl reads it): the length of its names alone. */
+static size_t folded_names_len(const char *s, size_t len)
+{
+	size_t i = len;
+	while (i && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))
+		i--;
+	return i < len && i && s[i - 1] == ' ' ? i - 1 : len;
+}
+
 /* String token tok unescaped, in a malloc'd buffer (any length), or NULL. */
 static char *unescaped(const struct jdoc *d, int tok, size_t *len)
 {
@@ -221,7 +231,7 @@ static int path_of(struct path *p, const struct jdoc *d, int st)
 		char *folded = unescaped(d, fo, &len);
 		if (!folded)
 			return -ENOMEM;
-		path_folded(p, folded, len);
+		path_folded(p, folded, folded_names_len(folded, len));
 		free(folded);
 	} else if (jdoc__is_arr(d, fr)) {
 		if (path_frames(p, d, fr))

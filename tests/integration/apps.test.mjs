@@ -20,7 +20,8 @@ import { startWorkload, reap, track, WORKLOAD } from '../lib/workload.mjs';
 import { startHost, SHOTS } from '../lib/apps.mjs';
 
 const APP_BYTES_MAX = 64 * 1024;   // SCH_APP_BYTES_MAX
-const APPS = { flamegraph: ['profile_cpu'], histogram: ['block_io_latency', 'runq_latency', 'syscall_stats'], programs: ['inspect_state'] };
+const APPS = { flamegraph: ['offcpu_profile', 'profile_cpu'], histogram: ['block_io_latency', 'runq_latency', 'syscall_stats', 'trace_function'],
+  programs: ['inspect_state', 'prog_stats'] };
 const OBSERVE = ['--profile', 'observe'];
 
 let host, lastProfile, lastSyscalls;   // real results, drawn again in the shapes other tools take
@@ -114,7 +115,7 @@ test('the apps are resources with the MCP Apps mime type, named by the tools\' _
 function mergedFrames(result) {
   const byPath = new Map();
   for (const x of result.stacks) {
-    const names = x.folded.split(';');
+    const names = x.folded.replace(/ \d+$/, '').split(';');   // (the line ends with its value)
     names.forEach((_, i) => {
       const key = names.slice(0, i + 1).join(';');
       byPath.set(key, (byPath.get(key) ?? 0) + x.count);
@@ -264,7 +265,7 @@ test('flame graph: the profile\'s stacks as frame arrays weighted in ns, and as 
     assert.equal(root.w, r.samples_counted * periodNs);
     assert.match(await host.inApp('document.getElementById("summary").textContent'), /^[\d.]+ (ms|s) in \d+ stacks/);
     const nsShot = await host.shot('flamegraph-ns');
-    const asLines = { folded: r.stacks.map((x) => `${x.folded} ${x.count}`) };
+    const asLines = { folded: r.stacks.map((x) => x.folded) };   // (each ends with its count)
     await host.show({ tool, resource, args: {}, result: { content: [{ type: 'text', text: JSON.stringify(asLines) }], structuredContent: asLines } });
     await host.until('frames drawn', 'document.querySelectorAll("svg.fg g.frame").length > 2');
     assert.deepEqual(await framesByDepth(), [...mergedFrames(r).entries()].sort((a, b) => a[0] - b[0]));
@@ -328,7 +329,7 @@ test('ebpf-mcp call profile_cpu --format svg: a standalone flame graph chromium 
   const refused = await cli(['call', 'syscall_stats', 'duration_ms=100', '--format', 'svg']);
   assert.equal(refused.status, 2);
   assert.equal(refused.out, '');
-  assert.match(refused.err, /--format svg draws a flame graph .* syscall_stats's result has none to draw; tools with stacks: profile_cpu/);
+  assert.match(refused.err, /--format svg draws a flame graph .* syscall_stats's result has none to draw; tools with stacks: (\w+ )*profile_cpu/);
   const listing = await cli(['tools', '--format', 'svg']);
   assert.deepEqual([listing.status, listing.out], [2, '']);
   assert.match(listing.err, /a tools listing has none to draw/);
