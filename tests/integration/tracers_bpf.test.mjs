@@ -323,14 +323,13 @@ test('profile_cpu: a spinning process gets its CPU time\'s worth of samples in w
   await spin.finish();
   await sys.finish();
 
-  const per = tally(r.counts.flatMap((c) => Array(c.count).fill(c.tgid)), (x) => x);
   const mine = r.counts.filter((c) => c.tgid === spin.pid);
   const samples = mine.reduce((n, c) => n + c.count, 0);
   const expected = ((after.run - before.run) / 1e9) * FREQ;   // CPU time, from the kernel's own accounting
   assert.ok(Math.abs(samples - expected) <= Math.max(5, expected * 0.2), `${samples} samples, ${expected.toFixed(1)} expected`);
-  // on a quiet machine it has the most samples; other busy processes (tests
-  // running alongside) may match it but not clearly beat it
-  assert.ok(samples >= 0.8 * Math.max(...Object.values(per)), JSON.stringify(per));
+  // (no check that it has the most samples: on a machine whose CPUs are
+  // shared with other busy processes that is the scheduler's choice; the
+  // kernel's own CPU accounting of this pid, above, is the witness)
   assert.equal(r.keys_dropped, 0);
   assert.equal(r.stacks_full, 0);
 
