@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/perf_event.h>
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +33,7 @@
 #define REPLY_RESERVE     (16 * 1024)   /* reply envelope + the fields around events */
 #define MAP_ID_SCAN       65536         /* programs walked looking for the struct's BTF */
 #define RING_BATCH        8192          /* ring records per wake-up: the loop keeps time and answers */
+#define PERF_RECORD_MAX   65536         /* a perf record's size is a u16: the most one write can need */
 
 struct field {
 	bool on;
@@ -52,6 +55,12 @@ struct stream {
 	char want_comm[16];
 	int want_cpu;             /* -1: any */
 	uint64_t max_events, lost, filtered, drop_rate;
+	/* Perf buffers: one that was too full for some record at a pass may
+	 * have dropped one, which the kernel reports only with the next record
+	 * it writes there; until one comes, the loss is unknown. */
+	size_t n_bufs;
+	bool *unreported;          /* per buffer: seen full, nothing written since */
+	bool got;                  /* a record (or loss record) came in the current buffer's pass */
 	uint64_t t0_ns, window_ns, window_count, duration_ms;
 	struct evlist ev;
 };
@@ -61,6 +70,7 @@ static void release(void *p)
 	struct stream *st = p;
 	ring_buffer__free(st->rb);
 	perf_buffer__free(st->pb);
+	free(st->unreported);
 	if (st->fd >= 0)
 		close(st->fd);
 	btf_cache__close(&st->btf);
@@ -152,13 +162,53 @@ static int rb_cb(void *ctx, void *data, size_t size)
 
 static void pb_cb(void *ctx, int cpu, void *data, __u32 size)
 {
+	((struct stream *)ctx)->got = true;
 	on_record(ctx, cpu, data, size);
 }
 
 static void pb_lost(void *ctx, int cpu, __u64 cnt)
 {
 	(void)cpu;
+	((struct stream *)ctx)->got = true;
 	((struct stream *)ctx)->lost += cnt;
+}
+
+/* Was buffer i, before this pass, too full to take a record of the
+ * largest size? Only such a buffer can have dropped one since the last. */
+static bool perf_full(struct stream *st, size_t i)
+{
+	void *base;
+	size_t size;
+	if (perf_buffer__buffer(st->pb, (int)i, &base, &size))
+		return false;   /* an offline CPU's slot: no buffer */
+	struct perf_event_mmap_page *h = base;
+	uint64_t head = __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE), tail = h->data_tail;
+	uint64_t data = h->data_size ? h->data_size : size;
+	return head - tail + PERF_RECORD_MAX > data;
+}
+
+/* One pass over every perf buffer. A record arriving in a buffer after a
+ * pass that saw it full settles that buffer: had something been dropped,
+ * the kernel's loss record would have come first (and been counted). */
+static void perf_consume(struct stream *st)
+{
+	for (size_t i = 0; i < st->n_bufs; i++) {
+		bool full = perf_full(st, i);
+		st->got = false;
+		perf_buffer__consume_buffer(st->pb, i);
+		if (st->got)
+			st->unreported[i] = false;
+		if (full)
+			st->unreported[i] = true;
+	}
+}
+
+static bool lost_unknown(const struct stream *st)
+{
+	for (size_t i = 0; i < st->n_bufs; i++)
+		if (st->unreported[i])
+			return true;
+	return false;
 }
 
 /* A bounded batch: ring_buffer__consume keeps going for as long as a
@@ -169,7 +219,7 @@ static void consume(struct stream *st)
 	if (st->rb)
 		ring_buffer__consume_n(st->rb, RING_BATCH);
 	else
-		perf_buffer__consume(st->pb);
+		perf_consume(st);
 }
 
 static int ready(void *p, int fd, struct tool_ctx *ctx)
@@ -217,6 +267,7 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	evlist__write(&st->ev, w);
 	jw__kuint(w, "count", st->ev.count);
 	jw__kuint(w, "lost", st->lost);
+	jw__kbool(w, "lost_unknown", st->pb && lost_unknown(st));
 	metrics__events(st->ev.count, st->lost + st->drop_rate + st->ev.drop_full + st->ev.drop_big);
 	jw__key(w, "dropped");
 	jw__obj(w);
@@ -375,6 +426,12 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 		st->pb = perf_buffer__new(st->fd, PERF_PAGES, pb_cb, pb_lost, st, NULL);
 	if (!st->rb && !st->pb)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
+	if (st->pb) {
+		st->n_bufs = perf_buffer__buffer_cnt(st->pb);
+		st->unreported = calloc(st->n_bufs ? st->n_bufs : 1, sizeof(bool));
+		if (!st->unreported)
+			return tool__fail_errno(ctx, -ENOMEM, "perf buffer state");
+	}
 	/* the reply holds the events twice (structuredContent + its escaped
 	 * text copy): the list keeps the sum of both under 2 * cap */
 	if (evlist__init(&st->ev, (ctx->env->reply_bytes - REPLY_RESERVE) / 2, st->max_events))
