@@ -112,13 +112,16 @@ void jw__arr_end(struct jw *w)
 /* Escapes u[*i..end) into o (which has room for JW_ESC_WORST bytes per
  * input byte, plus a multi-byte character that starts before end); a
  * character may run past end up to n. Returns the new end of output. */
+/* Bytes copied as they are: printable ASCII but the quote and backslash. */
+static const bool plain[256] = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true };
+
 static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t k = *i;
 	while (k < end) {
 		unsigned char c = u[k];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (plain[c]) {
 			*o++ = (char)c, k++;
 			continue;
 		}

@@ -55,12 +55,13 @@ struct stream {
 	char want_comm[16];
 	int want_cpu;             /* -1: any */
 	uint64_t max_events, lost, filtered, drop_rate;
-	/* Perf buffers: one that was too full for some record at a pass may
-	 * have dropped one, which the kernel reports only with the next record
-	 * it writes there; until one comes, the loss is unknown. */
+	/* Perf buffers: one that may have been too full for some record
+	 * since the last pass may have dropped one, which the kernel reports
+	 * only with the next record it writes there; until a record written
+	 * after that pass is read, the loss is unknown. */
 	size_t n_bufs;
-	bool *unreported;          /* per buffer: seen full, nothing written since */
-	bool got;                  /* a record (or loss record) came in the current buffer's pass */
+	bool *unreported;          /* per buffer: may have dropped, not settled */
+	uint64_t *mark;            /* per buffer: data_head when that was seen */
 	uint64_t t0_ns, window_ns, window_count, duration_ms;
 	struct evlist ev;
 };
@@ -71,6 +72,7 @@ static void release(void *p)
 	ring_buffer__free(st->rb);
 	perf_buffer__free(st->pb);
 	free(st->unreported);
+	free(st->mark);
 	if (st->fd >= 0)
 		close(st->fd);
 	btf_cache__close(&st->btf);
@@ -162,44 +164,39 @@ static int rb_cb(void *ctx, void *data, size_t size)
 
 static void pb_cb(void *ctx, int cpu, void *data, __u32 size)
 {
-	((struct stream *)ctx)->got = true;
 	on_record(ctx, cpu, data, size);
 }
 
 static void pb_lost(void *ctx, int cpu, __u64 cnt)
 {
 	(void)cpu;
-	((struct stream *)ctx)->got = true;
 	((struct stream *)ctx)->lost += cnt;
 }
 
-/* Was buffer i, before this pass, too full to take a record of the
- * largest size? Only such a buffer can have dropped one since the last. */
-static bool perf_full(struct stream *st, size_t i)
-{
-	void *base;
-	size_t size;
-	if (perf_buffer__buffer(st->pb, (int)i, &base, &size))
-		return false;   /* an offline CPU's slot: no buffer */
-	struct perf_event_mmap_page *h = base;
-	uint64_t head = __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE), tail = h->data_tail;
-	uint64_t data = h->data_size ? h->data_size : size;
-	return head - tail + PERF_RECORD_MAX > data;
-}
-
-/* One pass over every perf buffer. A record arriving in a buffer after a
- * pass that saw it full settles that buffer: had something been dropped,
- * the kernel's loss record would have come first (and been counted). */
+/* One pass over every perf buffer. The consumer moves data_tail only at
+ * the end of a pass, so until then the kernel finds room against the old
+ * tail: a record was dropped during or before this pass only if head -
+ * old tail came within the largest record of the buffer's size. A record
+ * read that was written after such a moment settles the buffer: the
+ * kernel writes its loss record before the next record it manages to
+ * write, so that loss has been counted. */
 static void perf_consume(struct stream *st)
 {
 	for (size_t i = 0; i < st->n_bufs; i++) {
-		bool full = perf_full(st, i);
-		st->got = false;
+		void *base;
+		size_t size;
+		if (perf_buffer__buffer(st->pb, (int)i, &base, &size))
+			continue;   /* an offline CPU's slot: no buffer */
+		struct perf_event_mmap_page *h = base;
+		uint64_t tail0 = __atomic_load_n(&h->data_tail, __ATOMIC_ACQUIRE);
 		perf_buffer__consume_buffer(st->pb, i);
-		if (st->got)
+		uint64_t tail1 = __atomic_load_n(&h->data_tail, __ATOMIC_ACQUIRE);
+		uint64_t head = __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE);
+		uint64_t data = h->data_size ? h->data_size : size;
+		if (st->unreported[i] && tail1 > st->mark[i])
 			st->unreported[i] = false;
-		if (full)
-			st->unreported[i] = true;
+		if (head - tail0 + PERF_RECORD_MAX > data)
+			st->unreported[i] = true, st->mark[i] = head;
 	}
 }
 
@@ -429,7 +426,8 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 	if (st->pb) {
 		st->n_bufs = perf_buffer__buffer_cnt(st->pb);
 		st->unreported = calloc(st->n_bufs ? st->n_bufs : 1, sizeof(bool));
-		if (!st->unreported)
+		st->mark = calloc(st->n_bufs ? st->n_bufs : 1, sizeof(uint64_t));
+		if (!st->unreported || !st->mark)
 			return tool__fail_errno(ctx, -ENOMEM, "perf buffer state");
 	}
 	/* the reply holds the events twice (structuredContent + its escaped
