@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define PAGER_LINE_BYTES (512u << 20)  /* largest reply line read */
-#define PAGER_PIPE_BYTES (1u << 20)    /* asked of the kernel for the reply pipe */
+#define PAGER_PIPE_BYTES (16u << 20)   /* asked of the kernel for the reply pipe: a whole page, so the server never waits on the reader (root may exceed pipe-max-size) */
 #define PAGER_TAIL       4096          /* bytes at a reply's end scanned for its members */
 #define PAGER_CURSOR     1024          /* longest cursor carried to the next request */
 #define PAGER_PAGES      100000        /* pages before giving up */
@@ -82,7 +82,8 @@ static pid_t spawn(char **argv, int *to, int *from)
 	int a[2], b[2];
 	if (pipe(a) || pipe(b))
 		return -1;
-	fcntl(b[0], F_SETPIPE_SZ, PAGER_PIPE_BYTES);
+	if (fcntl(b[0], F_SETPIPE_SZ, PAGER_PIPE_BYTES) < 0)
+		fcntl(b[0], F_SETPIPE_SZ, 1u << 20);   /* the usual pipe-max-size */
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(a[0], 0);
