@@ -6,7 +6,9 @@
  *
  *     map_pager SERVER PIN_PATH PAGE_ENTRIES [SERVER_ARGS...]
  *
- * Prints "<entries> <pages> <reply bytes> <ns>" and exits 0, or names what
+ * Prints "<entries> <pages> <reply bytes> <ns> <server cpu ns>" (the last:
+ * the server's user + system time over its whole life, from wait4) and
+ * exits 0, or names what
  * went wrong and exits 1. Replies are read into one buffer of up to
  * PAGER_LINE_BYTES. With MAP_PAGER_OUT=FILE set, every reply line is also
  * written to FILE (to compare outputs; the time then includes it). */
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,7 +150,12 @@ int main(int argc, char **argv)
 	if (copy)
 		fclose(copy);
 	close(to);
-	waitpid(pid, NULL, 0);
-	printf("%llu %d %llu %llu\n", (unsigned long long)entries, pages, (unsigned long long)bytes, (unsigned long long)ns);
+	struct rusage ru;
+	if (wait4(pid, NULL, 0, &ru) != pid)
+		return fail("wait4", NULL, 0);
+	uint64_t cpu = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+		       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+	printf("%llu %d %llu %llu %llu\n", (unsigned long long)entries, pages, (unsigned long long)bytes, (unsigned long long)ns,
+	       (unsigned long long)cpu);
 	return 0;
 }
