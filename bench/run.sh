@@ -8,7 +8,8 @@
 # and Streamable HTTP requests/s, latency and idle-session RSS against a
 # server on the SDK's StreamableHTTPServerTransport (bench/http.mjs).
 # Arguments pick sections (startup map_dump btf ring ping http; default all).
-# See bench/bench.mjs.
+# See bench/bench.mjs. The soak (10^6 mixed requests over stdio and the
+# socket, RSS and fds printed as it goes) is separate: node bench/soak.mjs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [[ -x bin/ebpf-mcp ]] || { echo "bench: build bin/ebpf-mcp first (make)" >&2; exit 1; }

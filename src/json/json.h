@@ -109,6 +109,12 @@ void jw__bool(struct jw *w, bool v);
 void jw__null(struct jw *w);
 /* Pre-validated JSON text inserted as one value. */
 void jw__raw(struct jw *w, const char *json, size_t n);
+/* Room for one element of at most max bytes written in place: its
+ * separator is emitted and the place returned, to be closed with
+ * jw__commit(w, bytes written); NULL (nothing emitted) when it may not
+ * fit, and the caller writes through jw__raw instead. */
+char *jw__reserve(struct jw *w, size_t max);
+void jw__commit(struct jw *w, size_t n);
 /* printf into a JSON string value (bounded by LIMIT_ERROR_MSG_BYTES). */
 void jw__strf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -14,6 +14,10 @@
 
 #include "../assert.h"
 
+#define JW_ESC_CHUNK 4096   /* input bytes escaped per bounds check */
+#define JW_ESC_WORST 6      /* output bytes per input byte at most ("\u00XX") */
+#define JW_UTF8_MAX  4      /* bytes of one UTF-8 character */
+
 void jw__init(struct jw *w, char *buf, size_t cap)
 {
 	memset(w, 0, sizeof(*w));
@@ -105,38 +109,64 @@ void jw__arr_end(struct jw *w)
 	close_c(w, ']');
 }
 
-void jw__escape(struct jw *w, const char *s, size_t n)
+/* Escapes u[*i..end) into o (which has room for JW_ESC_WORST bytes per
+ * input byte, plus a multi-byte character that starts before end); a
+ * character may run past end up to n. Returns the new end of output. */
+/* Bytes copied as they are: printable ASCII but the quote and backslash. */
+static const bool plain[256] = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true };
+
+static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-
-	while (i < n) {
-		unsigned char c = u[i];
-		size_t l = c < 0x80 ? 1 : json__utf8_len(u + i, n - i);
-		if (c >= 0x20 && c != '"' && c != '\\' && l) {
-			i += l;
+	size_t k = *i;
+	while (k < end) {
+		unsigned char c = u[k];
+		if (plain[c]) {
+			*o++ = (char)c, k++;
 			continue;
 		}
-		put(w, s + run, i - run);
+		size_t l = c < 0x80 ? 1 : json__utf8_len(u + k, n - k);
 		if (!l) {
-			put(w, "\xef\xbf\xbd", 3);   /* U+FFFD for a stray byte */
+			memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD for a stray byte */
+			o += 3, l = 1;
+		} else if (c >= 0x80) {
+			memcpy(o, u + k, l);
+			o += l;
 		} else if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			put(w, e, 2);
-		} else if (c == '\n') {
-			put(w, "\\n", 2);
-		} else if (c == '\t') {
-			put(w, "\\t", 2);
-		} else if (c == '\r') {
-			put(w, "\\r", 2);
+			*o++ = '\\', *o++ = (char)c;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			*o++ = '\\', *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
 		} else {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			put(w, e, 6);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4], o[5] = hex[c & 15];
+			o += 6;
 		}
-		run = ++i;
+		k += l;
 	}
-	put(w, s + run, n - run);
+	*i = k;
+	return o;
+}
+
+/* Chunks of JW_ESC_CHUNK input bytes are escaped straight into the buffer
+ * when the worst case fits (a dump's text copy is tens of MiB of short
+ * runs between quotes: a bounds check per run was a fifth of its time);
+ * near the end of the buffer, a character at a time through put(), so an
+ * overflow is exact. */
+void jw__escape(struct jw *w, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n && !w->overflow) {
+		size_t k = n - i < JW_ESC_CHUNK ? n - i : JW_ESC_CHUNK;
+		if (w->cap - w->len >= JW_ESC_WORST * (k + JW_UTF8_MAX)) {
+			char *o = escape_into(w->buf + w->len, u, &i, i + k, n);
+			w->len = (size_t)(o - w->buf);
+			continue;
+		}
+		char e[JW_ESC_WORST * JW_UTF8_MAX];
+		char *o = escape_into(e, u, &i, i + 1, n);
+		put(w, e, (size_t)(o - e));
+	}
 }
 
 void jw__strn(struct jw *w, const char *s, size_t n)
@@ -224,6 +254,20 @@ void jw__raw(struct jw *w, const char *json, size_t n)
 {
 	sep(w);
 	put(w, json, n);
+}
+
+char *jw__reserve(struct jw *w, size_t max)
+{
+	if (w->overflow || w->cap - w->len < max + 1)
+		return NULL;
+	sep(w);
+	return w->buf + w->len;
+}
+
+void jw__commit(struct jw *w, size_t n)
+{
+	ASSERT(n <= w->cap - w->len);
+	w->len += n;
 }
 
 void jw__strf(struct jw *w, const char *fmt, ...)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/perf_event.h>
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +33,7 @@
 #define REPLY_RESERVE     (16 * 1024)   /* reply envelope + the fields around events */
 #define MAP_ID_SCAN       65536         /* programs walked looking for the struct's BTF */
 #define RING_BATCH        8192          /* ring records per wake-up: the loop keeps time and answers */
+#define PERF_RECORD_MAX   65536         /* a perf record's size is a u16: the most one write can need */
 
 struct field {
 	bool on;
@@ -52,6 +55,13 @@ struct stream {
 	char want_comm[16];
 	int want_cpu;             /* -1: any */
 	uint64_t max_events, lost, filtered, drop_rate;
+	/* Perf buffers: one that may have been too full for some record
+	 * since the last pass may have dropped one, which the kernel reports
+	 * only with the next record it writes there; until a record written
+	 * after that pass is read, the loss is unknown. */
+	size_t n_bufs;
+	bool *unreported;          /* per buffer: may have dropped, not settled */
+	uint64_t *mark;            /* per buffer: data_head when that was seen */
 	uint64_t t0_ns, window_ns, window_count, duration_ms;
 	struct evlist ev;
 };
@@ -61,6 +71,8 @@ static void release(void *p)
 	struct stream *st = p;
 	ring_buffer__free(st->rb);
 	perf_buffer__free(st->pb);
+	free(st->unreported);
+	free(st->mark);
 	if (st->fd >= 0)
 		close(st->fd);
 	btf_cache__close(&st->btf);
@@ -161,6 +173,41 @@ static void pb_lost(void *ctx, int cpu, __u64 cnt)
 	((struct stream *)ctx)->lost += cnt;
 }
 
+/* One pass over every perf buffer. The consumer moves data_tail only at
+ * the end of a pass, so until then the kernel finds room against the old
+ * tail: a record was dropped during or before this pass only if head -
+ * old tail came within the largest record of the buffer's size. A record
+ * read that was written after such a moment settles the buffer: the
+ * kernel writes its loss record before the next record it manages to
+ * write, so that loss has been counted. */
+static void perf_consume(struct stream *st)
+{
+	for (size_t i = 0; i < st->n_bufs; i++) {
+		void *base;
+		size_t size;
+		if (perf_buffer__buffer(st->pb, (int)i, &base, &size))
+			continue;   /* an offline CPU's slot: no buffer */
+		struct perf_event_mmap_page *h = base;
+		uint64_t tail0 = __atomic_load_n(&h->data_tail, __ATOMIC_ACQUIRE);
+		perf_buffer__consume_buffer(st->pb, i);
+		uint64_t tail1 = __atomic_load_n(&h->data_tail, __ATOMIC_ACQUIRE);
+		uint64_t head = __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE);
+		uint64_t data = h->data_size ? h->data_size : size;
+		if (st->unreported[i] && tail1 > st->mark[i])
+			st->unreported[i] = false;
+		if (head - tail0 + PERF_RECORD_MAX > data)
+			st->unreported[i] = true, st->mark[i] = head;
+	}
+}
+
+static bool lost_unknown(const struct stream *st)
+{
+	for (size_t i = 0; i < st->n_bufs; i++)
+		if (st->unreported[i])
+			return true;
+	return false;
+}
+
 /* A bounded batch: ring_buffer__consume keeps going for as long as a
  * producer keeps up with it, past duration_ms and the call deadline, with
  * every other request waiting. A perf buffer pass is bounded by its size. */
@@ -169,7 +216,7 @@ static void consume(struct stream *st)
 	if (st->rb)
 		ring_buffer__consume_n(st->rb, RING_BATCH);
 	else
-		perf_buffer__consume(st->pb);
+		perf_consume(st);
 }
 
 static int ready(void *p, int fd, struct tool_ctx *ctx)
@@ -217,6 +264,7 @@ static int finish(void *p, struct tool_ctx *ctx, enum job_stop why)
 	evlist__write(&st->ev, w);
 	jw__kuint(w, "count", st->ev.count);
 	jw__kuint(w, "lost", st->lost);
+	jw__kbool(w, "lost_unknown", st->pb && lost_unknown(st));
 	metrics__events(st->ev.count, st->lost + st->drop_rate + st->ev.drop_full + st->ev.drop_big);
 	jw__key(w, "dropped");
 	jw__obj(w);
@@ -375,6 +423,13 @@ static int open_consumer(struct tool_ctx *ctx, struct stream *st)
 		st->pb = perf_buffer__new(st->fd, PERF_PAGES, pb_cb, pb_lost, st, NULL);
 	if (!st->rb && !st->pb)
 		return tool__fail_errno(ctx, -errno, "opening the %s consumer", st->rb ? "ring buffer" : "perf buffer");
+	if (st->pb) {
+		st->n_bufs = perf_buffer__buffer_cnt(st->pb);
+		st->unreported = calloc(st->n_bufs ? st->n_bufs : 1, sizeof(bool));
+		st->mark = calloc(st->n_bufs ? st->n_bufs : 1, sizeof(uint64_t));
+		if (!st->unreported || !st->mark)
+			return tool__fail_errno(ctx, -ENOMEM, "perf buffer state");
+	}
 	/* the reply holds the events twice (structuredContent + its escaped
 	 * text copy): the list keeps the sum of both under 2 * cap */
 	if (evlist__init(&st->ev, (ctx->env->reply_bytes - REPLY_RESERVE) / 2, st->max_events))

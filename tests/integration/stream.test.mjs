@@ -58,6 +58,7 @@ test('every ring buffer record under max_events arrives, decoded through the BTF
     assert.equal(new Set(seqs).size, 25);
     assert.deepEqual(r.dropped, { rate: 0, full: 0, too_big: 0 });
     assert.equal(r.lost, 0);
+    assert.equal(r.lost_unknown, false);
   });
 });
 
@@ -98,8 +99,14 @@ test('perf event array: overruns while the server is busy are reported as lost; 
     const r = await call;
     const written = counts(o.map.emitted).get(2);
     assert.equal(written, 40 * 1024 + 2);
-    assert.ok(r.lost > 0, `lost ${r.lost} count ${r.count} ${JSON.stringify(r.dropped)} written ${written}`);
-    assert.equal(r.count + r.lost + r.filtered + r.dropped.full + r.dropped.rate, written);
+    const seen = r.count + r.lost + r.filtered + r.dropped.full + r.dropped.rate;
+    const why = `lost ${r.lost} unknown ${r.lost_unknown} count ${r.count} ${JSON.stringify(r.dropped)} written ${written}`;
+    // 10 MiB into 256 KiB: records were lost, and either the kernel reported
+    // every one (a record came after the overrun) or the result says the
+    // count is a lower bound; never fewer accounted for with no flag
+    assert.ok(r.lost > 0 || r.lost_unknown, why);
+    if (r.lost_unknown) assert.ok(seen <= written, why);
+    else assert.equal(seen, written, why);
     assert.ok(r.events.every((e) => Number.isInteger(e.cpu) && e.size >= 264));
   });
 });

@@ -4,6 +4,7 @@
  * Its bracket assertions are checked both ways: the uses the server makes
  * pass, and each misuse aborts a child process with the assertion's line. */
 #include <math.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -405,6 +406,77 @@ static void overflow_at_cap(void)
 	CHECK(w.overflow);
 }
 
+/* A byte-at-a-time escaper to hold the writer's chunked one against. */
+static size_t ref_escape(const unsigned char *u, size_t n, char *o)
+{
+	size_t k = 0;
+	o[k++] = '"';
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		size_t l = c < 0x80 ? 1 : json__utf8_len(u + i, n - i);
+		if (!l)
+			memcpy(o + k, "\xef\xbf\xbd", 3), k += 3, l = 1;
+		else if (c >= 0x80)
+			memcpy(o + k, u + i, l), k += l;
+		else if (c == '"' || c == '\\')
+			o[k++] = '\\', o[k++] = (char)c;
+		else if (c == '\n')
+			memcpy(o + k, "\\n", 2), k += 2;
+		else if (c == '\t')
+			memcpy(o + k, "\\t", 2), k += 2;
+		else if (c == '\r')
+			memcpy(o + k, "\\r", 2), k += 2;
+		else if (c < 0x20)
+			k += (size_t)sprintf(o + k, "\\u%04x", c);
+		else
+			o[k++] = (char)c;
+		i += l;
+	}
+	o[k++] = '"';
+	return k;
+}
+
+/* Strings longer than the writer's escape chunk (4096 input bytes): quotes,
+ * controls, and multi-byte characters and stray bytes across every chunk
+ * boundary come out as one byte at a time would write them, and near the
+ * end of the buffer the overflow is exact and never writes past the cap. */
+static void escape_in_chunks(void)
+{
+	enum { N = 20000 };
+	static unsigned char in[N];
+	static char want[6 * N + 2], got[6 * N + 16];
+	static const char *const pieces[] = { "ab", "\"", "\\", "\n", "\x01", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					      "\xff", "\xe2\x82", "{\"key\":1,\"value\":1007}" };
+	size_t n = 0;
+	for (unsigned k = 0; n < N - 32; k = k * 7 + 3) {
+		const char *p = pieces[k % 10];
+		memcpy(in + n, p, strlen(p));
+		n += strlen(p);
+	}
+	size_t need = ref_escape(in, n, want);
+	for (size_t skew = 0; skew < 4; skew++) {   /* characters straddle the chunk boundaries differently */
+		struct jw w;
+		size_t m = ref_escape(in + skew, n - skew, want);
+		jw__init(&w, got, sizeof(got));
+		jw__strn(&w, (const char *)in + skew, n - skew);
+		CHECK(!w.overflow);
+		CHECK_INT(w.len, m);
+		CHECK(!memcmp(got, want, m));
+		CHECK(valid_json(got, w.len));
+	}
+	ref_escape(in, n, want);
+	for (size_t cap = need - 40; cap <= need; cap++) {
+		struct jw w;
+		memset(got, '#', sizeof(got));
+		jw__init(&w, got, cap);
+		jw__strn(&w, (const char *)in, n);
+		CHECK(w.overflow == (cap < need));
+		CHECK(w.len <= cap);
+		CHECK(got[cap] == '#');
+		CHECK(!memcmp(got, want, w.len));
+	}
+}
+
 static void sticky_overflow(void)
 {
 	struct jw w;
@@ -433,6 +505,7 @@ int main(void)
 {
 	TEST(escape_every_control_byte);
 	TEST(invalid_utf8_becomes_fffd);
+	TEST(escape_in_chunks);
 	TEST(separators_and_nesting);
 	TEST(overflow_at_cap);
 	TEST(sticky_overflow);
