@@ -166,3 +166,5 @@ clean:
 
 distclean:
 	rm -rf $(BUILD) bin tests/node_modules
+
+include tests/fuzz/fuzz.mk
