@@ -112,7 +112,7 @@ $(ASAN)/test/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS) $(FUZZ_VLIBS)
 
 unit-asan: $(ASAN_UNIT_BINS)
 	$(Q)fail=0; for t in $(ASAN_UNIT_BINS); do \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 			$$t > $$t.log 2>&1 || { echo "FAIL $$t"; tail -30 $$t.log; fail=1; }; \
 		grep -h '^unit ' $$t.log; \
 	done; exit $$fail
