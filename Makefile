@@ -2,7 +2,9 @@
 #
 #   make        install missing build tools (apt), fetch + build the pinned
 #               libraries, compile schemas and BPF objects, link bin/ebpf-mcp
-#   make test   every test: unit, transcripts, hostile input, kernel, SDK client
+#   make test   every test: unit (also under ASan + UBSan), fuzzing (20 s a
+#               harness), transcripts, hostile input, kernel, SDK client
+#   make fuzz   the libFuzzer harnesses, FUZZ_SECONDS (20) each (tests/fuzz/)
 #   make bench  side-by-side benchmarks (not part of the tests)
 #   make initramfs   a rescue initramfs: the binary as /init (initramfs/)
 #
@@ -163,14 +165,22 @@ $(BUILD)/test/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) $(VENDOR_LIBS)
 
 unit: $(UNIT_BINS)
 
+# The sanitizer passes first (host builds, tests/fuzz/fuzz.mk): the unit
+# tests under ASan + UBSan, then each fuzz harness for TEST_FUZZ_SECONDS.
+TEST_FUZZ_SECONDS ?= 20
 test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS) guest
+	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(Q)tests/run.sh
 
 bench: bin/ebpf-mcp $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
 	$(Q)bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/host $(BUILD)/test $(BUILD)/bpf $(BUILD)/ebpf-mcp.debug bin
+	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/host $(BUILD)/test $(BUILD)/bpf $(BUILD)/ebpf-mcp.debug bin \
+		$(BUILD)/fuzz/obj $(BUILD)/fuzz/bin $(BUILD)/asan
 
 distclean:
 	rm -rf $(BUILD) bin tests/node_modules
+
+include tests/fuzz/fuzz.mk

@@ -16,6 +16,7 @@
 /* What `tools.deploy.enabled: false` denies: the tools that put code into
  * the kernel (load, attach) or keep it there past its session (pin). */
 #define DEPLOY_TOOLS "load_program,attach_program,pin_object"
+_Static_assert(sizeof(DEPLOY_TOOLS) <= CONFIG_YAML_DENY_BYTES, "the deny buffer holds the deploy tools");
 
 enum kind {
 	K_SECTION,    /* a mapping of the keys below it */
@@ -345,12 +346,23 @@ static int walk_map(struct walk *w, int32_t m, const char *prefix)
 	return 0;
 }
 
+int config_yaml__apply_doc(struct config *c, const char *path, const struct yaml_doc *d, char *deny,
+			  config_set_fn set, char *err)
+{
+	struct walk w = { .c = c, .d = d, .file = path, .set = set, .err = err, .deny = deny };
+	const struct yaml_node *root = &d->nodes[0];
+	if (root->kind != YAML_MAP)
+		return failf(&w, root->line, root->col, "expected keys (server:, security:, resources:, tools:), not %s",
+			     kind_name(root));
+	return walk_map(&w, 0, "");
+}
+
 int config_yaml__apply(struct config *c, const char *path, const char *text, size_t len, config_set_fn set,
 		       char *err)
 {
 	struct file {
 		struct yaml_doc doc;
-		char deny[sizeof(DEPLOY_TOOLS)];
+		char deny[CONFIG_YAML_DENY_BYTES];
 	} *f = malloc(sizeof(*f));
 	struct yaml_error e;
 	if (!f)
@@ -360,11 +372,6 @@ int config_yaml__apply(struct config *c, const char *path, const char *text, siz
 		free(f);
 		return -1;
 	}
-	struct walk w = { .c = c, .d = &f->doc, .file = path, .set = set, .err = err, .deny = f->deny };
-	const struct yaml_node *root = &f->doc.nodes[0];
-	if (root->kind != YAML_MAP)
-		return failf(&w, root->line, root->col, "expected keys (server:, security:, resources:, tools:), not %s",
-			     kind_name(root));
 	/* f stays allocated, even after an error: options may point into it */
-	return walk_map(&w, 0, "");
+	return config_yaml__apply_doc(c, path, &f->doc, f->deny, set, err);
 }

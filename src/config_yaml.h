@@ -25,4 +25,12 @@ typedef int (*config_set_fn)(struct config *c, const char *name, const char *val
 int config_yaml__apply(struct config *c, const char *path, const char *text, size_t len, config_set_fn set,
 		       char *err);
 
+/* The walk alone, over a document parsed by the caller (config_yaml__apply
+ * and the fuzz harness): d and deny (CONFIG_YAML_DENY_BYTES, writable) must
+ * outlive what the options keep pointing at. */
+#define CONFIG_YAML_DENY_BYTES 64
+struct yaml_doc;
+int config_yaml__apply_doc(struct config *c, const char *path, const struct yaml_doc *d, char *deny,
+			   config_set_fn set, char *err);
+
 #endif

@@ -1,11 +1,14 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages the build and the tests need, and the
 # deb-src entries (bookworm and trixie) that `apt-get source` fetches from.
-# Only what is missing is installed; run as root on Debian.
+# Only what is missing is installed; run as root on Debian. libclang-rt-dev
+# holds libFuzzer and the sanitizer runtimes (make fuzz, make unit-asan);
+# zlib1g-dev the glibc zlib those host builds link.
 set -eu
 pkgs="make gcc libc6-dev musl-tools clang llvm bpftool linux-libc-dev bzip2 xz-utils ca-certificates
       nodejs npm iproute2 strace cpio qemu-system-x86 openssh-server openssh-client util-linux
-      systemd passwd prometheus nginx chromium"
+      systemd passwd prometheus nginx chromium
+      libclang-rt-dev zlib1g-dev"
 src=/etc/apt/sources.list.d/ebpf-mcp-src.sources
 need_update=0
 if [ ! -f "$src" ]; then

@@ -34,6 +34,12 @@ int base64__decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *le
 				return -EINVAL;
 			}
 		}
+		/* canonical only: the bits a padded quad drops must be zero, or
+		 * two different texts would decode to the same bytes */
+		if ((pad == 2 && (v[1] & 0xf)) || (pad == 1 && (v[2] & 0x3))) {
+			*bad = i + 3 - (size_t)pad;
+			return -EINVAL;
+		}
 		uint32_t q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		if (o + 3 - (size_t)pad > cap)
 			return -ENOSPC;

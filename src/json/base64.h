@@ -9,7 +9,8 @@
 #define BASE64_DECODED_MAX(n) (((n) / 4) * 3 + 3)
 
 /* Decodes n characters of s into out (room for cap bytes). Whitespace is
- * not allowed. 0 and *len; -EINVAL with *bad set to the offending offset;
+ * not allowed, nor padding in the middle, nor non-zero bits in the last
+ * character before the padding (RFC 4648 §3.5 canonical form). 0 and *len; -EINVAL with *bad set to the offending offset;
  * -ENOSPC when out is too small. */
 int base64__decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len, size_t *bad);
 

@@ -79,6 +79,25 @@ int jdoc__num(const struct jdoc *d, int i, double *v);
 /* i-th element of array arr, or -1. */
 int jdoc__elem(const struct jdoc *d, int arr, int idx);
 
+/* What strict reading refuses in a request that is valid JSON: a string
+ * holding U+0000 once unescaped (it would be cut short as a C string, so
+ * the tool could act on other text than the log records), and an object
+ * naming one key twice (which of the two counts is not agreed anywhere). */
+enum jdoc_strict_kind { JDOC_STRICT_OK = 0, JDOC_STRICT_NUL, JDOC_STRICT_DUP_KEY };
+/* First offending token in document order (the string holding U+0000, or
+ * the second occurrence of a key), or -1; *kind says which. Work is
+ * O(tokens * log) plus the text: duplicate keys are found by sorting the
+ * keys of each object (scratch holds d->n ints). */
+/* Token `echo` (or -1) is exempt from the U+0000 rule: text that is only
+ * ever echoed back verbatim, such as a JSON-RPC id. */
+int jdoc__strict(const struct jdoc *d, int *scratch, int echo, enum jdoc_strict_kind *kind);
+/* The JSON pointer (RFC 6901) of token i into out, NUL-terminated; a
+ * pointer longer than cap ends in "..." (never cut silently). A key token
+ * names the member it opens. */
+void jdoc__pointer(const struct jdoc *d, int i, char *out, size_t cap);
+/* Whether token i lies inside the subtree rooted at token root. */
+bool jdoc__within(const struct jdoc *d, int i, int root);
+
 /* ---- writer ---------------------------------------------------------- */
 
 struct jw {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -600,4 +601,169 @@ bool json__glob(const char *p, const char *s)
 	while (*p == '*')
 		p++;
 	return !*p;
+}
+
+/* ---- strict reading: U+0000 and duplicate keys ------------------------ */
+
+/* Whether string token i holds an escaped U+0000 (a raw NUL never gets
+ * past the validator, so the escape is the only way in). */
+static bool str_has_nul(const struct jdoc *d, int i)
+{
+	const char *s = d->js + d->t[i].start, *e = d->js + d->t[i].end;
+	while ((s = memchr(s, '\\', (size_t)(e - s)))) {
+		if (s[1] == 'u' && hex4(s + 2) == 0)
+			return true;
+		s += s[1] == 'u' ? 6 : 2;
+	}
+	return false;
+}
+
+/* One unescaped step of a string's text: up to 4 bytes into one. */
+static size_t str_step(const char **s, char one[4])
+{
+	size_t n = 0;
+	if (**s == '\\')
+		*s += 1 + unescape_one(*s + 1, one, &n);
+	else
+		one[n++] = *(*s)++;
+	return n;
+}
+
+/* Compares two string tokens by their unescaped bytes. */
+static int str_cmp(const struct jdoc *d, int a, int b)
+{
+	const char *sa = d->js + d->t[a].start, *ea = d->js + d->t[a].end;
+	const char *sb = d->js + d->t[b].start, *eb = d->js + d->t[b].end;
+	char ba[4], bb[4];
+	size_t na = 0, nb = 0, ka = 0, kb = 0;
+	for (;;) {
+		if (ka == na && sa < ea)
+			na = str_step(&sa, ba), ka = 0;
+		if (kb == nb && sb < eb)
+			nb = str_step(&sb, bb), kb = 0;
+		bool da = ka == na, db = kb == nb;   /* a side is done */
+		if (da || db)
+			return (int)!da - (int)!db;
+		if (ba[ka] != bb[kb])
+			return (unsigned char)ba[ka] - (unsigned char)bb[kb];
+		ka++, kb++;
+	}
+}
+
+static __thread const struct jdoc *sort_doc;
+
+/* Keys ordered by their object, then their text, then where they stand. */
+static int key_order(const void *pa, const void *pb)
+{
+	int a = *(const int *)pa, b = *(const int *)pb;
+	const struct jdoc *d = sort_doc;
+	if (d->t[a].parent != d->t[b].parent)
+		return d->t[a].parent < d->t[b].parent ? -1 : 1;
+	int c = str_cmp(d, a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+int jdoc__strict(const struct jdoc *d, int *scratch, int echo, enum jdoc_strict_kind *kind)
+{
+	int first = -1, nkeys = 0;
+	*kind = JDOC_STRICT_OK;
+	for (int i = 0; i < d->n; i++) {
+		if (d->t[i].type != JSMN_STRING)
+			continue;
+		if (i != echo && str_has_nul(d, i)) {
+			*kind = JDOC_STRICT_NUL;
+			first = i;
+			break;   /* nothing after it can come first */
+		}
+		int p = d->t[i].parent;
+		if (p >= 0 && d->t[p].type == JSMN_OBJECT)
+			scratch[nkeys++] = i;
+	}
+	sort_doc = d;
+	qsort(scratch, (size_t)nkeys, sizeof(*scratch), key_order);
+	for (int k = 1; k < nkeys; k++) {
+		int a = scratch[k - 1], b = scratch[k];
+		if (d->t[a].parent == d->t[b].parent && !str_cmp(d, a, b) && (first < 0 || b < first)) {
+			*kind = JDOC_STRICT_DUP_KEY;
+			first = b;
+		}
+	}
+	return first;
+}
+
+bool jdoc__within(const struct jdoc *d, int i, int root)
+{
+	while (i >= 0 && i != root)
+		i = d->t[i].parent;
+	return i >= 0;
+}
+
+struct ptr_out {
+	char *o;
+	size_t cap, len;
+	bool cut;
+};
+
+static void ptr_put(struct ptr_out *p, const char *s, size_t n)
+{
+	if (p->cut || p->len + n + 4 > p->cap) {   /* room for "..." and the NUL */
+		if (!p->cut && p->cap >= 4)
+			memcpy(p->o + p->len, "...", 3), p->len += 3;
+		p->cut = true;
+		return;
+	}
+	memcpy(p->o + p->len, s, n);
+	p->len += n;
+}
+
+/* One reference token: '~' and '/' escaped as RFC 6901 says, control
+ * bytes (U+0000 among them) written as \uXXXX text so the pointer stays
+ * one readable C string. */
+static void ptr_key(struct ptr_out *p, const struct jdoc *d, int key)
+{
+	const char *s = d->js + d->t[key].start, *e = d->js + d->t[key].end;
+	char one[4], esc[8];
+	while (s < e) {
+		size_t n = str_step(&s, one);
+		for (size_t k = 0; k < n; k++) {
+			unsigned char c = (unsigned char)one[k];
+			if (c == '~' || c == '/')
+				ptr_put(p, c == '~' ? "~0" : "~1", 2);
+			else if (c < 0x20)
+				ptr_put(p, esc, (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c));
+			else
+				ptr_put(p, one + k, 1);
+		}
+	}
+}
+
+static void ptr_walk(struct ptr_out *p, const struct jdoc *d, int i, unsigned depth)
+{
+	int up = d->t[i].parent;
+	if (up < 0 || depth > 2 * VSTACK_WORDS * 64 + 2)
+		return;
+	if (d->t[up].type == JSMN_OBJECT) {       /* i is a key */
+		ptr_walk(p, d, up, depth + 1);
+		ptr_put(p, "/", 1);
+		ptr_key(p, d, i);
+	} else if (d->t[up].type == JSMN_STRING) { /* i is a member's value */
+		ptr_walk(p, d, up, depth + 1);
+	} else {                                   /* an array element */
+		ptr_walk(p, d, up, depth + 1);
+		int idx = 0;
+		for (int j = up + 1; j < i; j = jdoc__skip(d, j))
+			idx++;
+		char num[16];
+		ptr_put(p, num, (size_t)snprintf(num, sizeof(num), "/%d", idx));
+	}
+}
+
+void jdoc__pointer(const struct jdoc *d, int i, char *out, size_t cap)
+{
+	struct ptr_out p = { .o = out, .cap = cap };
+	if (!cap)
+		return;
+	if (i >= 0 && i < d->n)
+		ptr_walk(&p, d, i, 0);
+	out[p.len < cap ? p.len : cap - 1] = 0;
 }

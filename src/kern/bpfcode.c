@@ -109,7 +109,10 @@ static int read_section(struct reader *r, struct bpfcode *c, Elf_Scn *scn, const
 	if (sh->sh_type != SHT_PROGBITS || !(sh->sh_flags & SHF_EXECINSTR))
 		return 0;
 	Elf_Data *d = elf_getdata(scn, NULL);
-	if (!d || (d->d_size && !d->d_buf) || d->d_size % INSN_SZ)
+	/* code is read in place as struct bpf_insn: a section the file puts
+	 * at an offset that is not a multiple of 8 is not a compiler's
+	 * output, and reading it would be misaligned, so it is refused */
+	if (!d || (d->d_size && !d->d_buf) || d->d_size % INSN_SZ || (uintptr_t)d->d_buf % INSN_SZ)
 		return -EINVAL;
 	s->exec = true;
 	s->data = d->d_buf;

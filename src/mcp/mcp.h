@@ -121,6 +121,7 @@ struct server {
 	/* the loop thread's own buffers: parsing a line, answering on the loop */
 	jsmntok_t *tok;
 	unsigned tok_cap;
+	int *tok_scratch;   /* tok_cap ints: jdoc__strict's key sort */
 	char *resp;
 	size_t resp_cap;
 	/* the daemon */

@@ -448,6 +448,31 @@ static void wrong_era(struct session *s, const struct mcp_req *r, const struct m
 	req_error(s, r, MCP_METHOD_NOT_FOUND, msg);
 }
 
+/* Strict reading of a request whose envelope is sound: a string holding
+ * U+0000 or a key named twice is refused, naming where (a JSON pointer):
+ * -32602 inside params, -32600 in the envelope (answered with id null when
+ * the doubled key is the id itself, since which one counts is unknown).
+ * Returns whether the request may go on. */
+static bool strict(struct session *s, const struct jdoc *d, struct mcp_req *r, bool quiet)
+{
+	enum jdoc_strict_kind kind;
+	/* the id is echoed byte for byte, never used as a C string */
+	int bad = jdoc__strict(d, s->srv->tok_scratch, jdoc__get(d, 0, "id"), &kind);
+	if (bad < 0 || quiet)
+		return bad < 0;
+	char where[160], msg[256];
+	jdoc__pointer(d, bad, where, sizeof(where));
+	bool in_params = r->params >= 0 && jdoc__within(d, bad, r->params);
+	if (kind == JDOC_STRICT_NUL)
+		snprintf(msg, sizeof(msg), "%s: a string holds U+0000 (\\u0000), which cannot be passed on as text",
+			 where);
+	else
+		snprintf(msg, sizeof(msg), "%s: duplicate key (a key may appear once per object)", where);
+	bool id_dup = !in_params && kind == JDOC_STRICT_DUP_KEY && d->t[bad].parent == 0 && jdoc__str_eq(d, bad, "id");
+	session__error(s, id_dup ? NULL : r, in_params ? MCP_INVALID_PARAMS : MCP_INVALID_REQUEST, msg, NULL, 0);
+	return false;
+}
+
 bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 {
 	struct jdoc d;
@@ -468,6 +493,8 @@ bool methods__line(struct session *s, char *line, size_t len, bool scan_only)
 		return false;
 	}
 	int mt = check_envelope(s, &d, &r, scan_only);
+	if (mt >= 0 && !strict(s, &d, &r, scan_only))
+		mt = -1;
 	if (mt >= 0 && era(scan_only ? NULL : s, &d, &r))
 		mt = -1;
 	const struct method *m = mt >= 0 ? find_method(&d, mt) : NULL;

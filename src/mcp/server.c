@@ -87,8 +87,9 @@ int server__init(struct server *srv, const struct config *c, const char *mode)
 	srv->tok_cap = (unsigned)limits[LIM_JSON_TOKENS];
 	srv->resp_cap = limits[LIM_RESPONSE_BYTES] + 1;
 	srv->tok = map_buf(sizeof(jsmntok_t) * srv->tok_cap);
+	srv->tok_scratch = map_buf(sizeof(int) * srv->tok_cap);
 	srv->resp = map_buf(srv->resp_cap);
-	if (!srv->tok || !srv->resp)
+	if (!srv->tok || !srv->tok_scratch || !srv->resp)
 		return -ENOMEM;
 	int rc = loop__init(&srv->loop, raise_nofile());
 	/* signals are blocked before the workers start, so none of them takes one */
@@ -107,6 +108,8 @@ void server__fini(struct server *srv)
 	loop__fini(&srv->loop);
 	if (srv->tok)
 		munmap(srv->tok, sizeof(jsmntok_t) * srv->tok_cap);
+	if (srv->tok_scratch)
+		munmap(srv->tok_scratch, sizeof(int) * srv->tok_cap);
 	if (srv->resp)
 		munmap(srv->resp, srv->resp_cap);
 }

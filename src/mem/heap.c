@@ -22,6 +22,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#ifdef EBPF_MCP_SYSTEM_HEAP
+/* Sanitizer and fuzzing builds (glibc, clang): the C library's allocator
+ * stays, so AddressSanitizer sees every block's bounds and lifetime. There
+ * is no cap to enforce then; the stats say so (cap only, nothing counted). */
+static uint64_t system_cap;
+
+void heap__set_cap(uint64_t bytes) { system_cap = bytes; }
+
+void heap__stats(struct heap_stats *s)
+{
+	*s = (struct heap_stats){ .cap = system_cap ? system_cap : HEAP_DEFAULT_CAP };
+}
+#else
+
 #define HEAP_ALIGN        16u
 #define HEAP_SMALL_MAX    (64u * 1024u)       /* above: a mapping of its own */
 #define HEAP_CHUNK_BYTES  (256u * 1024u)      /* small classes carve from these */
@@ -309,3 +323,4 @@ void free(void *p)
 	heap_free(p);
 	pthread_mutex_unlock(&heap_lock);
 }
+#endif /* EBPF_MCP_SYSTEM_HEAP */

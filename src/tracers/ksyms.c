@@ -7,6 +7,7 @@
  * kallsyms has no sizes, so an address belongs to the closest symbol below
  * it, within KSYMS_SPAN_MAX: past the end of the last function of a region
  * an address would otherwise take that function's name. */
+#define _GNU_SOURCE   /* qsort_r (musl declares it anyway; glibc only with this) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* The built-in tracers' common run (see tracer_run.h). */
+#define _GNU_SOURCE   /* qsort_r (musl declares it anyway; glibc only with this) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

@@ -239,8 +239,11 @@ static int merge_maps(struct uproc *p, struct uproc *fresh)
 	struct umap *all = malloc(sizeof(*all) * ((size_t)fresh->n + keep + 1));
 	if (!all)
 		return -ENOMEM;
-	memcpy(all, fresh->maps, sizeof(*all) * fresh->n);
-	memcpy(all + fresh->n, p->maps, sizeof(*all) * keep);
+	/* either side may be empty with no array at all: memcpy wants one */
+	if (fresh->n)
+		memcpy(all, fresh->maps, sizeof(*all) * fresh->n);
+	if (keep)
+		memcpy(all + fresh->n, p->maps, sizeof(*all) * keep);
 	free(p->maps);
 	free(fresh->maps);
 	p->maps = all, p->n = fresh->n + keep;

@@ -104,6 +104,7 @@ for (const [file, want] of Object.entries(manifest)) {
     const r = replies[0];
     if (want.code) {
       assertError(r, want.code, { id: want.id, limit: want.limit, value: LIMITS[want.limit] });
+      if (want.message) assert.ok(r.error.message.includes(want.message), `the message names ${want.message}: ${r.error.message}`);
     } else if (want.result) {
       assert.deepEqual(r, { jsonrpc: '2.0', id: want.id, result: {} });
     } else if (want.isError) {

@@ -195,6 +195,11 @@ test('modern era: stateless calls; a client gone mid-stream frees its tracer; he
     const b64 = Buffer.from('info').toString('base64');
     const enc = await d.post(modern(5, 'tools/call', { name: 'info', arguments: {} }), { 'mcp-name': `=?base64?${b64}?=` });
     assert.equal(enc.status, 200, 'a base64 sentinel Mcp-Name is decoded');
+    // "aW5mbx==" is "info" to a lax decoder (the 'x' carries a stray low bit):
+    // only canonical base64 names the tool
+    const lax = await d.post(modern(9, 'tools/call', { name: 'info', arguments: {} }), { 'mcp-name': '=?base64?aW5mbx==?=' });
+    assert.equal(lax.status, 400, 'non-canonical base64 is refused');
+    assert.deepEqual([lax.json.id, lax.json.error.code], [9, -32020]);
     const noVersion = await d.post(modern(6, 'tools/list'), { 'mcp-protocol-version': undefined });
     assert.equal(noVersion.status, 400);
     assert.equal(noVersion.json.error.code, -32020);

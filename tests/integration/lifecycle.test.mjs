@@ -123,6 +123,30 @@ test('the audit log has one line per call: tool, arguments, outcome, code, durat
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a path holding U+0000 or a key named twice is refused before any tool runs: the audit log never disagrees', async () => {
+  const dir = objDir();
+  const audit = path.join(dir, 'audit.log');
+  const real = path.join(dir, OBJ);
+  await withServer(['--profile', 'full', '--object-dir', dir, '--audit-log', audit], async (s) => {
+    // cut at the NUL, this path names a real object: the tool would load it
+    // while the audit line recorded the whole text
+    const nul = await s.request('tools/call', { name: 'load_program', arguments: { path: `${real}\0.not-this` } });
+    assert.equal(nul.error.code, -32602);
+    assert.match(nul.error.message, /^\/params\/arguments\/path: a string holds U\+0000/);
+    const id = 900;
+    const reply = new Promise((res) => s.pending.set(String(id), res));
+    s.sendRaw(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"load_program",` +
+      `"arguments":{"path":${JSON.stringify(path.join(dir, 'absent.o'))},"path":${JSON.stringify(real)}}}}\n`);
+    const dup = await reply;
+    assert.equal(dup.error.code, -32602);
+    assert.match(dup.error.message, /^\/params\/arguments\/path: duplicate key/);
+    assert.equal((await s.ok('inspect_state', { kinds: ['program'] })).owned.programs, 0, 'nothing was loaded');
+  });
+  const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.tool ?? l.event), ['inspect_state', 'shutdown'], 'no load_program line');
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('audit arguments are bounded by audit_arg_bytes and marked when cut (at, just over)', async () => {
   const dir = objDir();
   const audit = path.join(dir, 'audit.log');

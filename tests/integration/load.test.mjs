@@ -399,6 +399,13 @@ test('paths outside --object-dir and bad inline data are refused', async () => {
     const bad = errOf(await s.call('load_program', { data: 'AAA!' }));
     assert.equal(bad.code, 'BAD_BASE64');
     assert.equal(bad.context.pointer, '/data');
+    // only canonical base64: no stray bits before the padding, no padding
+    // but at the end, quads only
+    for (const [data, at] of [['Zh==', 1], ['Zm9=', 2], ['Zg==Zg==', 2], ['Z===', 1], ['Zm9vY', 5]]) {
+      const e = errOf(await s.call('load_program', { data }));
+      assert.equal(e.code, 'BAD_BASE64', data);
+      assert.match(e.message, new RegExp(`problem at character ${at}\\b`), data);
+    }
     const notElf = errOf(await s.call('load_program', { data: Buffer.from('not an ELF object').toString('base64') }));
     assert.equal(notElf.code, 'BAD_OBJECT');
     const both = errOf(await s.call('load_program', { path: obj('load_basic'), data: 'AAAA' }));

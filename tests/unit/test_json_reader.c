@@ -558,6 +558,77 @@ static void glob_bounded(void)
 	CHECK(ms_since(&t0) < 200);
 }
 
+/* jdoc__strict on one document: the offending token's pointer ("" when
+ * none) and kind. */
+static int scratch[BIG_TOKENS];
+
+static enum jdoc_strict_kind strict_of(const char *js, int echo_id, char *where, size_t cap)
+{
+	struct jdoc d;
+	struct json_perr e;
+	enum jdoc_strict_kind kind = (enum jdoc_strict_kind)99;
+	where[0] = 0;
+	if (jdoc__parse(&d, js, strlen(js), toks, BIG_TOKENS, 64, &e))
+		return (enum jdoc_strict_kind)98;
+	int bad = jdoc__strict(&d, scratch, echo_id ? jdoc__get(&d, 0, "id") : -1, &kind);
+	if (bad >= 0)
+		jdoc__pointer(&d, bad, where, cap);
+	return bad < 0 && kind != JDOC_STRICT_OK ? (enum jdoc_strict_kind)97 : kind;
+}
+
+static void strict_nul_and_duplicates(void)
+{
+	static const struct { const char *js, *where; enum jdoc_strict_kind kind; } cases[] = {
+		{ "{\"a\":1,\"b\":{\"a\":2}}", "", JDOC_STRICT_OK },
+		{ "{\"a\":1,\"a\":2}", "/a", JDOC_STRICT_DUP_KEY },
+		{ "{\"a\":1,\"\\u0061\":2}", "/a", JDOC_STRICT_DUP_KEY },          /* same after unescaping */
+		{ "{\"\\u00e9\":1,\"\xc3\xa9\":2}", "/\xc3\xa9", JDOC_STRICT_DUP_KEY },
+		{ "{\"ab\":1,\"a\":2,\"abc\":3}", "", JDOC_STRICT_OK },            /* prefixes differ */
+		{ "{\"x\":[{\"k\":1},{\"k\":1,\"j\":0,\"k\":2}]}", "/x/1/k", JDOC_STRICT_DUP_KEY },
+		{ "{\"a/b\":{\"~\":1,\"~\":2}}", "/a~1b/~0", JDOC_STRICT_DUP_KEY },
+		{ "{\"s\":\"x\\u0000y\"}", "/s", JDOC_STRICT_NUL },
+		{ "{\"s\":\"\\\\u0000\"}", "", JDOC_STRICT_OK },                /* \\ then u0000 */
+		{ "{\"v\":[\"a\",\"b\",\"\\u0000\"]}", "/v/2", JDOC_STRICT_NUL },
+		{ "{\"k\\u0000\":1}", "/k\\u0000", JDOC_STRICT_NUL },              /* a key holding NUL */
+		{ "[\"\\u0000\"]", "/0", JDOC_STRICT_NUL },
+		/* the first offence in document order wins */
+		{ "{\"a\":1,\"a\":2,\"s\":\"\\u0000\"}", "/a", JDOC_STRICT_DUP_KEY },
+		{ "{\"s\":\"\\u0000\",\"a\":1,\"a\":2}", "/s", JDOC_STRICT_NUL },
+	};
+	char where[128];
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		unit_case = cases[k].js;
+		CHECK_INT(strict_of(cases[k].js, 0, where, sizeof(where)), cases[k].kind);
+		CHECK_STR(where, cases[k].where);
+	}
+	unit_case = "id exempt";
+	CHECK_INT(strict_of("{\"id\":\"\\u0000\",\"m\":\"x\"}", 1, where, sizeof(where)), JDOC_STRICT_OK);
+	CHECK_INT(strict_of("{\"id\":\"\\u0000\",\"m\":\"\\u0000\"}", 1, where, sizeof(where)), JDOC_STRICT_NUL);
+	CHECK_STR(where, "/m");
+	unit_case = "pointer cut";
+	strict_of("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":{\"b\":1,\"b\":2}}", 0, where, 16);
+	CHECK_INT(strlen(where), 15);
+	CHECK(!strcmp(where + 12, "..."));
+}
+
+/* Many keys in one object: sorting keeps it far from quadratic. */
+static void strict_many_keys(void)
+{
+	size_t n = 0;
+	n += (size_t)sprintf(big + n, "{");
+	for (int k = 0; k < 16000; k++)
+		n += (size_t)sprintf(big + n, "%s\"k%d\":0", k ? "," : "", k);
+	char where[64];
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sprintf(big + n, "}");
+	CHECK_INT(strict_of(big, 0, where, sizeof(where)), JDOC_STRICT_OK);
+	sprintf(big + n, ",\"k17\":1}");
+	CHECK_INT(strict_of(big, 0, where, sizeof(where)), JDOC_STRICT_DUP_KEY);
+	CHECK_STR(where, "/k17");
+	CHECK(ms_since(&t0) < 2000);
+}
+
 int main(void)
 {
 	TEST(grammar_valid);
@@ -573,5 +644,7 @@ int main(void)
 	TEST(names_and_glob);
 	TEST(glob_classes);
 	TEST(glob_bounded);
+	TEST(strict_nul_and_duplicates);
+	TEST(strict_many_keys);
 	return UNIT_DONE();
 }
