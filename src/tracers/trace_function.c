@@ -448,7 +448,7 @@ static void write_ret_row(struct jw *w, const struct tf *f, int64_t key, uint64_
 static void write_returns(struct jw *w, const struct tracer *t, const struct tf *f)
 {
 	const struct trace_function_bpf *s = t->skel;
-	size_t n = 0, row, stride;
+	size_t n = 0, row = 0, stride = 0;
 	char *rows = f->retval && ret_kind(&f->proto.ret) != TRACE_FUNCTION_RET_VOID
 			     ? tracer__read_map(s->maps.retvals, &n, &row, &stride) : NULL;
 	tracer__sort_rows(rows, n, row, ROW_VAL(int64_t));
@@ -519,7 +519,7 @@ static const char *load_ksyms(struct ksyms **ks, char *why, size_t cap)
 static void write_stacks(struct jw *w, const struct tracer *t, const struct tf *f)
 {
 	const struct trace_function_bpf *s = t->skel;
-	size_t n = 0, row, stride;
+	size_t n = 0, row = 0, stride = 0;
 	char *rows = f->stack ? tracer__read_map(s->maps.stack_counts, &n, &row, &stride) : NULL;
 	struct ksyms *ks = NULL;
 	char why[160];
