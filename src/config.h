@@ -27,7 +27,7 @@ enum profile { PROFILE_READONLY = 0, PROFILE_OBSERVE = 1, PROFILE_FULL = 2 };
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERROR, LOG_CRITICAL, LOG_ALERT, LOG_EMERGENCY };
 
-enum run_mode { MODE_STDIO, MODE_SERVE, MODE_CONNECT, MODE_TOOLS, MODE_CALL };
+enum run_mode { MODE_STDIO, MODE_SERVE, MODE_CONNECT, MODE_TOOLS, MODE_CALL, MODE_SANDBOX };
 
 /* How `ebpf-mcp call` prints a result (--format). */
 enum cli_format { FORMAT_JSON, FORMAT_TABLE, FORMAT_SVG };
@@ -68,6 +68,7 @@ struct config {
 	const char *deny[CONFIG_MAX_TOOL_LIST];
 	unsigned n_deny;
 	bool validate_output;          /* check every structuredContent (tests) */
+	bool no_sandbox;               /* --no-sandbox: no seccomp, no_new_privs or rlimits (debugging) */
 	enum log_level stderr_level;
 	const char *object_dirs[PATHS_MAX_DIRS];   /* --object-dir: ELF files come only from here */
 	unsigned n_object_dirs;

@@ -2,6 +2,7 @@
  * bytes, so an unprivileged user's stdio client reaches the root daemon. */
 #define _GNU_SOURCE
 #include "connect.h"
+#include "sys/sandbox.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -73,7 +74,7 @@ static bool refused(const char *buf, size_t n)
 	return true;
 }
 
-int connect__run(const char *path)
+int connect__run(const char *path, bool no_sandbox)
 {
 	static char buf[CONNECT_BUF_BYTES];
 	int sock = open_socket(path);
@@ -81,6 +82,12 @@ int connect__run(const char *path)
 		return 1;
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigaction(SIGPIPE, &ign, NULL);   /* a reader gone is an EPIPE, handled */
+	int rc = sandbox__enter(SANDBOX_CONNECT, no_sandbox);
+	if (rc) {
+		fprintf(stderr, "ebpf-mcp connect: cannot enter the sandbox: %s\n", strerror(-rc));
+		close(sock);
+		return 1;
+	}
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
 	bool first = true, was_refused = false;
 	for (;;) {

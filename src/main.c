@@ -19,6 +19,7 @@
 #include "mcp/server.h"
 #include "mem/heap.h"
 #include "opts.h"
+#include "sandbox_cli.h"
 #include "sys/audit.h"
 #include "sys/init.h"
 
@@ -77,10 +78,12 @@ int main(int argc, char **argv)
 	if (rc || o.done)
 		return rc;
 	heap__set_cap(limits[LIM_HEAP_BYTES]);
+	if (c.mode == MODE_SANDBOX)
+		return sandbox_cli__run(o.n_words, o.words, c.no_sandbox);
 	if (c.mode == MODE_CONNECT) {
 		if (o.n_words > 1)
 			return fprintf(stderr, "ebpf-mcp: connect takes one socket path at most (see --help)\n"), 2;
-		return connect__run(o.n_words ? o.words[0] : c.socket_path);
+		return connect__run(o.n_words ? o.words[0] : c.socket_path, c.no_sandbox);
 	}
 	return serve(&c, o.n_words, o.words, init);
 }

@@ -266,6 +266,11 @@ static int set_foreign(struct config *c, const struct opt *o, const char *v, cha
 	return flag_value(o, v, &c->allow_foreign, err);
 }
 
+static int set_no_sandbox(struct config *c, const struct opt *o, const char *v, char *err)
+{
+	return flag_value(o, v, &c->no_sandbox, err);
+}
+
 static int set_help(struct config *c, const struct opt *o, const char *v, char *err)
 {
 	(void)c;
@@ -312,6 +317,8 @@ static const struct opt options[] = {
 	{ "allow-host", "HOST", set_allow_host, "serve --http: a Host value accepted beside the bind address (repeatable)" },
 	{ "format", "table|svg|json", set_format, "call: how the result is printed (default json; table draws histograms "
 	  "as text bars, svg a flame graph of stacks)" },
+	{ "no-sandbox", NULL, set_no_sandbox, "for debugging: no seccomp filter, no_new_privs or rlimits after "
+					  "start-up (logged; info reports it)" },
 	{ "help", NULL, set_help, "this text" },
 	{ "version", NULL, set_help, "the version" },
 };
@@ -415,7 +422,7 @@ static int load_config(struct config *c, const char *path, char *err)
 
 /* ---- the command line -------------------------------------------------------- */
 
-static const char *const commands[] = { "serve", "connect", "tools", "call" };
+static const char *const commands[] = { "serve", "connect", "tools", "call", "sandbox" };
 
 /* One --option word (and maybe the next word as its value). *i advances. */
 static int one_option(struct config *c, int argc, char **argv, int *i, char *err)
@@ -453,9 +460,9 @@ int opts__parse(int argc, char **argv, struct config *c, struct opts_out *out)
 				return fprintf(stderr, "ebpf-mcp: %s (see --help)\n", err), 2;
 		} else if (!have_cmd) {
 			int m;
-			if (set_enum(a, commands, 4, &m))
+			if (set_enum(a, commands, 5, &m))
 				return fprintf(stderr, "ebpf-mcp: unknown command or argument '%s' (commands: serve, connect, "
-					       "tools, call; see --help)\n", a), 2;
+					       "tools, call, sandbox; see --help)\n", a), 2;
 			c->mode = (enum run_mode)(MODE_SERVE + m);
 			have_cmd = true;
 		} else {
@@ -482,6 +489,7 @@ void opts__usage(FILE *f)
 		"       ebpf-mcp connect [PATH]            bridge stdin/stdout to the daemon's socket\n"
 		"       ebpf-mcp tools [options]           list the tools on offer\n"
 		"       ebpf-mcp call TOOL [JSON | key=value ...] [options]   run one tool, print its result\n"
+		"       ebpf-mcp sandbox [MODE [PROBE]]    each mode's seccomp lists; with PROBE, make that call in it\n"
 		"Options go before or after the command, as --name value or --name=value.\n"
 		"MCP is newline-delimited JSON-RPC. `serve` listens on --socket (default " SOCKET_PATH_DEFAULT
 		"),\nor on the socket systemd passes (LISTEN_FDS); --access rules map a peer's uid or groups to a\n"

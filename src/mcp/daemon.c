@@ -315,9 +315,11 @@ int server__run_daemon(const struct config *c)
 			config__profile_name(c->profile));
 	if (fd >= 0)
 		session__log(NULL, LOG_NOTICE, "serving MCP on %s", activated ? "the socket systemd passed" : c->socket_path);
-	loop__run(&srv.loop);
+	rc = server__enter_sandbox(&srv, SANDBOX_DAEMON);
+	if (!rc)
+		loop__run(&srv.loop);
 	server__stop_listening(&srv);
 	web__fini(&srv);
 	server__fini(&srv);
-	return 0;
+	return rc ? 1 : 0;
 }

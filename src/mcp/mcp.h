@@ -22,6 +22,7 @@
 #include "../core/loop.h"
 #include "../json/json.h"
 #include "../mem/arena.h"
+#include "../sys/sandbox.h"
 #include "../tools/tool.h"
 
 enum {
@@ -410,6 +411,9 @@ void owner__stop_all(struct server *srv);
 
 int server__init(struct server *srv, const struct config *c, const char *mode);
 void server__fini(struct server *srv);
+/* Start-up is over: the sandbox for mode m (sys/sandbox.h); -errno when it
+ * cannot be entered, said on stderr. */
+int server__enter_sandbox(struct server *srv, enum sandbox_mode m);
 /* A session has ended: the server stops when it should. */
 void server__session_gone(struct server *srv);
 /* Checks whether the loop can stop (no session, no background work). */

@@ -158,6 +158,20 @@ static void self_identity(struct identity *who)
 		snprintf(who->user, sizeof(who->user), "%u", who->uid);
 }
 
+static enum sandbox_mode sandbox_mode_of(const char *mode)
+{
+	return !strcmp(mode, "init") ? SANDBOX_INIT : !strcmp(mode, "cli") ? SANDBOX_CLI : SANDBOX_STDIO;
+}
+
+/* Start-up is over: what is open stays, what was not done is not done. */
+int server__enter_sandbox(struct server *srv, enum sandbox_mode m)
+{
+	int rc = sandbox__enter(m, srv->cfg->no_sandbox);
+	if (rc)
+		fprintf(stderr, "ebpf-mcp: cannot enter the sandbox: %s\n", strerror(-rc));
+	return rc;
+}
+
 int server__run_stdio(const struct config *c, int in_fd, int out_fd, const char *mode)
 {
 	static struct server srv;
@@ -176,6 +190,10 @@ int server__run_stdio(const struct config *c, int in_fd, int out_fd, const char 
 		return 1;
 	}
 	srv.stop_when_idle = true;
+	if (server__enter_sandbox(&srv, sandbox_mode_of(mode))) {
+		server__fini(&srv);
+		return 1;
+	}
 	session__pump(s);
 	loop__run(&srv.loop);
 	server__fini(&srv);

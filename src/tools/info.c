@@ -13,6 +13,7 @@
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
 #include "tool.h"
+#include "../sys/sandbox.h"
 
 #define INFO_STATUS_BYTES 8192   /* /proc/self/status is ~1.5 KiB */
 #define INFO_MAX_MODULES  4096   /* entries walked in /sys/kernel/btf */
@@ -282,6 +283,47 @@ static void write_limits_mem(struct jw *w, const char *status)
 	jw__obj_end(w);
 }
 
+/* A "Key:\tN" line of /proc/self/status as an integer; null without it. */
+static void kstatus_int(struct jw *w, const char *name, const char *status, const char *key)
+{
+	const char *v = status ? status_field(status, key) : NULL;
+	jw__key(w, name);
+	if (v)
+		jw__int(w, strtoll(v, NULL, 10));
+	else
+		jw__null(w);
+}
+
+/* What the sandbox was set to, and the kernel's word on it. */
+static void write_sandbox(struct jw *w, const char *status)
+{
+	struct sandbox_state st;
+	sandbox__state(&st);
+	jw__key(w, "sandbox");
+	jw__obj(w);
+	jw__kbool(w, "enabled", st.seccomp);
+	jw__kstr(w, "mode", st.entered ? sandbox__mode_name(st.mode) : "none");
+	jw__key(w, "off_reason");
+	if (st.seccomp)
+		jw__null(w);
+	else
+		jw__str(w, st.entered ? st.off_reason : "not entered");
+	jw__kuint(w, "allowed_calls", st.allowed);
+	jw__key(w, "killing_calls");
+	jw__str(w, st.seccomp ? sandbox__killing_names(st.mode) : "");
+	jw__kstr(w, "other_calls", st.seccomp ? "fail with EPERM, each logged on stderr" : "allowed");
+	jw__kuint(w, "filter_instructions", st.insns);
+	jw__kuint(w, "refused", st.refused);
+	jw__key(w, "rlimit_nofile");
+	st.no_new_privs ? jw__uint(w, st.nofile) : jw__null(w);
+	jw__key(w, "rlimit_core");
+	st.no_new_privs ? jw__uint(w, st.core) : jw__null(w);
+	kstatus_int(w, "kernel_seccomp", status, "Seccomp");
+	kstatus_int(w, "kernel_seccomp_filters", status, "Seccomp_filters");
+	kstatus_int(w, "kernel_no_new_privs", status, "NoNewPrivs");
+	jw__obj_end(w);
+}
+
 static int run_info(struct tool_ctx *ctx)
 {
 	char *status = arena__alloc(ctx->scratch, INFO_STATUS_BYTES);
@@ -300,6 +342,7 @@ static int run_info(struct tool_ctx *ctx)
 	write_fs(w);
 	write_caps(w);
 	write_security(w);
+	write_sandbox(w, status);
 	write_limits_mem(w, status);
 	jw__obj_end(w);
 	return 0;

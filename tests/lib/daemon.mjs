@@ -14,7 +14,7 @@ import { chmodSync, copyFileSync, lstatSync, mkdtempSync, readFileSync, rmSync }
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, Server } from './mcp.mjs';
+import { BIN, Server, assertNoRefusal } from './mcp.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -102,6 +102,7 @@ export class DaemonProcess {
     const t = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
     const e = await this.exited;
     clearTimeout(t);
+    assertNoRefusal(this.stderr);
     return e;
   }
 

@@ -106,11 +106,21 @@ export class Server {
     return r.structuredContent;
   }
 
+  // Ends the session. A call the sandbox refused (src/sys/sandbox.c logs
+  // each on stderr) fails the test that made it: every path a test takes
+  // must run under the filter.
   async close() {
     if (this.proc.end) this.proc.end();
     else this.proc.stdin.end();
-    return this.exited;
+    const e = await this.exited;
+    assertNoRefusal(this.stderr);
+    return e;
   }
+}
+
+export function assertNoRefusal(stderr) {
+  const m = stderr.match(/^.*sandbox: refused.*$/m);
+  if (m) throw new Error(`the sandbox refused a call: ${m[0]}`);
 }
 
 export async function withServer(args, fn, opts) {
