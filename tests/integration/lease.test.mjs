@@ -150,7 +150,7 @@ test('no modern call from the uid for lease_ms: its objects are released, a pin 
     await traffic;
   }
   for (const m of o.maps.filter((x) => x.id !== pinned.id)) {
-    await until(`map ${m.id} released`, () => !mapExists(m.id), 2000);
+    await until(`map ${m.id} released`, () => !mapExists(m.id), 20000);
   }
   // the pin holds its map
   assert.ok(existsSync(pin));

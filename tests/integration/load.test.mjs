@@ -93,10 +93,14 @@ function bpfSyscalls(pid) {
   };
 }
 
+// How long the kernel may take to free a closed program or map: an RCU
+// grace period, longer on a machine whose CPUs are all busy.
+const GONE_MS = 20000;
+
 // No program / map of these names (unique to these tests) in the kernel,
 // polled like assertGone.
 async function assertNoneNamed(progs, maps = []) {
-  const deadline = Date.now() + 2000;
+  const deadline = Date.now() + GONE_MS;
   for (;;) {
     const p = progNames(), m = new Set(bt('map').map((x) => x.name));
     const left = [...progs.filter((n) => p.has(n)), ...maps.filter((n) => m.has(n))];
@@ -112,9 +116,9 @@ const errOf = (r) => {
 };
 
 // The kernel frees programs and maps after an RCU grace period / from a
-// work queue, so "gone" is polled for (2 s at most).
+// work queue, so "gone" is polled for (GONE_MS at most).
 async function assertGone(progs, maps) {
-  const deadline = Date.now() + 2000;
+  const deadline = Date.now() + GONE_MS;
   for (;;) {
     const p = progIds(), m = mapIds();
     const left = [...progs.filter((id) => p.has(id)).map((id) => `program ${id}`),

@@ -215,7 +215,7 @@ test('shared library and PIE frames: libc dynamic symbols by nm -D; file+offset 
       const r = await (await profile(s, { pid: dd.pid, duration_ms: 800, frequency_hz: 499, limit: 1000 })).done();
       await s.request('ping', {});   // the job is released after its reply is sent
       // (a background thread destroys the run: soon after the reply, not before it)
-      await until('the ELF files read closed again', () => readdirSync(`/proc/${s.proc.pid}/fd`).length === fds, 5000);
+      await until('the ELF files read closed again', () => readdirSync(`/proc/${s.proc.pid}/fd`).length === fds, 20000);
       checkShape(r, { limit: 1000 });
       // the mapped files, from the process's maps while it still runs
       const files = new Map(readFileSync(`/proc/${dd.pid}/maps`, 'utf8').split('\n')

@@ -610,7 +610,7 @@ for (const sig of ['SIGINT', 'SIGHUP']) {
       assert.deepEqual(await d.stop(sig), { code: 0, sig: null }, d.stderr);
       await root.exited;
       assert.equal(existsSync(d.socket), false, 'socket file removed');
-      await until('the program and link to leave the kernel', () => !progExists(o.prog.count_tp) && !linkExists(o.link), 5000);
+      await until('the program and link to leave the kernel', () => !progExists(o.prog.count_tp) && !linkExists(o.link), 20000);
     } finally {
       await ss.closeAll();
       await d?.kill();

@@ -178,7 +178,7 @@ test('trace_exec in the background: each trace_read returns exactly the children
     assertBurst(fin.events, last, sh.pid, 'after the last read');
     await assertTracerShape(s, 'trace_exec', fin);
     await assertReleased(ids, s.proc.pid);
-    await until('the descriptors to be closed', () => fdCount(s.proc.pid) === fds, 5000);
+    await until('the descriptors to be closed', () => fdCount(s.proc.pid) === fds, 20000);
 
     // the handle is spent
     assert.equal((await fails(s, 'trace_read', { handle })).code, 'NO_SUCH_TRACE');
@@ -416,7 +416,7 @@ test('a session\'s trace: another session can neither read nor stop it; the sess
 
     await a.close();   // the session ends: its trace goes
     await assertReleased(ids, d.pid);
-    await until('the descriptors to be closed', () => fdCount(d.pid) <= fds + 1, 5000);
+    await until('the descriptors to be closed', () => fdCount(d.pid) <= fds + 1, 20000);
     assert.match(d.stderr, new RegExp(`trace ${handle} \\(trace_exec\\) ended`));
     assert.equal((await fails(b, 'trace_read', { handle })).code, 'NO_SUCH_TRACE');
     await b.request('ping', {});
@@ -452,7 +452,7 @@ test('modern era: a trace belongs to the uid (its other connection reads and sto
       return !left.progs.length && !left.links.length && !left.maps.length;
     }, LEASE_MS * 5, 50);
     assert.ok(Date.now() - last >= LEASE_MS - 100, `ended ${Date.now() - last} ms after the last call (lease ${LEASE_MS})`);
-    await until('the descriptors to be closed', () => fdCount(d.pid) <= fds, 5000);
+    await until('the descriptors to be closed', () => fdCount(d.pid) <= fds, 20000);
     assert.match(d.stderr, new RegExp(`trace ${u.handle} \\(trace_open\\) ended: lease expired`));
     assert.equal((await modern(a1, 'trace_read', { handle: u.handle })).error.code, 'NO_SUCH_TRACE');
     await sh.end();
