@@ -28,6 +28,7 @@ enum kind {
 	K_ACCESS,     /* a list of users (target "uid") or groups ("gid"): --access per item */
 	K_PROFILE,    /* access_control.profile: checked here, used by K_ACCESS */
 	K_DEPLOY,     /* true: nothing; false: --deny-tools DEPLOY_TOOLS */
+	K_SANDBOX,    /* true: nothing (the default); false: --no-sandbox */
 	K_REFUSED,    /* a seed key we do not honour: why says what to do instead */
 };
 
@@ -50,8 +51,7 @@ static const struct ykey keys[] = {
 	{ "security", K_SECTION },
 	{ "security.audit_log", K_STRING, "audit-log" },
 	{ "security.enable_audit", K_REFUSED, NULL, "audit_log turns the audit log on" },
-	{ "security.enable_sandboxing", K_REFUSED, NULL,
-	  "there is no sandbox switch: run it under the systemd unit's sandboxing (docs/deploy/systemd.md)" },
+	{ "security.enable_sandboxing", K_SANDBOX },
 	{ "security.bytecode_validation", K_SECTION },
 	{ "security.bytecode_validation.max_instructions", K_INT, "prog_insns" },
 	{ "security.bytecode_validation.blocked_helpers", K_EACH, "block-helper" },
@@ -266,6 +266,15 @@ static int deploy(struct walk *w, const struct yaml_node *n, const char *path)
 	return set_opt(w, n, path, "deny-tools", w->deny);
 }
 
+/* The sandbox is on unless the file turns it off (for debugging, logged). */
+static int sandbox(struct walk *w, const struct yaml_node *n, const char *path)
+{
+	bool on = true;
+	if (bool_of(w, n, path, &on))
+		return -1;
+	return on ? 0 : set_opt(w, n, path, "no-sandbox", "");
+}
+
 /* ---- the walk -------------------------------------------------------------------------- */
 
 static int walk_map(struct walk *w, int32_t m, const char *prefix);
@@ -315,6 +324,7 @@ static int apply(struct walk *w, const struct ykey *k, int32_t i, const char *pa
 	case K_ACCESS: return access(w, n, k, path);
 	case K_PROFILE: return profile_of(w, n->parent, &t);
 	case K_DEPLOY: return deploy(w, n, path);
+	case K_SANDBOX: return sandbox(w, n, path);
 	case K_REFUSED: break;
 	}
 	return failf(w, n->key_line, n->key_col, "key '%s' is not supported: %s", path, k->why);

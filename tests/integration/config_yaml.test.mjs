@@ -333,7 +333,6 @@ test('the full production file: each key we do not honour is refused at FILE:LIN
   try {
     const refused = [
       [/^  tls:/, 'server.tls', 'TLS is terminated in front of ebpf-mcp: see docs/deploy'],
-      [/^  enable_sandboxing:/, 'security.enable_sandboxing', 'there is no sandbox switch'],
       [/^  enable_audit:/, 'security.enable_audit', 'audit_log turns the audit log on'],
       [/^    allowed_opcodes:/, 'security.bytecode_validation.allowed_opcodes',
         'the verifier and the helper policy decide; opcode lists are not enforced'],

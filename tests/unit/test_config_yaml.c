@@ -189,6 +189,16 @@ static void deploy_switch(void)
 	CHECK_INT(cfg.n_deny, 0);
 }
 
+/* security.enable_sandboxing: false is --no-sandbox; true, the default. */
+static void sandbox_switch(void)
+{
+	CHECK_INT(parse("--config", file("sb-off.yaml", "security:\n  enable_sandboxing: false\n"), NULL), 0);
+	CHECK_INT(cfg.no_sandbox, true);
+	CHECK_INT(parse("--config", file("sb-on.yaml", "security:\n  enable_sandboxing: true\n"), NULL), 0);
+	CHECK_INT(cfg.no_sandbox, false);
+	CHECK_INT(parse("--config", file("sb-bad.yaml", "security:\n  enable_sandboxing: \"no\"\n"), NULL), 2);
+}
+
 static void durations(void)
 {
 	static const struct {
@@ -235,7 +245,6 @@ static void refused_keys(void)
 		  "helper policy decide" },
 		{ "security:\n  bytecode_validation:\n    blocked_symbols: [kallsyms_lookup_name]\n",
 		  "r.yaml:3:5: key 'security.bytecode_validation.blocked_symbols' is not supported: the verifier" },
-		{ "security:\n  enable_sandboxing: true\n", "r.yaml:2:3: key 'security.enable_sandboxing' is not supported" },
 		{ "security:\n  enable_audit: true\n",
 		  "r.yaml:2:3: key 'security.enable_audit' is not supported: audit_log turns the audit log on" },
 		{ "security:\n  access_control:\n    required_capabilities: [\"CAP_BPF\"]\n",
@@ -333,6 +342,7 @@ int main(void)
 	TEST(command_line_order);
 	TEST(access_profile_key);
 	TEST(deploy_switch);
+	TEST(sandbox_switch);
 	TEST(durations);
 	TEST(refused_keys);
 	TEST(wrong_types);
