@@ -120,6 +120,8 @@ static const struct rule allow[] = {
 	R(getsockopt, ALL_SERVING, ANY) R(setsockopt, ALL_SERVING, ANY)
 	R(getsockname, ALL_SERVING, ANY) R(getpeername, ALL_SERVING, ANY) R(shutdown, EVERY, ANY)
 	R(accept4, M(DAEMON), ANY) R(accept, M(DAEMON), ANY)
+	/* oom_kills: a memory cgroup's id to its path (the cgroup file system's handles) */
+	R(open_by_handle_at, ALL_SERVING, ANY)
 	R(sync, M(INIT), ANY) R(reboot, M(INIT), ANY) R(wait4, M(INIT), ANY) R(waitid, M(INIT), ANY)
 };
 
@@ -132,7 +134,7 @@ static const struct rule killing[] = {
 	R(kexec_load, 0, ANY) R(kexec_file_load, 0, ANY) R(reboot, 0, ANY)
 	R(mount, 0, ANY) R(umount2, 0, ANY) R(pivot_root, 0, ANY) R(chroot, 0, ANY)
 	R(setns, 0, ANY) R(unshare, 0, ANY) R(swapon, 0, ANY) R(swapoff, 0, ANY)
-	R(open_by_handle_at, 0, ANY) R(userfaultfd, 0, ANY)
+	R(userfaultfd, 0, ANY)
 	R(keyctl, 0, ANY) R(add_key, 0, ANY) R(request_key, 0, ANY)
 #ifdef SYS_iopl
 	R(iopl, 0, ANY) R(ioperm, 0, ANY)

@@ -45,6 +45,15 @@ export class Server {
     });
     this.proc.stderr?.on('data', (d) => { this.stderr += d; });
     this.waiters = [];
+    this.exitStatus = null;
+    this.exited.then((e) => { this.exitStatus = e; });
+  }
+
+  died() {
+    const e = this.exitStatus;
+    if (!e) return '';
+    return e.sig === 'SIGSYS' ? ' (the server was killed by its sandbox: SIGSYS; the kernel log names the call)'
+      : ` (the server exited: ${JSON.stringify(e)})`;
   }
 
   onLine(line) {
@@ -78,7 +87,8 @@ export class Server {
     const msg = { jsonrpc: '2.0', id: rid, method };
     if (params !== undefined) msg.params = params;
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timeout: ${method}`)), timeoutMs);
+      // a server the sandbox killed (SIGSYS) never answers: say so at the timeout
+      const t = setTimeout(() => reject(new Error(`timeout: ${method}${this.died()}`)), timeoutMs);
       this.pending.set(JSON.stringify(rid), (m) => { clearTimeout(t); resolve(m); });
       this.send(msg);
     });
