@@ -109,20 +109,25 @@ void jw__arr_end(struct jw *w)
 	close_c(w, ']');
 }
 
+/* 0: a byte copied as it is (printable ASCII); 1: the quote and backslash,
+ * which take a backslash before them; 2: control bytes and UTF-8. */
+static const uint8_t esc_class[256] = { [0x00 ... 0x1f] = 2, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2 };
+
 /* Escapes u[*i..end) into o (which has room for JW_ESC_WORST bytes per
  * input byte, plus a multi-byte character that starts before end); a
  * character may run past end up to n. Returns the new end of output. */
-/* Bytes copied as they are: printable ASCII but the quote and backslash. */
-static const bool plain[256] = { [0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true };
-
 static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t k = *i;
 	while (k < end) {
 		unsigned char c = u[k];
-		if (plain[c]) {
-			*o++ = (char)c, k++;
+		unsigned cl = esc_class[c];
+		if (__builtin_expect(cl < 2, 1)) {
+			/* without a branch on which: o has room for 6 bytes per byte */
+			o[0] = cl ? '\\' : (char)c;
+			o[1] = (char)c;
+			o += 1 + cl, k++;
 			continue;
 		}
 		size_t l = c < 0x80 ? 1 : json__utf8_len(u + k, n - k);
@@ -132,8 +137,6 @@ static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end,
 		} else if (c >= 0x80) {
 			memcpy(o, u + k, l);
 			o += l;
-		} else if (c == '"' || c == '\\') {
-			*o++ = '\\', *o++ = (char)c;
 		} else if (c == '\n' || c == '\t' || c == '\r') {
 			*o++ = '\\', *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
 		} else {

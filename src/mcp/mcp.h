@@ -52,6 +52,7 @@ enum {
 #define SESSION_OUT_SOFT  (256 * 1024)  /* pending output over which a session reads and starts nothing
 					   more and drops notifications (a client that does not read) */
 #define SESSION_OUT_KEEP  (64 * 1024)   /* an output buffer bigger than this is freed once written */
+#define SESSION_OUT_DIRECT (64 * 1024)  /* a line this big, with nothing pending, is written where it was built */
 #define JOB_SLOTS         16            /* the jobs limit's hard maximum */
 /* The listen backlog of the daemon's sockets: the kernel clamps it to
  * net.core.somaxconn (4096 since Linux 5.4). musl's SOMAXCONN is 128: a

@@ -58,6 +58,22 @@ static const char digit_pairs[] =
 	"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
 	"5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
+/* Decimal digits of u, from its bit length (a division per digit was a
+ * fifth of a u32 -> u64 dump's formatting). */
+static size_t digits(uint64_t u)
+{
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+		1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
+	u |= 1;   /* the same count of digits, and 0 has one */
+	unsigned bits = 64 - (unsigned)__builtin_clzll(u);
+	size_t t = (bits * 1233) >> 12;   /* 1233 / 4096 ~ log10(2): t or t + 1 digits */
+	return t + 1 - (u < pow10[t]);
+}
+
 /* A plain integer of `size` bytes as decimal text at o; returns its length.
  * The same digits btf_json__write produces for it. */
 static size_t int_text(char *o, const void *p, unsigned size, bool is_signed)
@@ -69,9 +85,7 @@ static size_t int_text(char *o, const void *p, unsigned size, bool is_signed)
 		u |= ~0ull << (size * 8);
 	if (is_signed && (int64_t)u < 0)
 		neg = true, u = 0 - u;
-	size_t n = 1;
-	for (uint64_t t = u; t >= 10; t /= 10)
-		n++;
+	size_t n = digits(u);
 	o[0] = '-';
 	char *q = o + neg + n;
 	for (; u >= 100; u /= 100)
