@@ -17,7 +17,9 @@ struct fifo {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t work;
+	pthread_cond_t wake[BIO_THREADS_MAX];   /* one per worker: the one woken is chosen */
+	bool waiting[BIO_THREADS_MAX];
+	unsigned idle[BIO_THREADS_MAX], n_idle; /* waiting workers, the last to go idle on top */
 	struct fifo todo, done;
 	unsigned in_flight;          /* submitted, until done() ran (or run() for fire-and-forget) */
 	bool stopping;
@@ -26,7 +28,7 @@ static struct {
 	pthread_t threads[BIO_THREADS_MAX];
 	void *data[BIO_THREADS_MAX];
 	unsigned n;
-} bio = { .lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .efd = -1 };
+} bio = { .lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
 
 static void push(struct fifo *f, struct bio_task *t)
 {
@@ -53,14 +55,24 @@ static void wake_loop(void)
 	(void)w;   /* a counter at its maximum still wakes the loop */
 }
 
+/* Waits (under the lock) until bio__submit picks worker i or the pool stops. */
+static void wait_for_work(unsigned i)
+{
+	bio.idle[bio.n_idle++] = i;
+	bio.waiting[i] = true;
+	while (bio.waiting[i] && !bio.stopping)
+		pthread_cond_wait(&bio.wake[i], &bio.lock);
+}
+
 static void *worker(void *arg)
 {
-	void *data = arg;
+	unsigned i = (unsigned)(uintptr_t)arg;
+	void *data = bio.data[i];
 	pthread_mutex_lock(&bio.lock);
 	for (;;) {
 		struct bio_task *t;
 		while (!(t = pop(&bio.todo)) && !bio.stopping)
-			pthread_cond_wait(&bio.work, &bio.lock);
+			wait_for_work(i);
 		if (!t)
 			break;
 		pthread_mutex_unlock(&bio.lock);
@@ -117,7 +129,8 @@ int bio__start(struct loop *l, unsigned n, void *(*worker_init)(unsigned i))
 			rc = -ENOMEM;
 			break;
 		}
-		if ((rc = -pthread_create(&bio.threads[i], &attr, worker, bio.data[i])))
+		pthread_cond_init(&bio.wake[i], NULL);
+		if ((rc = -pthread_create(&bio.threads[i], &attr, worker, (void *)(uintptr_t)i)))
 			break;
 		bio.n++;
 	}
@@ -131,7 +144,14 @@ void bio__submit(struct bio_task *t)
 	pthread_mutex_lock(&bio.lock);
 	push(&bio.todo, t);
 	bio.in_flight++;
-	pthread_cond_signal(&bio.work);
+	/* the worker that went idle last: its buffers are still in memory and
+	 * in cache (one client's calls in a row kept faulting in the buffers of
+	 * every worker in turn: a tenth of a 1M-entry dump's time) */
+	if (bio.n_idle) {
+		unsigned i = bio.idle[--bio.n_idle];
+		bio.waiting[i] = false;
+		pthread_cond_signal(&bio.wake[i]);
+	}
 	pthread_mutex_unlock(&bio.lock);
 }
 
@@ -152,11 +172,15 @@ void bio__stop(void)
 {
 	pthread_mutex_lock(&bio.lock);
 	bio.stopping = true;
-	pthread_cond_broadcast(&bio.work);
-	pthread_mutex_unlock(&bio.lock);
 	for (unsigned i = 0; i < bio.n; i++)
+		pthread_cond_signal(&bio.wake[i]);
+	pthread_mutex_unlock(&bio.lock);
+	for (unsigned i = 0; i < bio.n; i++) {
 		pthread_join(bio.threads[i], NULL);
+		pthread_cond_destroy(&bio.wake[i]);
+	}
 	bio.n = 0;
+	bio.n_idle = 0;
 	bio.stopping = false;
 	if (bio.loop && bio.efd >= 0)
 		loop__unwatch(bio.loop, bio.efd);

@@ -78,11 +78,30 @@ static size_t digits(uint64_t u)
  * The same digits btf_json__write produces for it. */
 static size_t int_text(char *o, const void *p, unsigned size, bool is_signed)
 {
-	uint64_t u = 0;
-	memcpy(&u, p, size);
+	/* fixed-size loads: a memcpy of `size` bytes was a call and a stalled
+	 * load per number */
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u;
+	switch (size) {
+	case 1:
+		memcpy(&u8, p, 1);
+		u = is_signed ? (uint64_t)(int64_t)(int8_t)u8 : u8;
+		break;
+	case 2:
+		memcpy(&u16, p, 2);
+		u = is_signed ? (uint64_t)(int64_t)(int16_t)u16 : u16;
+		break;
+	case 4:
+		memcpy(&u32, p, 4);
+		u = is_signed ? (uint64_t)(int64_t)(int32_t)u32 : u32;
+		break;
+	default:   /* 8: btf_json__int_size allows no other */
+		memcpy(&u, p, 8);
+		break;
+	}
 	bool neg = false;
-	if (is_signed && size < 8 && (u >> (size * 8 - 1) & 1))
-		u |= ~0ull << (size * 8);
 	if (is_signed && (int64_t)u < 0)
 		neg = true, u = 0 - u;
 	size_t n = digits(u);

@@ -454,7 +454,7 @@ static void escape_in_chunks(void)
 		n += strlen(p);
 	}
 	size_t need = ref_escape(in, n, want);
-	for (size_t skew = 0; skew < 4; skew++) {   /* characters straddle the chunk boundaries differently */
+	for (size_t skew = 0; skew < 16; skew++) {   /* characters straddle the chunk and 16-byte block boundaries differently */
 		struct jw w;
 		size_t m = ref_escape(in + skew, n - skew, want);
 		jw__init(&w, got, sizeof(got));
@@ -473,6 +473,41 @@ static void escape_in_chunks(void)
 		CHECK(w.overflow == (cap < need));
 		CHECK(w.len <= cap);
 		CHECK(got[cap] == '#');
+		CHECK(!memcmp(got, want, w.len));
+	}
+}
+
+/* Each kind of byte that needs escaping, alone and in pairs, at every
+ * place in and around a 16-byte block of plain text (the writer looks at
+ * 16 bytes at a time), and plain runs of every length up to 40: as one
+ * byte at a time would write them. */
+static void escape_at_every_offset(void)
+{
+	static const char *const odd[] = { "\"", "\\", "\n", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					   "\xff", "\xe2\x82", "\"\"", "\xc3\xa9\"" };
+	unsigned char in[64];
+	char want[6 * 64 + 2], got[6 * 64 + 16];
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+		for (size_t at = 0; at <= 40; at++) {
+			for (size_t len = at; len <= 44; len += 4) {
+				size_t l = strlen(odd[k]), n = len + l;
+				memset(in, 'a', sizeof(in));
+				memcpy(in + at, odd[k], l);
+				size_t m = ref_escape(in, n, want);
+				struct jw w;
+				jw__init(&w, got, sizeof(got));
+				jw__strn(&w, (const char *)in, n);
+				CHECK_INT(w.len, m);
+				CHECK(!memcmp(got, want, m));
+			}
+		}
+	}
+	for (size_t n = 0; n <= 40; n++) {
+		memset(in, 'z', n);
+		struct jw w;
+		jw__init(&w, got, sizeof(got));
+		jw__strn(&w, (const char *)in, n);
+		CHECK_INT(w.len, ref_escape(in, n, want));
 		CHECK(!memcmp(got, want, w.len));
 	}
 }
@@ -506,6 +541,7 @@ int main(void)
 	TEST(escape_every_control_byte);
 	TEST(invalid_utf8_becomes_fffd);
 	TEST(escape_in_chunks);
+	TEST(escape_at_every_offset);
 	TEST(separators_and_nesting);
 	TEST(overflow_at_cap);
 	TEST(sticky_overflow);
