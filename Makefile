@@ -137,10 +137,18 @@ $(BUILD)/bpf/tracers/%.bpf.o: bpf/%.bpf.c $(TRACER_HDRS) | $(VENDOR_LIBS)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c -o $@ $<
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The generated create_skeleton() sets map_cnt and prog_cnt before it
+# allocates the maps and progs arrays; when an allocation fails, its cleanup
+# (libbpf's detach_skeleton) walks that many entries of a NULL array and the
+# server crashes. The sed zeroes the count on those paths (no match: nothing
+# done).
 $(BUILD)/gen/%.skel.h: $(BUILD)/bpf/tracers/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  SKEL     $@ ($$(stat -c %s $<) bytes embedded)"
-	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp
+	$(Q)sed -e 's/^\(\t*\)if (!s->progs) {$$/&\n\1\ts->prog_cnt = 0;   \/* nothing for the cleanup to detach *\//' \
+		-e 's/^\(\t*\)if (!s->maps) {$$/&\n\1\ts->map_cnt = 0;   \/* nothing for the cleanup to detach *\//' $@.tmp > $@
+	$(Q)rm -f $@.tmp
 
 # ---- test fixtures: small libbpf programs the integration tests run --------
 TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
