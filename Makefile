@@ -137,10 +137,18 @@ $(BUILD)/bpf/tracers/%.bpf.o: bpf/%.bpf.c $(TRACER_HDRS) | $(VENDOR_LIBS)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c -o $@ $<
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The generated create_skeleton() sets map_cnt and prog_cnt before it
+# allocates the maps and progs arrays; when an allocation fails, its cleanup
+# (libbpf's detach_skeleton) walks that many entries of a NULL array and the
+# server crashes. The sed zeroes the count on those paths (no match: nothing
+# done).
 $(BUILD)/gen/%.skel.h: $(BUILD)/bpf/tracers/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	$(Q)echo "  SKEL     $@ ($$(stat -c %s $<) bytes embedded)"
-	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp
+	$(Q)sed -e 's/^\(\t*\)if (!s->progs) {$$/&\n\1\ts->prog_cnt = 0;   \/* nothing for the cleanup to detach *\//' \
+		-e 's/^\(\t*\)if (!s->maps) {$$/&\n\1\ts->map_cnt = 0;   \/* nothing for the cleanup to detach *\//' $@.tmp > $@
+	$(Q)rm -f $@.tmp
 
 # ---- test fixtures: small libbpf programs the integration tests run --------
 TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -153,6 +161,25 @@ $(BUILD)/test/tools/%: tests/tools/%.c $(VENDOR_LIBS) $(TRACER_SKELS) $(TRACER_H
 
 # Sampled user stacks unwind through frame pointers.
 $(BUILD)/test/tools/workload: CFLAGS += -fno-omit-frame-pointer
+
+# ---- the fault-injection build: the same sources, the heap and tools/call
+# compiled with EBPF_MCP_FAULTS (a test may fail a call's nth allocation;
+# src/mem/heap.c), for tests/integration/alloc_failure.test.mjs only.
+FAULT_SRCS := src/mem/heap.c src/mcp/call.c
+FAULT_OBJS := $(patsubst src/%.c,$(BUILD)/obj-faults/%.o,$(FAULT_SRCS))
+FAULTS_BIN := $(BUILD)/test/ebpf-mcp-faults
+
+$(BUILD)/obj-faults/%.o: src/%.c | $(GEN_H) $(ABI_H) $(TRACER_SKELS) $(VENDOR_LIBS) $(VENDOR_HDRS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  CC       $< (faults)"
+	$(Q)$(CC) $(CFLAGS) -DEBPF_MCP_FAULTS -MMD -MP -c -o $@ $<
+
+$(FAULTS_BIN): $(filter-out $(patsubst src/%.c,$(BUILD)/obj/%.o,$(FAULT_SRCS)),$(OBJS)) $(FAULT_OBJS) $(VENDOR_LIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj-faults -name '*.d' 2>/dev/null)
 
 # ---- tests ------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -168,7 +195,7 @@ unit: $(UNIT_BINS)
 # The sanitizer passes first (host builds, tests/fuzz/fuzz.mk): the unit
 # tests under ASan + UBSan, then each fuzz harness for TEST_FUZZ_SECONDS.
 TEST_FUZZ_SECONDS ?= 20
-test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS) guest
+test: bin/ebpf-mcp $(UNIT_BINS) $(BPF_TEST_OBJS) $(TEST_TOOL_BINS) $(FAULTS_BIN) guest
 	$(Q)$(MAKE) --no-print-directory unit-asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(Q)tests/run.sh
@@ -177,7 +204,7 @@ bench: bin/ebpf-mcp $(BPF_TEST_OBJS) $(TEST_TOOL_BINS)
 	$(Q)bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/host $(BUILD)/test $(BUILD)/bpf $(BUILD)/ebpf-mcp.debug bin \
+	rm -rf $(BUILD)/obj $(BUILD)/obj-faults $(BUILD)/gen $(BUILD)/host $(BUILD)/test $(BUILD)/bpf $(BUILD)/ebpf-mcp.debug bin \
 		$(BUILD)/fuzz/obj $(BUILD)/fuzz/bin $(BUILD)/asan
 
 distclean:

@@ -43,6 +43,9 @@ struct call {
 	bool answered;                 /* its reply was sent (not an error, not cancelled) */
 	struct bgtrace *bg_started;    /* trace_start: the trace, installed once the call is back */
 	struct bgtrace *bg_spent;      /* trace_read/trace_stop: a trace whose handle it spent */
+#ifdef EBPF_MCP_FAULTS
+	int64_t fail_alloc;            /* _meta FAULT_META_KEY: the handler's allocation to fail, -1 none */
+#endif
 	/* the request line, then its tokens */
 };
 
@@ -367,6 +370,53 @@ static void call_ctx(struct call *c, struct worker *w, struct tool_ctx *ctx, str
 	ctx->progress_token = c->token, ctx->progress_token_len = c->token_len;
 }
 
+/* ---- fault injection (test builds only) ---------------------------------------------
+ *
+ * build/test/ebpf-mcp-faults (-DEBPF_MCP_FAULTS) takes _meta FAULT_META_KEY,
+ * an integer n, on tools/call: the handler's nth heap allocation fails with
+ * ENOMEM (0 counts them, none fails), and stderr gets one line saying
+ * whether it did and how many the handler made. The tests walk every
+ * allocation of a tool path with it. bin/ebpf-mcp has none of this: the
+ * key means nothing there, so no client can make the product fail. */
+#ifdef EBPF_MCP_FAULTS
+#include <unistd.h>
+#include "../mem/heap.h"
+#define FAULT_META_KEY "ebpf-mcp/failAlloc"
+
+static void fault_parse(struct call *c)
+{
+	const struct jdoc *d = &c->doc;
+	int meta = jdoc__get(d, c->req.params, "_meta");
+	int tok = meta >= 0 ? jdoc__get(d, meta, FAULT_META_KEY) : -1;
+	int64_t n;
+	c->fail_alloc = tok >= 0 && !jdoc__is_str(d, tok) && !jdoc__int(d, tok, &n) && n >= 0 ? n : -1;
+}
+
+static void fault_arm(const struct call *c)
+{
+	if (c->fail_alloc >= 0)
+		heap__fault_arm((uint64_t)c->fail_alloc);
+}
+
+/* One write, so the line is whole among other stderr lines. */
+static void fault_report(const struct call *c)
+{
+	if (c->fail_alloc < 0)
+		return;
+	uint64_t seen;
+	bool fired = heap__fault_disarm(&seen);
+	char line[160];
+	int n = snprintf(line, sizeof(line), "fault: %s nth=%lld fired=%d allocations=%llu\n", c->tool->name,
+			 (long long)c->fail_alloc, fired, (unsigned long long)seen);
+	if (n > 0 && write(2, line, (size_t)n) < 0)
+		return;   /* nothing to do about a closed stderr */
+}
+#else
+static void fault_parse(struct call *c) { (void)c; }
+static void fault_arm(const struct call *c) { (void)c; }
+static void fault_report(const struct call *c) { (void)c; }
+#endif
+
 /* tools/call: the schema check, the handler, the answer (or a job). */
 static void run_tool(struct call *c, struct worker *w, struct tool_ctx *ctx, struct jw *out)
 {
@@ -382,7 +432,9 @@ static void run_tool(struct call *c, struct worker *w, struct tool_ctx *ctx, str
 		rc = tool__fail(ctx, ERR_SCHEMA, "argument %s: %s", se.pointer[0] ? se.pointer : "(root)", se.msg);
 		jw__kstr(&ctx->err->ctx, "pointer", se.pointer);
 	} else {
+		fault_arm(c);
 		rc = c->tool->run(ctx);
+		fault_report(c);
 	}
 	if (!(rc == TOOL_PENDING && !ctx->err->set)) {
 		const char *code = call__answer(c->s, w, &c->req, ctx, out, rc);
@@ -586,6 +638,7 @@ void call__start(struct session *s, const struct mcp_req *r)
 		return;
 	s->n_tool_calls++;
 	c->args = args >= 0 && jdoc__is_obj(d, args) ? args : -1;
+	fault_parse(c);
 	bio__submit(&c->task);
 }
 

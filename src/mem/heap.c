@@ -18,9 +18,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#if defined(EBPF_MCP_SYSTEM_HEAP) && defined(EBPF_MCP_FAULTS)
+#error "fault injection needs the capped heap (EBPF_MCP_FAULTS without EBPF_MCP_SYSTEM_HEAP)"
+#endif
 
 #ifdef EBPF_MCP_SYSTEM_HEAP
 /* Sanitizer and fuzzing builds (glibc, clang): the C library's allocator
@@ -34,6 +39,8 @@ void heap__stats(struct heap_stats *s)
 {
 	*s = (struct heap_stats){ .cap = system_cap ? system_cap : HEAP_DEFAULT_CAP };
 }
+
+uint64_t heap__refused_here(void) { return 0; }
 #else
 
 #define HEAP_ALIGN        16u
@@ -66,10 +73,17 @@ static struct {
 	struct free_blk *free_list[HEAP_CLASSES];
 } heap;
 
+/* Refusals of the allocations this thread asked for: a call's handler
+ * runs on one thread, so it can tell its own refusal from another call's
+ * (libelf and libbpf often report a failed allocation as their own code). */
+static __thread uint64_t refused_here;
+
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 #define LOCKED(expr) ({ pthread_mutex_lock(&heap_lock); __typeof__(expr) r_ = (expr); pthread_mutex_unlock(&heap_lock); r_; })
 
 void heap__set_cap(uint64_t bytes) { heap.cap = bytes; }
+
+uint64_t heap__refused_here(void) { return refused_here; }
 
 void heap__stats(struct heap_stats *s)
 {
@@ -100,11 +114,48 @@ static unsigned class_of(size_t n)
 	return c;                                     /* class_size(c) >= n */
 }
 
+/* ---- fault injection (test builds only) ---------------------------------
+ *
+ * Built with -DEBPF_MCP_FAULTS (build/test/ebpf-mcp-faults, never bin/), a
+ * thread can ask for its nth allocation from now on to fail with ENOMEM, as
+ * the cap would refuse it: that is how the tests walk every allocation of a
+ * tool call. Per thread, so a call on one worker never fails another's
+ * allocation. The product binary has none of this code. */
+#ifdef EBPF_MCP_FAULTS
+static __thread struct { bool armed, fired; uint64_t nth, seen; } fault;
+
+void heap__fault_arm(uint64_t nth) { fault.armed = true, fault.nth = nth, fault.seen = 0, fault.fired = false; }
+
+bool heap__fault_disarm(uint64_t *seen)
+{
+	if (seen)
+		*seen = fault.seen;
+	fault.armed = false;
+	return fault.fired;
+}
+
+/* Counts one allocation; true when it is the one to fail (counted as a
+ * refusal, so what reports the cap's refusals reports it too). */
+static bool fault_now(void)
+{
+	if (!fault.armed || ++fault.seen != fault.nth)
+		return false;
+	fault.fired = true;
+	heap.failures++;
+	refused_here++;
+	errno = ENOMEM;
+	return true;
+}
+#else
+static bool fault_now(void) { return false; }
+#endif
+
 static void *map_pages(size_t len)
 {
 	uint64_t cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
 	if (len > cap || heap.mapped > cap - len) {
 		heap.failures++;
+		refused_here++;
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -175,6 +226,8 @@ static void *large_alloc(size_t n)
 
 static void *heap_malloc(size_t n)
 {
+	if (fault_now())
+		return NULL;
 	if (n == 0)
 		n = 1;
 	return n <= HEAP_SMALL_MAX ? small_alloc(n) : large_alloc(n);
@@ -228,10 +281,13 @@ static void *heap_calloc(size_t a, size_t b)
 
 static void *large_grow(struct hdr *h, size_t n)
 {
+	if (fault_now())
+		return NULL;
 	size_t len = page_round(n + sizeof(*h));
 	uint64_t cap = heap.cap ? heap.cap : HEAP_DEFAULT_CAP;
 	if (len > h->size && (len - h->size > cap || heap.mapped > cap - (len - h->size))) {
 		heap.failures++;
+		refused_here++;
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -282,6 +338,8 @@ static void *heap_aligned(size_t align, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (fault_now())
+		return NULL;
 	if (n > SIZE_MAX - 2 * HEAP_PAGE) {
 		errno = ENOMEM;
 		return NULL;

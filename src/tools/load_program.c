@@ -413,9 +413,12 @@ static int open_object(struct tool_ctx *ctx, struct loaded *l)
 			return fail_path(ctx, rc, "btf_path", btf);
 	}
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = l->name, .btf_custom_path = btf ? btf_real : NULL);
+	uint64_t mark = tool__heap_mark();
 	l->obj = bpf_object__open_mem(l->bytes, l->len, &opts);
 	if (!l->obj) {
 		int rc = -errno;
+		if (tool__fail_heap(ctx, mark, "opening the object"))
+			return -1;
 		tool__fail(ctx, ERR_BAD_OBJECT,
 			   "the data is not a BPF ELF object libbpf can open (%s); build it with clang -target bpf -g",
 			   strerror(-rc));
@@ -445,6 +448,7 @@ static int load_object(struct tool_ctx *ctx, struct loaded *l)
 	int rc = attach_logs(ctx, l, l->log_level | stats);
 	if (rc)
 		return rc;
+	uint64_t mark = tool__heap_mark();
 	rc = bpf_object__load(l->obj);
 	if (rc == -ENOSPC && l->log_level) {
 		memcpy(l->tails, l->logs, sizeof(l->tails));
@@ -456,6 +460,8 @@ static int load_object(struct tool_ctx *ctx, struct loaded *l)
 			return -1;
 		rc = bpf_object__load(l->obj);
 	}
+	if (rc && tool__fail_heap(ctx, mark, "loading the object"))
+		return -1;
 	return rc ? fail_load(ctx, l, rc) : 0;
 }
 
@@ -512,8 +518,11 @@ static int fail_policy(struct tool_ctx *ctx, const struct policy_report *r)
 
 static int check_policy(struct tool_ctx *ctx, struct loaded *l)
 {
+	uint64_t mark = tool__heap_mark();
 	int rc = policy__check(&ctx->env->cfg->policy, l->bytes, l->len, l->obj, limits[LIM_PROG_INSNS], ctx->scratch,
 			       &l->policy);
+	if (rc && tool__fail_heap(ctx, mark, "reading the object's code for the policy"))
+		return -1;
 	if (rc == -ENOENT)
 		return tool__fail(ctx, ERR_POLICY_NO_BTF,
 				  "the kernel's BTF names no helpers (enum bpf_func_id), so the policy cannot check "

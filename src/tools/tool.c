@@ -12,6 +12,7 @@
 #include "../core/clock.h"
 #include "../json/schema.h"
 #include "../kern/owned.h"
+#include "../mem/heap.h"
 #include "../sys/caps.h"
 #include "../sys/sysfs.h"
 
@@ -169,6 +170,19 @@ int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, .
 	jw__kuint(&ctx->err->ctx, "value", limits[lim]);
 	jw__kuint(&ctx->err->ctx, "max", limit_defs[lim].max);
 	return -1;
+}
+
+uint64_t tool__heap_mark(void)
+{
+	return heap__refused_here();
+}
+
+int tool__fail_heap(struct tool_ctx *ctx, uint64_t mark, const char *what)
+{
+	if (heap__refused_here() == mark)
+		return 0;
+	return tool__fail_limit(ctx, LIM_HEAP_BYTES, "%s: an allocation was refused by the heap cap (%llu bytes); "
+				"raise --limit heap_bytes=N", what, (unsigned long long)limits[LIM_HEAP_BYTES]);
 }
 
 bool tool__allowed(const struct tool_env *env, const struct tool *t)

@@ -208,6 +208,14 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 /* A limit was hit: resource/LIMIT_<NAME>, context {limit, value}. */
 int tool__fail_limit(struct tool_ctx *ctx, enum limit_id lim, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Library errors that hide a refused allocation: libelf answers its own
+ * codes, libbpf turns them into LIBBPF_ERRNO__LIBELF or EINVAL. Take a
+ * mark before the library call; after it fails, tool__fail_heap() answers
+ * resource/LIMIT_HEAP_BYTES for `what` (and returns -1) when the heap
+ * refused this thread an allocation since the mark, else returns 0 and
+ * the caller reports the error as it would. */
+uint64_t tool__heap_mark(void);
+int tool__fail_heap(struct tool_ctx *ctx, uint64_t mark, const char *what);
 /* The code tool__fail_errno() answers for errno err, and its name. */
 enum err_code tool__errno_err(int err);
 const char *tool__errno_code(int err);

@@ -228,13 +228,17 @@ struct tracer *tracer__begin(struct tool_ctx *ctx, const char *name, const struc
 		free(t);
 		return NULL;
 	}
+	t->heap_mark = tool__heap_mark();
 	return t;
 }
 
 int tracer__open_failed(struct tool_ctx *ctx, struct tracer *t)
 {
 	int err = -errno;
+	uint64_t mark = t->heap_mark;
 	release(t);
+	if (tool__fail_heap(ctx, mark, "opening the embedded tracer"))
+		return -1;
 	return tool__fail_errno(ctx, err ? err : -ENOMEM, "opening the embedded tracer");
 }
 
@@ -279,9 +283,14 @@ static int load(struct tool_ctx *ctx, struct tracer *t)
 		log[0] = 0;
 		bpf_program__set_log_buf(p, log, cap);
 	}
+	uint64_t mark = tool__heap_mark();
 	int err = bpf_object__load_skeleton(t->sk);
 	if (!err)
 		return 0;
+	char what[64];
+	snprintf(what, sizeof(what), "loading the %s tracer", t->name);
+	if (tool__fail_heap(ctx, mark, what))
+		return -1;
 	/* libbpf says only ESRCH when a CO-RE tracer finds no kernel BTF */
 	char owner[64];
 	snprintf(owner, sizeof(owner), "the %s tracer", t->name);
@@ -303,7 +312,10 @@ static int load_attach(struct tool_ctx *ctx, struct tracer *t)
 		return err;
 	if (check_tracefs(ctx, t))
 		return -1;
+	uint64_t mark = tool__heap_mark();
 	err = bpf_object__attach_skeleton(t->sk);
+	if (err && tool__fail_heap(ctx, mark, "attaching the tracer"))
+		return -1;
 	if (err)
 		return tool__fail_errno(ctx, err, "attaching the %s tracer", t->name);
 	return t->attach_extra ? t->attach_extra(t, ctx) : 0;

@@ -70,6 +70,7 @@ struct tracer {
 	struct evlist ev;
 	uint64_t skipped;                 /* ring records event() left out */
 	uint64_t t0_ns;
+	uint64_t heap_mark;               /* tool__heap_mark() once begun: the open's refusals */
 	bool needs_tracefs;               /* attaches classic tracepoints */
 	bool samples_only;                /* events are samples: a full list does not end the run */
 	bool background;                  /* trace_start: read in turns, ended by trace_stop or the duration */

@@ -17,13 +17,14 @@ export class Server {
   // transport: talk to a server that is already running elsewhere (a qemu
   // guest's port, an ssh session) instead: { input, output, exited, end }
   // with input writable, output readable, exited a promise of { code, sig }.
-  constructor(args = [], { validate = true, wrap = [], transport } = {}) {
+  // bin: another build of the server (the fault-injection one) instead of BIN.
+  constructor(args = [], { validate = true, wrap = [], transport, bin = BIN } = {}) {
     const argv = validate ? ['--validate-output', ...args] : args;
     if (transport) {
       this.proc = { stdin: transport.input, stdout: transport.output, end: transport.end };
       this.exited = transport.exited;
     } else {
-      const [cmd, ...pre] = [...wrap, BIN];
+      const [cmd, ...pre] = [...wrap, bin];
       this.proc = spawn(cmd, [...pre, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
       this.exited = new Promise((res) => this.proc.on('exit', (code, sig) => res({ code, sig })));
     }
