@@ -31,6 +31,11 @@ test('boots to a first reply, which comes from the guest kernel', async (t) => {
   assert.equal(info.limits.call_ms, 120000, 'options after -- reach init, dots and all');
   for (const fs of ['bpffs', 'tracefs', 'debugfs'])
     assert.equal(info.filesystems[fs].mounted, true, `init mounted ${fs}`);
+  // pid 1 serves under init mode's filter (the guest kernel's word, /proc/1/status)
+  const sb = info.sandbox;
+  assert.deepEqual([sb.enabled, sb.mode, sb.kernel_seccomp, sb.kernel_no_new_privs], [true, 'init', 2, 1]);
+  assert.match(sb.killing_calls, /execve.*ptrace.*init_module/);
+  assert.doesNotMatch(sb.killing_calls, /reboot/, 'init powers the guest off at the end');
   assert.match(g.console(), new RegExp(`Linux version ${GUEST_RELEASE().replace(/\./g, '\\.')}`));
 });
 
@@ -217,4 +222,10 @@ test('a bad mcp_port is named on the console, and the guest powers off', async (
   } finally {
     await s.kill();
   }
+});
+
+// Last: init's stderr is the guest console, where the sandbox logs each call it refused.
+test('the sandbox refused no call the guest\'s tests made', () => {
+  assert.doesNotMatch(g.console(), /sandbox: refused.*$/m);
+  assert.match(g.console(), /serving MCP|ebpf-mcp/, 'the console holds init\'s own lines');
 });

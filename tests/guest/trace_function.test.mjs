@@ -334,3 +334,9 @@ test('a function that cannot be traced: the error names the check and suggests n
   assert.equal(e.context.copy_of, copy.name.split('.')[0]);
   await noneLeft();
 });
+
+// Last: init's stderr is the guest console, where the sandbox logs each call it refused.
+test('the sandbox refused no call the guest\'s tests made', () => {
+  assert.doesNotMatch(g.console(), /sandbox: refused.*$/m);
+  assert.match(g.console(), /serving MCP|ebpf-mcp/, 'the console holds init\'s own lines');
+});
