@@ -57,9 +57,18 @@ $(VPREFIX)/lib/libelf.a: $(VSRC)/ELFUTILS.ok $(VPREFIX)/lib/libz.a
 
 # libbpf's default CFLAGS carry -Werror, which musl's headers trip
 # (NGROUPS_MAX defined twice); ours replace them.
-$(VPREFIX)/lib/libbpf.a: $(VSRC)/LIBBPF.ok $(VPREFIX)/lib/libelf.a $(VUAPI)/.ok
+# One change to its source: a kernel feature probe that fails (ENOMEM when
+# the heap cap refuses) is left unknown and tried again on the next load,
+# instead of being remembered as "missing" for the life of the process,
+# which stripped BTF from every later load (found by the allocation-failure
+# test). The build stops if the line is not where it was.
+LIBBPF_PROBE_FIX := /Detection of kernel %s support failed/{n;s|WRITE_ONCE(cache->res\[feat_id\], FEAT_MISSING);|return false; /* ebpf-mcp: left unknown, probed again */|}
+$(VPREFIX)/lib/libbpf.a: $(VSRC)/LIBBPF.ok $(VPREFIX)/lib/libelf.a $(VUAPI)/.ok vendor/vendor.mk
 	$(Q)echo "  BUILD    libbpf"
 	$(Q)rm -rf $(VENDOR)/$(LIBBPF_DIR) $(VENDOR)/libbpf-obj && tar -C $(VENDOR) -xzf $(VSRC)/$(LIBBPF_TAR)
+	$(Q)sed -i '$(LIBBPF_PROBE_FIX)' $(VENDOR)/$(LIBBPF_DIR)/src/features.c
+	$(Q)grep -q 'ebpf-mcp: left unknown' $(VENDOR)/$(LIBBPF_DIR)/src/features.c || \
+		{ echo "vendor.mk: libbpf's feature probe fix no longer applies (src/features.c changed)"; exit 1; }
 	$(Q)$(MAKE) -s -C $(VENDOR)/$(LIBBPF_DIR)/src CC=musl-gcc BUILD_STATIC_ONLY=y \
 		OBJDIR=$(abspath $(VENDOR))/libbpf-obj DESTDIR=$(abspath $(VPREFIX)) PREFIX= LIBDIR=/lib \
 		INCLUDEDIR=/include CFLAGS="$(MUSL_CFLAGS) -I$(abspath $(VPREFIX))/include -I$(abspath $(VUAPI))" \
