@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -79,6 +80,20 @@ static long try_mmap_exec(void)
 	return 0;
 }
 
+/* RLIMIT_NOFILE read, then set to what it is: reading is allowed, setting
+ * only RLIMIT_MEMLOCK (libbpf's bump on kernels without memcg accounting). */
+static long try_rlimit_get(void)
+{
+	struct rlimit r;
+	return getrlimit(RLIMIT_NOFILE, &r);
+}
+
+static long try_rlimit_set(void)
+{
+	struct rlimit r;
+	return getrlimit(RLIMIT_NOFILE, &r) ? -1 : setrlimit(RLIMIT_NOFILE, &r);
+}
+
 /* The first program id: ENOENT when none is loaded, still an answer. */
 static long try_bpf(void)
 {
@@ -95,6 +110,7 @@ static const struct probe {
 	{ "init_module", try_init_module }, { "mount", try_mount },       { "socket_packet", try_packet },
 	{ "socket_alg", try_alg },      { "socket_inet", try_inet },       { "socket_unix", try_unix },
 	{ "fork", try_fork },           { "mmap_exec", try_mmap_exec },    { "bpf", try_bpf },
+	{ "rlimit_get", try_rlimit_get }, { "rlimit_set", try_rlimit_set },
 };
 #define N_PROBES (sizeof(probes) / sizeof(probes[0]))
 

@@ -216,6 +216,15 @@ static unsigned n_families(enum sandbox_mode m)
 	return m == SANDBOX_DAEMON ? 4 : 2;
 }
 
+/* Argument arg's bit decides: set returns if_set, clear returns if_clear. */
+static void bit_decides(struct prog *p, int arg, uint32_t bit, uint32_t if_set, uint32_t if_clear)
+{
+	LD_ARG(p, arg, 0);
+	emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, bit);
+	RET(p, if_set);
+	RET(p, if_clear);
+}
+
 /* The block that follows "this is call nr": it always returns, so the
  * accumulator may be reused. */
 static void emit_check(struct prog *p, enum arg_check c, enum sandbox_mode m)
@@ -228,16 +237,10 @@ static void emit_check(struct prog *p, enum arg_check c, enum sandbox_mode m)
 		RET(p, SECCOMP_RET_ERRNO | ENOSYS);
 		break;
 	case THREADS:
-		LD_ARG(p, 0, 0);
-		emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, CLONE_THREAD);
-		RET(p, SECCOMP_RET_ALLOW);
-		RET(p, SECCOMP_RET_TRAP);
+		bit_decides(p, 0, CLONE_THREAD, SECCOMP_RET_ALLOW, SECCOMP_RET_TRAP);
 		break;
 	case NO_EXEC:
-		LD_ARG(p, 2, 0);
-		emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, PROT_EXEC);
-		RET(p, SECCOMP_RET_TRAP);
-		RET(p, SECCOMP_RET_ALLOW);
+		bit_decides(p, 2, PROT_EXEC, SECCOMP_RET_TRAP, SECCOMP_RET_ALLOW);
 		break;
 	case RLIMIT_READ:
 		LD_ARG(p, 1, 0);

@@ -101,6 +101,7 @@ test('sockets of families a mode does not use, new processes and executable memo
     ['daemon', 'mmap_exec', /refused system call mmap /],
     ['connect', 'socket_unix', /socket \(address family 1\)/],
     ['connect', 'bpf', /refused system call bpf /],
+    ['stdio', 'rlimit_set', /refused system call prlimit64 /],
   ];
   for (const [mode, call, logged] of cases) {
     // unconfined the call reaches the kernel: done, or refused by it for another
@@ -117,7 +118,8 @@ test('sockets of families a mode does not use, new processes and executable memo
     assert.match(r.stderr, new RegExp(`with EPERM \\(mode ${mode};`));
   }
   // what each mode does use still works under its filter
-  for (const [mode, call] of [['stdio', 'socket_unix'], ['daemon', 'socket_inet'], ['stdio', 'bpf'], ['init', 'bpf']]) {
+  for (const [mode, call] of [['stdio', 'socket_unix'], ['daemon', 'socket_inet'], ['stdio', 'bpf'], ['init', 'bpf'],
+    ['daemon', 'rlimit_get']]) {
     const r = probe(mode, call);
     assert.equal(answer(r).result, 'ok', `${mode} ${call}: ${r.stdout} ${r.stderr}`);
     assert.equal(r.stderr, '');
