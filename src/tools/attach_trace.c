@@ -29,11 +29,20 @@ static const char *target_arg(struct attach_req *r, const char *what)
 	return t;
 }
 
-/* ENOENT from tracefs: the tracepoint is absent, or tracefs is not mounted. */
+/* ENOENT from tracefs: the tracepoint is absent, or tracefs is not mounted
+ * (or was unmounted since the last call): the latter is the resource error
+ * every tracefs user gives, recoverable by mounting it. */
 static int fail_tracepoint(struct attach_req *r, int rc, const char *name)
 {
 	char dir[LIMIT_PATH_BYTES];
-	if (rc == -ENOENT && sysfs__tracefs_dir(dir, sizeof(dir)))
+	int t = rc == -ENOENT ? sysfs__tracefs_dir(dir, sizeof(dir)) : 0;
+	if (t == -EACCES)
+		return tool__tracefs_denied(r->ctx, "attaching a tracepoint");
+	if (t && tool__need_mount(r->ctx, "tracefs", "attaching a tracepoint (its id is read from tracefs)")) {
+		attach__pointer(r, "target");
+		return -1;
+	}
+	if (t)
 		return attach__unsupported(r, "target", "tracefs is not mounted, so tracepoint ids cannot be read; mount it "
 					   "(mount -t tracefs tracefs /sys/kernel/tracing) and retry");
 	if (rc == -ENOENT)
