@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "../sys/sysfs.h"
+#include "../kern/tracepoint.h"
 #include "attach.h"
 
 #define TARGET_BYTES 256   /* schema maxLength of target/symbol + 1 */
@@ -67,7 +68,7 @@ int attach__tracepoint(struct attach_req *r)
 	if (!attach__name_ok(group, NULL) || !attach__name_ok(slash + 1, NULL))
 		return attach__bad(r, "target", ERR_BAD_TARGET, "tracepoint group and name may hold only letters, "
 				   "digits, '_', '-' and '.' (got '%s')", t);
-	r->link = bpf_program__attach_tracepoint(r->prog, group, slash + 1);
+	r->link = tracepoint__attach(r->prog, group, slash + 1);
 	if (!r->link)
 		return fail_tracepoint(r, -errno, t);
 	jw__kstr(&r->det, "tracepoint", t);
