@@ -428,6 +428,8 @@ static void write_link_target(struct jw *w, const struct obj_info *oi)
 		break;
 	case BPF_LINK_TYPE_XDP:
 		jw__kuint(w, "ifindex", l->xdp.ifindex);
+		/* the kernel drops the device from the link when the interface goes */
+		jw__kbool(w, "defunct", !l->xdp.ifindex);
 		break;
 	case BPF_LINK_TYPE_STRUCT_OPS:
 		jw__kuint(w, "map_id", l->struct_ops.map_id);
@@ -456,6 +458,7 @@ static void write_link_target(struct jw *w, const struct obj_info *oi)
 	case BPF_LINK_TYPE_NETKIT:
 		kattach(w, l->tcx.attach_type);    /* same layout for both */
 		jw__kuint(w, "ifindex", l->tcx.ifindex);
+		jw__kbool(w, "defunct", !l->tcx.ifindex);
 		break;
 	case BPF_LINK_TYPE_SOCKMAP:
 		kattach(w, l->sockmap.attach_type);

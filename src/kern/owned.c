@@ -499,6 +499,15 @@ int owned__link(const struct owned *o, uint32_t link_id, int *fd, uint32_t *prog
 	return 0;
 }
 
+int owned__link_tc(const struct owned *o, uint32_t link_id, struct owned_tc *tc)
+{
+	int i = find_link(o, link_id);
+	if (i < 0 || o->links[i].kind != HELD_TC)
+		return -ENOENT;
+	*tc = o->links[i].tc;
+	return 0;
+}
+
 int owned__destroy_link(struct owned *o, uint32_t link_id)
 {
 	int i = find_link(o, link_id);

@@ -117,6 +117,9 @@ int owned__add_tc(struct owned *o, const struct owned_tc *tc, uint32_t prog_id, 
 
 /* An owned link: its fd (-1 for a tc filter) and program. 0 or -ENOENT. */
 int owned__link(const struct owned *o, uint32_t link_id, int *fd, uint32_t *prog_id);
+/* The interface, direction and filter of an owned clsact filter. 0, or
+ * -ENOENT when link_id is not one. */
+int owned__link_tc(const struct owned *o, uint32_t link_id, struct owned_tc *tc);
 /* Detaches an owned link: closes it (a tc filter is deleted only while it
  * still runs prog_id). 0, -ENOENT. */
 int owned__destroy_link(struct owned *o, uint32_t link_id);

@@ -183,6 +183,7 @@ static void step_ctx(struct bgtrace *b, struct worker *w, struct tool_ctx *ctx, 
 	*ctx = (struct tool_ctx){ .env = &b->env, .host = &step_host, .out = out, .scratch = &w->scratch,
 				  .err = call__err(w), .args = -1, .is_job = true, .tool = b->tool,
 				  .deadline_ns = UINT64_MAX };
+	tool__ctx_begin(ctx);
 }
 
 static void count_events(struct bgtrace *b)

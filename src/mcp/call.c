@@ -94,6 +94,7 @@ void call__ctx(struct tool_ctx *ctx, struct session *s, struct worker *w, struct
 	jw__init(out, w->sc, w->cap - 1);
 	*ctx = (struct tool_ctx){ .env = &s->env, .host = &call__host, .objs = s->objs, .out = out,
 				  .scratch = &w->scratch, .err = call__err(w), .args = -1 };
+	tool__ctx_begin(ctx);
 }
 
 /* ---- the answer ------------------------------------------------------------------ */

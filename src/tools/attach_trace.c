@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "../sys/sysfs.h"
+#include "../kern/tracepoint.h"
 #include "attach.h"
 
 #define TARGET_BYTES 256   /* schema maxLength of target/symbol + 1 */
@@ -29,11 +30,20 @@ static const char *target_arg(struct attach_req *r, const char *what)
 	return t;
 }
 
-/* ENOENT from tracefs: the tracepoint is absent, or tracefs is not mounted. */
+/* ENOENT from tracefs: the tracepoint is absent, or tracefs is not mounted
+ * (or was unmounted since the last call): the latter is the resource error
+ * every tracefs user gives, recoverable by mounting it. */
 static int fail_tracepoint(struct attach_req *r, int rc, const char *name)
 {
 	char dir[LIMIT_PATH_BYTES];
-	if (rc == -ENOENT && sysfs__tracefs_dir(dir, sizeof(dir)))
+	int t = rc == -ENOENT ? sysfs__tracefs_dir(dir, sizeof(dir)) : 0;
+	if (t == -EACCES)
+		return tool__tracefs_denied(r->ctx, "attaching a tracepoint");
+	if (t && tool__need_mount(r->ctx, "tracefs", "attaching a tracepoint (its id is read from tracefs)")) {
+		attach__pointer(r, "target");
+		return -1;
+	}
+	if (t)
 		return attach__unsupported(r, "target", "tracefs is not mounted, so tracepoint ids cannot be read; mount it "
 					   "(mount -t tracefs tracefs /sys/kernel/tracing) and retry");
 	if (rc == -ENOENT)
@@ -58,7 +68,7 @@ int attach__tracepoint(struct attach_req *r)
 	if (!attach__name_ok(group, NULL) || !attach__name_ok(slash + 1, NULL))
 		return attach__bad(r, "target", ERR_BAD_TARGET, "tracepoint group and name may hold only letters, "
 				   "digits, '_', '-' and '.' (got '%s')", t);
-	r->link = bpf_program__attach_tracepoint(r->prog, group, slash + 1);
+	r->link = tracepoint__attach(r->prog, group, slash + 1);
 	if (!r->link)
 		return fail_tracepoint(r, -errno, t);
 	jw__kstr(&r->det, "tracepoint", t);

@@ -7,6 +7,8 @@
  * result says whether the link object still exists and why.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -23,6 +25,33 @@ static const char *link_type(int fd)
 	if (fd < 0 || bpf_link_get_info_by_fd(fd, &li, &len))
 		return NULL;
 	return libbpf_bpf_link_type_str(li.type);
+}
+
+/* Whether the interface an owned network link ran on is gone: the kernel
+ * clears an xdp, tcx or netkit link's device (ifindex 0) when it is
+ * deleted, and a clsact filter goes with its interface. The link stopped
+ * running then; detaching only closes what is left. 1 gone, 0 there, -1 not
+ * a link on an interface. */
+static int interface_gone(const struct tool_ctx *ctx, uint32_t id, int fd, int *ifindex)
+{
+	struct owned_tc tc;
+	char name[IF_NAMESIZE];
+	*ifindex = 0;
+	if (fd < 0) {
+		if (owned__link_tc(ctx->objs, id, &tc))
+			return -1;
+		*ifindex = tc.ifindex;
+		return !if_indextoname((unsigned)tc.ifindex, name);
+	}
+	struct bpf_link_info li = { 0 };
+	__u32 len = sizeof(li);
+	if (bpf_link_get_info_by_fd(fd, &li, &len))
+		return -1;
+	if (li.type == BPF_LINK_TYPE_XDP)
+		return !li.xdp.ifindex;
+	if (li.type == BPF_LINK_TYPE_TCX || li.type == BPF_LINK_TYPE_NETKIT)
+		return !li.tcx.ifindex;
+	return -1;
 }
 
 static bool link_exists(uint32_t id)
@@ -56,6 +85,8 @@ static int detach_own(struct tool_ctx *ctx, uint32_t id, int fd, uint32_t prog_i
 {
 	struct jw *w = ctx->out;
 	const char *type = link_type(fd);
+	int ifindex;
+	int gone = interface_gone(ctx, id, fd, &ifindex);
 	bool forced = fd >= 0 && !bpf_link_detach(fd);
 	owned__destroy_link(ctx->objs, id);
 	bool exists = link_exists(id);
@@ -68,7 +99,17 @@ static int detach_own(struct tool_ctx *ctx, uint32_t id, int fd, uint32_t prog_i
 	jw__kbool(w, "forced", forced);
 	jw__kbool(w, "still_exists", exists);
 	unsigned pins = write_pins(w, ctx->objs, id);
-	if (fd < 0)
+	char note[160];
+	if (gone >= 0)
+		jw__kbool(w, "interface_gone", gone);
+	if (gone > 0 && fd < 0) {
+		snprintf(note, sizeof(note), "its interface (ifindex %d) was deleted, and the clsact filter "
+			 "with it; nothing was left to remove", ifindex);
+		jw__kstr(w, "note", note);
+	} else if (gone > 0)
+		jw__kstr(w, "note", "its interface was deleted, which had already taken the link off its hook "
+			 "(defunct); the link is closed now");
+	else if (fd < 0)
 		jw__kstr(w, "note", "the clsact filter running it was deleted, or was already gone; the clsact qdisc stays");
 	else if (exists && forced)
 		jw__kstr(w, "note", "detached from its hook; the link object stays (defunct) while a pin or another "

@@ -81,6 +81,31 @@ const char *tool__errno_code(int err)
 	return err_defs[tool__errno_err(err)].name;
 }
 
+void tool__ctx_begin(struct tool_ctx *ctx)
+{
+	struct heap_stats hs;
+	heap__stats(&hs);
+	ctx->heap_failures0 = hs.failures;
+}
+
+/* An ENOMEM after the heap cap refused an allocation during this call is
+ * the heap_bytes limit's doing: said as such (LIMIT_HEAP_BYTES), not as an
+ * "out of memory" that could be the kernel's. The count is the process's:
+ * another session's refusal in the same moment is counted too, which can
+ * only name the cap where the kernel also ran short. */
+static int fail_heap_cap(struct tool_ctx *ctx, const char *what)
+{
+	struct heap_stats hs;
+	heap__stats(&hs);
+	if (hs.failures == ctx->heap_failures0)
+		return 0;
+	tool__fail_limit(ctx, LIM_HEAP_BYTES, "%s: the heap cap (heap_bytes, %llu bytes, %llu in use) refused memory "
+			 "this call needed; raise --limit heap_bytes=N, or ask for less (a smaller object, page, map "
+			 "or duration)", what, (unsigned long long)hs.cap, (unsigned long long)hs.in_use);
+	jw__kint(&ctx->err->ctx, "errno", ENOMEM);
+	return -1;
+}
+
 int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 {
 	int err = neg_errno < 0 ? -neg_errno : neg_errno;
@@ -90,6 +115,8 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (ctx->err->set)
+		return -1;
+	if (err == ENOMEM && fail_heap_cap(ctx, what))
 		return -1;
 	const char *hint = "";
 	if (err == EPERM || err == EACCES)

@@ -102,7 +102,12 @@ struct tool_ctx {
 	const char *progress_token;    /* raw JSON of _meta.progressToken, or NULL */
 	size_t progress_token_len;
 	struct tool_bg *bg;            /* trace_start: the call's job runs in the background */
+	uint64_t heap_failures0;       /* the heap cap's refusals when the call began (tool__ctx_begin) */
 };
+
+/* Notes what a call starts from (the heap cap's refusal count), so that an
+ * ENOMEM it fails with can be told apart: the heap_bytes cap, or the kernel. */
+void tool__ctx_begin(struct tool_ctx *ctx);
 
 typedef int (*tool_fn)(struct tool_ctx *ctx);
 

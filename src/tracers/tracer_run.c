@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 
 #include "../core/clock.h"
+#include "../kern/tracepoint.h"
 #include "../sys/metrics.h"
 #include "../sys/sysfs.h"
 #include "../tools/vlog.h"
@@ -248,16 +249,14 @@ int tracer__abandon(struct tracer *t)
 	return -1;
 }
 
-/* libbpf finds classic tracepoints' ids only under these two paths. */
+/* Classic tracepoints' ids are read from tracefs (tracepoint__attach). */
 static int check_tracefs(struct tool_ctx *ctx, struct tracer *t)
 {
-	struct stat st;
-	if (!t->needs_tracefs || !stat("/sys/kernel/tracing/events", &st))
+	char dir[LIMIT_PATH_BYTES];
+	int rc = t->needs_tracefs ? sysfs__tracefs_dir(dir, sizeof(dir)) : 0;
+	if (!rc)
 		return 0;
-	bool denied = errno == EACCES;
-	if (!stat("/sys/kernel/debug/tracing/events", &st))
-		return 0;
-	if (denied || errno == EACCES)
+	if (rc == -EACCES)
 		return tool__tracefs_denied(ctx, t->name);
 	tool__fail(ctx, ERR_TRACEFS_MISSING,
 		   "%s attaches classic tracepoints, which need tracefs at /sys/kernel/tracing "
@@ -313,7 +312,9 @@ static int load_attach(struct tool_ctx *ctx, struct tracer *t)
 	if (check_tracefs(ctx, t))
 		return -1;
 	uint64_t mark = tool__heap_mark();
-	err = bpf_object__attach_skeleton(t->sk);
+	err = tracepoint__attach_skeleton(t->sk);
+	if (!err)
+		err = bpf_object__attach_skeleton(t->sk);
 	if (err && tool__fail_heap(ctx, mark, "attaching the tracer"))
 		return -1;
 	if (err)

@@ -244,7 +244,8 @@ test('limits: schema refuses limit over 1000 at /limit; list_items lowered is en
   await withServer(['--limit', 'heap_bytes=4M'], async (s) => {
     const r = await s.call('list_kernel_functions', { pattern: 'vfs_read' });
     assert.equal(r.isError, true);
-    assert.deepEqual([r.structuredContent.error.category, r.structuredContent.error.code], ['resource', 'ENOMEM']);
+    assert.deepEqual([r.structuredContent.error.category, r.structuredContent.error.code], ['resource', 'LIMIT_HEAP_BYTES']);
+    assert.deepEqual([r.structuredContent.error.context.limit, r.structuredContent.error.context.value], ['heap_bytes', 4 << 20]);
     assert.match(r.structuredContent.error.message, /heap_bytes/);
   });
   // A scan cap below kallsyms' size is reported, not silently cut.
