@@ -146,6 +146,19 @@ static size_t escape_one(char **out, const unsigned char *u, size_t k, size_t n)
  * between the ones to escape copied 16 bytes at a time (a dump's text copy
  * is runs of a few bytes between quotes: a byte at a time was most of its
  * escaping). */
+#ifdef __SSE2__
+/* len (< 16) plain bytes u[k..) to o: one 16-byte load and store when the
+ * load stays inside the input (u[0..n)), else a copy of just those bytes.
+ * The output always has room for 16 (see escape_into). */
+static inline void plain_run(char *o, const unsigned char *u, size_t k, size_t len, size_t n)
+{
+	if (n - k >= 16)
+		_mm_storeu_si128((__m128i *)o, _mm_loadu_si128((const __m128i *)(u + k)));
+	else
+		memcpy(o, u + k, len);
+}
+#endif
+
 static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end, size_t n)
 {
 	size_t k = *i;
@@ -161,7 +174,7 @@ static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end,
 		while (m) {
 			size_t at = blk + (unsigned)__builtin_ctz(m);
 			/* the plain run before it; room: 6 bytes for each input byte */
-			_mm_storeu_si128((__m128i *)o, _mm_loadu_si128((const __m128i *)(u + k)));
+			plain_run(o, u, k, at - k, n);
 			o += at - k, k = at;
 			if (u[k] == '"' || u[k] == '\\') {
 				o[0] = '\\', o[1] = (char)u[k];
@@ -172,7 +185,7 @@ static char *escape_into(char *o, const unsigned char *u, size_t *i, size_t end,
 			m = k - blk >= 16 ? 0 : m & ~((2u << (k - blk - 1)) - 1);
 		}
 		if (k < blk + 16) {
-			_mm_storeu_si128((__m128i *)o, _mm_loadu_si128((const __m128i *)(u + k)));
+			plain_run(o, u, k, blk + 16 - k, n);
 			o += blk + 16 - k, k = blk + 16;
 		}
 	}
