@@ -57,18 +57,27 @@ $(VPREFIX)/lib/libelf.a: $(VSRC)/ELFUTILS.ok $(VPREFIX)/lib/libz.a
 
 # libbpf's default CFLAGS carry -Werror, which musl's headers trip
 # (NGROUPS_MAX defined twice); ours replace them.
-# One change to its source: a kernel feature probe that fails (ENOMEM when
-# the heap cap refuses) is left unknown and tried again on the next load,
-# instead of being remembered as "missing" for the life of the process,
-# which stripped BTF from every later load (found by the allocation-failure
-# test). The build stops if the line is not where it was.
+# Two changes to its source, applied by libbpf_fixes (the fuzz build's copy
+# too), the build stopping if either no longer applies:
+# - a kernel feature probe that fails (ENOMEM when the heap cap refuses) is
+#   left unknown and tried again on the next load, instead of being
+#   remembered as "missing" for the life of the process, which stripped BTF
+#   from every later load (found by the allocation-failure test);
+# - a program symbol's offset + size is checked against its section without
+#   wrapping: a crafted st_size near 2^64 passed the check and asked malloc
+#   for 16 EiB (found by fuzz_policy).
 LIBBPF_PROBE_FIX := /Detection of kernel %s support failed/{n;s|WRITE_ONCE(cache->res\[feat_id\], FEAT_MISSING);|return false; /* ebpf-mcp: left unknown, probed again */|}
+LIBBPF_SIZE_FIX := s@if (sec_off + prog_sz > sec_sz) {@if (sec_off > sec_sz || prog_sz > sec_sz - sec_off) { /* ebpf-mcp: no wrap */@
+define libbpf_fixes
+	$(Q)sed -i '$(LIBBPF_PROBE_FIX)' $(1)/src/features.c
+	$(Q)sed -i '$(LIBBPF_SIZE_FIX)' $(1)/src/libbpf.c
+	$(Q)grep -q 'ebpf-mcp: left unknown' $(1)/src/features.c && grep -q 'ebpf-mcp: no wrap' $(1)/src/libbpf.c || \
+		{ echo "vendor.mk: a libbpf source fix no longer applies ($(1)/src changed)"; exit 1; }
+endef
 $(VPREFIX)/lib/libbpf.a: $(VSRC)/LIBBPF.ok $(VPREFIX)/lib/libelf.a $(VUAPI)/.ok vendor/vendor.mk
 	$(Q)echo "  BUILD    libbpf"
 	$(Q)rm -rf $(VENDOR)/$(LIBBPF_DIR) $(VENDOR)/libbpf-obj && tar -C $(VENDOR) -xzf $(VSRC)/$(LIBBPF_TAR)
-	$(Q)sed -i '$(LIBBPF_PROBE_FIX)' $(VENDOR)/$(LIBBPF_DIR)/src/features.c
-	$(Q)grep -q 'ebpf-mcp: left unknown' $(VENDOR)/$(LIBBPF_DIR)/src/features.c || \
-		{ echo "vendor.mk: libbpf's feature probe fix no longer applies (src/features.c changed)"; exit 1; }
+	$(call libbpf_fixes,$(VENDOR)/$(LIBBPF_DIR))
 	$(Q)$(MAKE) -s -C $(VENDOR)/$(LIBBPF_DIR)/src CC=musl-gcc BUILD_STATIC_ONLY=y \
 		OBJDIR=$(abspath $(VENDOR))/libbpf-obj DESTDIR=$(abspath $(VPREFIX)) PREFIX= LIBDIR=/lib \
 		INCLUDEDIR=/include CFLAGS="$(MUSL_CFLAGS) -I$(abspath $(VPREFIX))/include -I$(abspath $(VUAPI))" \

@@ -419,9 +419,10 @@ static int open_object(struct tool_ctx *ctx, struct loaded *l)
 		int rc = -errno;
 		if (tool__fail_heap(ctx, mark, "opening the object"))
 			return -1;
+		char why[128];   /* libbpf's own codes (4000 and up) have texts of their own */
+		libbpf_strerror(rc, why, sizeof(why));
 		tool__fail(ctx, ERR_BAD_OBJECT,
-			   "the data is not a BPF ELF object libbpf can open (%s); build it with clang -target bpf -g",
-			   strerror(-rc));
+			   "the data is not a BPF ELF object libbpf can open (%s); build it with clang -target bpf -g", why);
 		jw__kint(&ctx->err->ctx, "errno", -rc);
 		return -1;
 	}

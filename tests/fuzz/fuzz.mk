@@ -44,9 +44,10 @@ $(FPREFIX)/lib/libelf.a: $(VSRC)/ELFUTILS.ok
 	$(Q)cd $(FUZZ)/src/$(ELFUTILS_DIR)/libelf && cp libelf.h gelf.h nlist.h elf.h $(abspath $(FPREFIX))/include/
 	$(Q)mv $@.tmp $@
 
-$(FPREFIX)/lib/libbpf.a: $(VSRC)/LIBBPF.ok $(FPREFIX)/lib/libelf.a
+$(FPREFIX)/lib/libbpf.a: $(VSRC)/LIBBPF.ok $(FPREFIX)/lib/libelf.a vendor/vendor.mk
 	$(Q)echo "  BUILD    libbpf (glibc, host)"
 	$(Q)rm -rf $(FUZZ)/src/$(LIBBPF_DIR) $(FUZZ)/src/libbpf-obj && tar -C $(FUZZ)/src -xzf $(VSRC)/$(LIBBPF_TAR)
+	$(call libbpf_fixes,$(FUZZ)/src/$(LIBBPF_DIR))
 	$(Q)$(MAKE) -s -C $(FUZZ)/src/$(LIBBPF_DIR)/src CC=gcc BUILD_STATIC_ONLY=y \
 		OBJDIR=$(abspath $(FUZZ))/src/libbpf-obj DESTDIR=$(abspath $(FPREFIX)) PREFIX= LIBDIR=/lib \
 		INCLUDEDIR=/include CFLAGS="$(HOST_CFLAGS) -I$(abspath $(FPREFIX))/include" \
