@@ -184,7 +184,8 @@ static int read_functions(struct reader *r, struct bpfcode *c)
 		c->fns[c->n_fns++] = (struct bpfcode_fn){
 			.name = name, .section = s->name, .sec = sym.st_shndx,
 			.off = (uint32_t)(sym.st_value / INSN_SZ), .cnt = (uint32_t)(sym.st_size / INSN_SZ),
-			.insns = s->data + sym.st_value,
+			/* an empty section has no data at all: its (empty) function none either */
+			.insns = s->data ? s->data + sym.st_value : NULL,
 		};
 	}
 	qsort(c->fns, c->n_fns, sizeof(*c->fns), by_place);
