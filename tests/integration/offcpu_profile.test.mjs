@@ -98,8 +98,11 @@ test('a sleeping process: its nanosleep stack, its blocks as the kernel counts t
     assert.deepEqual([r.keys_dropped, r.starts_dropped, r.stacks_lost, r.notices_lost], [0, 0, 0, 0]);
     assert.ok(r.stacks.every((x) => x.pid === w.pid && x.comm === 'workload'), 'pid filter');
 
-    // the kernel's own count: every voluntary switch is a block counted, or the one going on at the end
-    assert.equal(r.blocks, N);
+    // the kernel's own count: every voluntary switch is a block counted, or the one going on at the end.
+    // Its N sleeps are N blocks (the nanosleep stack below, exactly); the process may block once more
+    // elsewhere (writing its report to the test's pipe, a page fault on a file), and that block is
+    // counted and stacked too, never lost
+    assert.ok(r.blocks >= N, `${r.blocks} blocks for ${N} sleeps`);
     assert.equal(r.blocked_at_end, 1);
     assert.equal(vol1 - vol0, r.blocks + r.blocked_at_end);
     assert.equal(r.blocked, r.blocks + r.blocks_short + r.blocked_at_end);
