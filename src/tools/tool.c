@@ -83,22 +83,20 @@ const char *tool__errno_code(int err)
 
 void tool__ctx_begin(struct tool_ctx *ctx)
 {
-	struct heap_stats hs;
-	heap__stats(&hs);
-	ctx->heap_failures0 = hs.failures;
+	ctx->heap_refused0 = heap__refused_here();
 }
 
-/* An ENOMEM after the heap cap refused an allocation during this call is
- * the heap_bytes limit's doing: said as such (LIMIT_HEAP_BYTES), not as an
- * "out of memory" that could be the kernel's. The count is the process's:
- * another session's refusal in the same moment is counted too, which can
- * only name the cap where the kernel also ran short. */
-static int fail_heap_cap(struct tool_ctx *ctx, const char *what)
+/* An ENOMEM after the heap cap refused an allocation this thread asked for
+ * since mark is the heap_bytes limit's doing: said as such
+ * (LIMIT_HEAP_BYTES), not as an "out of memory" that could be the kernel's.
+ * Per thread: a context is made on the worker that runs it, so another
+ * call's refusal is never counted. Returns -1 when it answered, else 0. */
+static int fail_heap_cap(struct tool_ctx *ctx, uint64_t mark, const char *what)
 {
+	if (heap__refused_here() == mark)
+		return 0;
 	struct heap_stats hs;
 	heap__stats(&hs);
-	if (hs.failures == ctx->heap_failures0)
-		return 0;
 	tool__fail_limit(ctx, LIM_HEAP_BYTES, "%s: the heap cap (heap_bytes, %llu bytes, %llu in use) refused memory "
 			 "this call needed; raise --limit heap_bytes=N, or ask for less (a smaller object, page, map "
 			 "or duration)", what, (unsigned long long)hs.cap, (unsigned long long)hs.in_use);
@@ -116,7 +114,7 @@ int tool__fail_errno(struct tool_ctx *ctx, int neg_errno, const char *fmt, ...)
 	va_end(ap);
 	if (ctx->err->set)
 		return -1;
-	if (err == ENOMEM && fail_heap_cap(ctx, what))
+	if (err == ENOMEM && fail_heap_cap(ctx, ctx->heap_refused0, what))
 		return -1;
 	const char *hint = "";
 	if (err == EPERM || err == EACCES)
@@ -206,10 +204,7 @@ uint64_t tool__heap_mark(void)
 
 int tool__fail_heap(struct tool_ctx *ctx, uint64_t mark, const char *what)
 {
-	if (heap__refused_here() == mark)
-		return 0;
-	return tool__fail_limit(ctx, LIM_HEAP_BYTES, "%s: an allocation was refused by the heap cap (%llu bytes); "
-				"raise --limit heap_bytes=N", what, (unsigned long long)limits[LIM_HEAP_BYTES]);
+	return fail_heap_cap(ctx, mark, what);
 }
 
 bool tool__allowed(const struct tool_env *env, const struct tool *t)

@@ -102,7 +102,7 @@ struct tool_ctx {
 	const char *progress_token;    /* raw JSON of _meta.progressToken, or NULL */
 	size_t progress_token_len;
 	struct tool_bg *bg;            /* trace_start: the call's job runs in the background */
-	uint64_t heap_failures0;       /* the heap cap's refusals when the call began (tool__ctx_begin) */
+	uint64_t heap_refused0;        /* this thread's heap refusals when the context began (tool__ctx_begin) */
 };
 
 /* Notes what a call starts from (the heap cap's refusal count), so that an
