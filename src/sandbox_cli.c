@@ -27,8 +27,6 @@
 
 #include "sys/sandbox.h"
 
-static const char *const modes[SANDBOX__MODES] = { "stdio", "daemon", "init", "cli", "connect" };
-
 static long try_execve(void)
 {
 	char *argv[] = { "ebpf-mcp", "--version", NULL }, *envp[] = { NULL };
@@ -127,8 +125,8 @@ static int describe(enum sandbox_mode m)
 	static struct sandbox_desc d;
 	int rc = sandbox__describe(m, &d);
 	if (rc)
-		return fprintf(stderr, "ebpf-mcp: sandbox %s: %s\n", modes[m], strerror(-rc)), 1;
-	printf("{\"mode\":\"%s\",\"allowed_calls\":%u,\"killing_calls\":%u,\"filter_instructions\":%u", modes[m],
+		return fprintf(stderr, "ebpf-mcp: sandbox %s: %s\n", sandbox__mode_name(m), strerror(-rc)), 1;
+	printf("{\"mode\":\"%s\",\"allowed_calls\":%u,\"killing_calls\":%u,\"filter_instructions\":%u", sandbox__mode_name(m),
 	       d.allowed, d.killing, d.insns);
 	print_names("allowed", d.allowed_names, d.allowed);
 	print_names("killing", d.killing_names, d.killing);
@@ -139,7 +137,7 @@ static int describe(enum sandbox_mode m)
 static int find_mode(const char *w)
 {
 	for (int m = 0; m < SANDBOX__MODES; m++)
-		if (!strcmp(w, modes[m]))
+		if (!strcmp(w, sandbox__mode_name((enum sandbox_mode)m)))
 			return m;
 	return -1;
 }
@@ -163,7 +161,7 @@ static int try_call(enum sandbox_mode m, const char *name, bool off)
 	errno = 0;
 	long r = p->fn();
 	int e = errno;
-	printf("{\"mode\":\"%s\",\"call\":\"%s\",\"sandbox\":%s,\"result\":\"%s\",\"errno\":%d,\"error\":\"%s\"}\n", modes[m],
+	printf("{\"mode\":\"%s\",\"call\":\"%s\",\"sandbox\":%s,\"result\":\"%s\",\"errno\":%d,\"error\":\"%s\"}\n", sandbox__mode_name(m),
 	       name, off ? "false" : "true", r < 0 ? (e == EPERM ? "EPERM" : "error") : "ok", r < 0 ? e : 0,
 	       r < 0 ? strerror(e) : "");
 	return 0;
