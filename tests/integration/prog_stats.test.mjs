@@ -38,8 +38,9 @@ function statsOnElsewhere(except) {
   return false;
 }
 
+// Polls fn up to 20 s (a wide margin: it ends as soon as the state is seen).
 async function until(what, fn) {
-  for (let i = 0; i < 200; i++) {
+  for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
     if (fn()) return;
     await sleep(10);
   }

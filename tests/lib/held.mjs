@@ -77,7 +77,7 @@ export function leftOf(ids, pid) {
 
 // Nothing of `ids` is left, within timeoutMs (a release runs on a worker
 // after the answer; a detach waits for RCU grace periods).
-export async function assertReleased(ids, pid, timeoutMs = 5000) {
+export async function assertReleased(ids, pid, timeoutMs = 20000) {
   let left;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
