@@ -11,13 +11,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILD, withServer, sh, ensureMounts } from '../lib/mcp.mjs';
-import { until } from '../lib/daemon.mjs';
+import { sleep, until } from '../lib/kern.mjs';
 import { nmFuncs, execLoads, parseFrame, kallsyms, held, foldedOf } from '../lib/stacks.mjs';
 
 const WORKLOAD = path.join(BUILD, 'test/tools/workload');
 const ARGS = ['--profile', 'observe'];
 const LINE_TIMEOUT_MS = 20000;
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
 ensureMounts();
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { Server, withServer, ensureMounts } from '../lib/mcp.mjs';
-import { TRIGGER, OBJ_DIR, bpftool, counts, trigger, load, fails, sleep } from '../lib/kern.mjs';
+import { TRIGGER, OBJ_DIR, bpftool, counts, trigger, load, fails, sleep, until } from '../lib/kern.mjs';
 
 const FULL = ['--profile', 'full', '--object-dir', OBJ_DIR];
 const N = 37;
@@ -38,14 +38,7 @@ function statsOnElsewhere(except) {
   return false;
 }
 
-// Polls fn up to 20 s (a wide margin: it ends as soon as the state is seen).
-async function until(what, fn) {
-  for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
-    if (fn()) return;
-    await sleep(10);
-  }
-  assert.fail(what);
-}
+const WAIT_MS = 20000;   // a wide margin: each wait ends as soon as the state is seen
 
 // bpftool's cumulative run count of a program (it prints none before the first counted run).
 const runCnt = (id) => bpftool(`prog show id ${id}`).run_cnt ?? 0;
@@ -56,7 +49,7 @@ async function startStats(s, args, id) {
   const reply = s.request('tools/call', { name: 'prog_stats', arguments: args, _meta: { progressToken: token } }, { id });
   let replied = false;
   reply.then(() => { replied = true; }, () => {});
-  await until('prog_stats started', () => replied || s.notifications.some((n) => n.params?.progressToken === token));
+  await until('prog_stats started', () => replied || s.notifications.some((n) => n.params?.progressToken === token), WAIT_MS);
   return { reply, replied: () => replied };
 }
 
@@ -87,7 +80,7 @@ test('prog_stats: a uprobe that ran N times in the interval has run_cnt N, as bp
     const [rs, ra] = await Promise.all([sel.reply, all.reply]);
     assert.equal(rs.result.isError, false, JSON.stringify(rs.result.structuredContent));
     const r = rs.result.structuredContent, w = ra.result.structuredContent;
-    await until('stats fds closed', () => statsFds(s.proc.pid) === 0);
+    await until('stats fds closed', () => statsFds(s.proc.pid) === 0, WAIT_MS);
     assert.equal(sysctl(), before0);
 
     // the child's N calls: the programs' own per-pid counts, bpftool's run_cnt, ours
@@ -192,7 +185,7 @@ test('prog_stats: cancel closes the stats fd at once with no reply; stdin EOF en
     assert.equal(statsFds(s.proc.pid), 1);
     s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'cancel', reason: 'test' } });
     assert.deepEqual((await s.request('ping', {})).result, {}, 'the server answers at once');
-    await until('stats fd closed on cancel', () => statsFds(s.proc.pid) === 0);
+    await until('stats fd closed on cancel', () => statsFds(s.proc.pid) === 0, WAIT_MS);
     await sleep(200);
     assert.equal(run.replied(), false, 'a cancelled call gets no reply');
     assert.equal(sysctl(), before0);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { withServer, sh, ensureMounts, BUILD } from '../lib/mcp.mjs';
-import { sleep } from '../lib/kern.mjs';
+import { sleep, until } from '../lib/kern.mjs';
 
 ensureMounts();
 const OBJ_DIR = path.join(BUILD, 'bpf');
@@ -20,13 +20,7 @@ const MODERN = {
 
 const updates = (s, uri) => s.notifications.filter((n) => n.method === 'notifications/resources/updated' && n.params.uri === uri);
 
-async function until(what, fn, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(20);
-  }
-}
+const WAIT_MS = 5000;   // the server reads watched resources every second
 
 // Writes key 1 of a u32 -> u64 hash map through bpftool.
 function write(mapId, v) {
@@ -42,14 +36,14 @@ test('a map write brings resources/updated to a legacy subscription and to a mod
     const uri = `bpf://map/${map}`;
     assert.deepEqual((await s.request('resources/subscribe', { uri })).result, {});
     s.send({ jsonrpc: '2.0', id: 'listen', method: 'subscriptions/listen', params: { _meta: MODERN, notifications: { resourceSubscriptions: [uri], toolsListChanged: true } } });
-    await until('the acknowledgment', () => s.notifications.some((n) => n.method === 'notifications/subscriptions/acknowledged'));
+    await until('the acknowledgment', () => s.notifications.some((n) => n.method === 'notifications/subscriptions/acknowledged'), WAIT_MS);
     const ack = s.notifications.find((n) => n.method === 'notifications/subscriptions/acknowledged');
     assert.deepEqual(ack.params, { _meta: { 'io.modelcontextprotocol/subscriptionId': 'listen' }, notifications: { resourceSubscriptions: [uri] } },
       'only what the server honours is acknowledged');
     await sleep(1500);   // a first reading of the map is taken before the write
     assert.equal(updates(s, uri).length, 0, 'nothing changed yet');
     write(map, 7);
-    await until('both notifications', () => updates(s, uri).length >= 2);
+    await until('both notifications', () => updates(s, uri).length >= 2, WAIT_MS);
     const [a, b] = updates(s, uri);
     const tagged = [a, b].filter((n) => n.params._meta?.['io.modelcontextprotocol/subscriptionId'] === 'listen');
     assert.equal(tagged.length, 1, 'one on the listen, tagged with its id; one for resources/subscribe, untagged');
@@ -57,7 +51,7 @@ test('a map write brings resources/updated to a legacy subscription and to a mod
     s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { _meta: MODERN, requestId: 'listen' } });
     await s.request('ping', {});
     write(map, 8);
-    await until('the subscription\'s notification', () => updates(s, uri).length >= 3);
+    await until('the subscription\'s notification', () => updates(s, uri).length >= 3, WAIT_MS);
     await sleep(1500);
     assert.equal(updates(s, uri).length, 3, 'none on the cancelled listen');
     assert.ok(!s.lines.some((l) => l.id === 'listen'), 'a cancelled listen gets no reply');
@@ -85,7 +79,7 @@ test('the daemon stopping ends an open subscriptions/listen with its result, tag
     const s = d.raw();
     await s.connected;
     s.send({ jsonrpc: '2.0', id: 42, method: 'subscriptions/listen', params: { _meta: MODERN, notifications: { resourceSubscriptions: ['ebpf-mcp://limits'] } } });
-    await until('the acknowledgment', () => s.notifications.some((n) => n.method === 'notifications/subscriptions/acknowledged'));
+    await until('the acknowledgment', () => s.notifications.some((n) => n.method === 'notifications/subscriptions/acknowledged'), WAIT_MS);
     const reply = new Promise((res) => s.pending.set('42', res));
     assert.deepEqual(await d.stop('SIGTERM'), { code: 0, sig: null });
     const r = await reply;

@@ -22,9 +22,9 @@ import path from 'node:path';
 import { Server, withServer, BUILD, ensureMounts, sh } from '../lib/mcp.mjs';
 import { exited, track, reap, startWorkload, schedstat, sleeping, straceWindow, tally, WORKLOAD, LINE_TIMEOUT_MS } from '../lib/workload.mjs';
 import { BPFTOOL, bpftool, cgroup2Mount, fails, sleep } from '../lib/kern.mjs';
-import { assertRunning, held, minus } from '../lib/held.mjs';
+import { assertReleased, assertRunning, held, minus } from '../lib/held.mjs';
 
-const RELEASE_MS = 20000;   // the longest wait for the kernel to free a run's objects
+const ALL = { all: true };   // assertReleased: a run's end leaves the server holding no BPF object at all
 
 ensureMounts();
 
@@ -38,25 +38,7 @@ const TRACERS = ['trace_errors', 'trace_exec', 'trace_open', 'trace_tcp', 'sysca
 
 // ---- the BPF objects a server holds, and that they go away ----------------
 
-// (held, minus, programsOf and assertRunning: tests/lib/held.mjs)
-
-// Nothing of a run is left: not held by the server, not in the kernel.
-// Polled up to 20 s: the release runs on a worker after the answer, and a
-// detach waits for RCU grace periods (longer on a busy machine).
-async function assertReleased(s, ids) {
-  let left;
-  for (const deadline = Date.now() + RELEASE_MS; Date.now() < deadline;) {
-    const now = held(s.proc.pid);
-    left = {
-      progs: bpftool('prog show').filter((p) => ids.progs.includes(p.id)).map((p) => p.id).concat(now.progs),
-      links: bpftool('link show').filter((l) => ids.links.includes(l.id)).map((l) => l.id).concat(now.links),
-      maps: bpftool('map show').filter((m) => ids.maps.includes(m.id)).map((m) => m.id).concat(now.maps),
-    };
-    if (!left.progs.length && !left.links.length && !left.maps.length) return;
-    await sleep(25);
-  }
-  assert.fail(`left in the kernel: ${JSON.stringify(left)}`);
-}
+// (held, minus, programsOf, assertRunning and assertReleased: tests/lib/held.mjs)
 
 // ---- tracer calls -----------------------------------------------------------
 
@@ -165,7 +147,7 @@ test('trace_errors: failures per process, syscall and errno equal strace\'s; pid
     await a.go();
     await b.go();
     const [byComm, byA, byB, byCg] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     await a.finish();
     await b.finish();
     for (const r of [byComm, byA, byB, byCg]) assertRan(r, 'trace_errors', 1500);
@@ -266,8 +248,8 @@ test('trace_exec: filename, argv, parent, uid and the exit status or signal of k
     const spinEnd = await exited(spin);
     const missing = spawnSync('/nonexistent/binary', [], {});   // a failed exec: no event
     const [all, byUid, capped] = await Promise.all([...runs, cap].map((r) => r.result));
-    await assertReleased(s, ids);
-    await assertReleased(s, cap.ids);
+    await assertReleased(ids, s.proc.pid, ALL);
+    await assertReleased(cap.ids, s.proc.pid, ALL);
     assertRan(all, 'trace_exec', 1500);
     assertRan(byUid, 'trace_exec', 1500);
 
@@ -377,7 +359,7 @@ except OSError as e:
     assert.equal(py.status, 0, py.stderr);
     const [pyPid, pyFd, pyErrno] = py.stdout.trim().split(' ').map(Number);
     const [wl, pl, failed] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     for (const r of [wl, pl, failed]) assertRan(r, 'trace_open', 2000);
 
     for (const [i, w] of ws.entries()) {
@@ -494,7 +476,7 @@ test('trace_tcp: loopback connects and accepts, IPv4 and IPv6, as getsockname/ge
     });
     await new Promise((res) => early.close(res));
     const [all, byPid, byPort] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     for (const r of [all, byPid, byPort]) assertRan(r, 'trace_tcp', 1500);
 
     for (const [family, c] of Object.entries(conns)) {
@@ -564,7 +546,7 @@ test('syscall_stats: exactly N getppid calls per process and per syscall, with h
     await b.go();
     const wallNs = Number(process.hrtime.bigint() - t0);
     const [byA, byComm, top] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     await a.finish();
     await b.finish();
     for (const r of [byA, byComm, top]) assertRan(r, 'syscall_stats', 1500);
@@ -633,7 +615,7 @@ test('runq_latency: the waits of a ping-pong process match its schedstat switch-
     await sleeping(w.pid);
     const after = schedstat(w.pid);
     const [per, one] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     await w.finish();
     for (const r of [per, one]) assertRan(r, 'runq_latency', 1500);
 
@@ -685,7 +667,7 @@ test('block_io_latency: O_DIRECT reads and writes on a loop device, as /sys/bloc
     sh(`dd if=${dev} of=/dev/null bs=8k count=20 iflag=direct status=none`);
     const [byName, byDev, perDisk] = await Promise.all(runs.map((r) => r.result));
     const after = stat();
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     for (const r of [byName, byDev, perDisk]) assertRan(r, 'block_io_latency', 1500);
 
     // stat: reads, merged, sectors read, ms, writes, merged, sectors written, ...
@@ -808,7 +790,7 @@ test('skb_drops: datagrams to a closed port in a fresh netns are NO_SOCKET drops
     await w.go();
     const counters = snmp(w.pid);
     const [all, byReason, other, byPid] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     await w.finish();
     for (const r of [all, byReason, other, byPid]) assertRan(r, 'skb_drops', 1500);
     t.diagnostic(`Udp NoPorts ${counters.Udp.NoPorts}, skb_drops ${all.drops}: ${JSON.stringify(all.locations[0])}`);
@@ -864,7 +846,7 @@ test('skb_drops: a cgroup egress program drops a process\'s datagrams in its own
     await w.go();   // "done 0": every sendto() failed with EPERM
     const counters = snmp(w.pid);
     const [all, byPid, byCg, byComm] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     await w.finish();
     for (const r of [all, byPid, byCg, byComm]) assertRan(r, 'skb_drops', 1500);
     t.diagnostic(`Ip OutDiscards ${counters.Ip.OutDiscards}, skb_drops ${all.drops}: ${JSON.stringify(all.processes)}`);
@@ -966,7 +948,7 @@ test('oom_kills: a child killed in a 20 MiB memory cgroup: its pid, memory and o
     w.begin();
     assert.deepEqual(await w.finish(), { code: null, signal: 'SIGKILL' }, 'killed before allocating 1 GiB');
     const [all, byPid, byCommCg, other] = await Promise.all(runs.map((r) => r.result));
-    await assertReleased(s, ids);
+    await assertReleased(ids, s.proc.pid, ALL);
     for (const r of [all, byPid, byCommCg, other]) assertRan(r, 'oom_kills', 4000);
     assert.equal(mem.oomKills(), 1, 'the cgroup counted one OOM kill');
 
@@ -1030,7 +1012,7 @@ test('a cancelled tracer call answers nothing and leaves nothing in the kernel',
       assertRunning(run.ids, [name]);
       s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'test' } });
       assert.deepEqual((await s.request('ping', {})).result, {}, 'the server answers at once');
-      await assertReleased(s, run.ids);
+      await assertReleased(run.ids, s.proc.pid, ALL);
       await sleep(150);
       assert.equal(replied, false, `${name}: a cancelled call gets no reply`);
       assert.ok(!s.lines.some((l) => l.id === id));
@@ -1055,17 +1037,10 @@ test('stdin EOF in the middle of tracer runs: the server exits 0 promptly and no
     t0 = performance.now();
     ex = await s.close();
   }
-  const pid = s.proc.pid;
   assert.deepEqual(ex, { code: 0, sig: null });
   assert.ok(performance.now() - t0 < 2000, 'exits promptly');
   assert.ok(!s.lines.some((l) => l.id !== undefined && l.result?.structuredContent?.tracer), 'no tracer result after EOF');
-  for (const deadline = Date.now() + RELEASE_MS; ;) {
-    const left = [bpftool('prog show').filter((p) => ids.progs.includes(p.id)), bpftool('link show').filter((l) => ids.links.includes(l.id)),
-      bpftool('map show').filter((m) => ids.maps.includes(m.id))].flat();
-    if (!left.length) break;
-    assert.ok(Date.now() < deadline, `left after exit of ${pid}: ${JSON.stringify(left.map((x) => x.id))}`);
-    await sleep(25);
-  }
+  await assertReleased(ids, null);   // the server has exited: only the kernel can hold them
 });
 
 // Event tracers watch a comm no process has, so that whatever else runs on

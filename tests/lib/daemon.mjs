@@ -15,19 +15,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, Server, assertNoRefusal } from './mcp.mjs';
+import { sleep, until } from './kern.mjs';
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls fn until it returns something truthy; throws after timeoutMs.
-export async function until(what, fn, timeoutMs = 10000, everyMs = 25) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timeout (${timeoutMs} ms) waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { sleep, until };   // the daemon tests import their waits from here
 
 // A 0755 temp directory holding a 0755 copy of the built binary.
 export function publicDir(tag = 'serve') {

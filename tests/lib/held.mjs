@@ -62,26 +62,26 @@ export function assertRunning(ids, tracers) {
 }
 
 // What of `ids` is left: in the kernel (bpftool), or held by process pid
-// (when it still runs).
-export function leftOf(ids, pid) {
+// (when it still runs). With `all`, every object pid holds counts, not
+// only those of `ids`: the server is back to holding nothing.
+export function leftOf(ids, pid, { all = false } = {}) {
   const now = pid ? held(pid) : { progs: [], links: [], maps: [] };
+  const mine = (kind) => now[kind].filter((x) => all || ids[kind].includes(x));
   return {
-    progs: bpftool('prog show').filter((p) => ids.progs.includes(p.id)).map((p) => p.id)
-      .concat(now.progs.filter((x) => ids.progs.includes(x))),
-    links: bpftool('link show').filter((l) => ids.links.includes(l.id)).map((l) => l.id)
-      .concat(now.links.filter((x) => ids.links.includes(x))),
-    maps: bpftool('map show').filter((m) => ids.maps.includes(m.id)).map((m) => m.id)
-      .concat(now.maps.filter((x) => ids.maps.includes(x))),
+    progs: bpftool('prog show').filter((p) => ids.progs.includes(p.id)).map((p) => p.id).concat(mine('progs')),
+    links: bpftool('link show').filter((l) => ids.links.includes(l.id)).map((l) => l.id).concat(mine('links')),
+    maps: bpftool('map show').filter((m) => ids.maps.includes(m.id)).map((m) => m.id).concat(mine('maps')),
   };
 }
 
-// Nothing of `ids` is left, within timeoutMs (a release runs on a worker
-// after the answer; a detach waits for RCU grace periods).
-export async function assertReleased(ids, pid, timeoutMs = 20000) {
+// Nothing of `ids` is left (see leftOf), within timeoutMs: a release runs
+// on a worker after the answer, and a detach waits for RCU grace periods
+// (longer on a busy machine).
+export async function assertReleased(ids, pid, { timeoutMs = 20000, all = false } = {}) {
   let left;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    left = leftOf(ids, pid);
+    left = leftOf(ids, pid, { all });
     if (!left.progs.length && !left.links.length && !left.maps.length) return;
     if (Date.now() > deadline) break;
     await sleep(25);

@@ -13,6 +13,19 @@ export const OBJ_DIR = path.join(BUILD, 'bpf');
 export const bpftool = (cmd) => JSON.parse(sh(`${BPFTOOL} -j ${cmd}`).trim() || '[]');  // cgroup show prints nothing for none
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Polls fn until it returns something truthy (and returns that); throws
+// after timeoutMs. Waits in tests end as soon as the state is seen, so the
+// bound is a wide margin, never a measurement.
+export async function until(what, fn, timeoutMs = 10000, everyMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timeout (${timeoutMs} ms) waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 export function linkExists(id) {
   try { bpftool(`link show id ${id}`); return true; } catch { return false; }
 }
