@@ -254,15 +254,19 @@ test('flame graph: the profile\'s stacks as frame arrays weighted in ns, and as 
   const r = lastProfile, periodNs = Math.round(1e9 / r.frequency_hz);
   await withServer(OBSERVE, async (s) => {
     const { tool, resource } = await appOf(s, 'profile_cpu');
-    // innermost first, with offsets, in ns: the app strips the offsets and merges
+    // innermost first, with offsets, in ns: the app strips the offsets and merges.
+    // A stack without frames (a sample whose stacks the kernel could not read;
+    // one more is added so that every run sees one) is drawn as one '[no frames]'.
     const asFrames = { duration_ms: r.duration_ms, stacks: r.stacks.map((x) => ({ total_ns: x.count * periodNs, frames: [...x.kernel, ...x.user] })) };
+    asFrames.stacks.push({ total_ns: periodNs, frames: [] });
     const bare = (f) => f.replace(/\+0x[0-9a-f]+/, '');
-    const want = mergedRows(asFrames.stacks.map((x) => ({ path: [...x.frames].reverse().map(bare), w: x.total_ns })));
+    const pathOf = (frames) => (frames.length ? [...frames].reverse().map(bare) : ['[no frames]']);
+    const want = mergedRows(asFrames.stacks.map((x) => ({ path: pathOf(x.frames), w: x.total_ns })));
     await host.show({ tool, resource, args: {}, result: { content: [{ type: 'text', text: JSON.stringify(asFrames) }], structuredContent: asFrames } });
     await host.until('frames drawn', 'document.querySelectorAll("svg.fg g.frame").length > 2');
     assert.deepEqual(await framesByDepth(), [...want.entries()].sort((a, b) => a[0] - b[0]));
     const root = (await framesInApp())[0];
-    assert.equal(root.w, r.samples_counted * periodNs);
+    assert.equal(root.w, (r.samples_counted + 1) * periodNs);
     assert.match(await host.inApp('document.getElementById("summary").textContent'), /^[\d.]+ (ms|s) in \d+ stacks/);
     const nsShot = await host.shot('flamegraph-ns');
     const asLines = { folded: r.stacks.map((x) => x.folded) };   // (each ends with its count)

@@ -1,9 +1,10 @@
 /* Unit tests for the CLI's pictures (src/draw.c): the flame graph SVG from
  * every stack shape a result may have (folded strings, frame arrays with
- * offsets, user + kernel arrays, top-level folded lines, time weights),
- * widths by weight, name order, kernel colours, XML escaping, what is left
- * out and said so (narrow frames, over-long stacks, truncated results), and
- * the text histograms: rows, stars and percentile marks from the buckets. */
+ * offsets, user + kernel arrays, top-level folded lines, time weights,
+ * stacks without frames), widths by weight, name order, kernel colours, XML
+ * escaping, what is left out and said so (narrow frames, over-long stacks,
+ * truncated results), and the text histograms: rows, stars and percentile
+ * marks from the buckets. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,12 @@ static void frame_arrays_and_lines(void)
 	free(s);
 	s = svg("{\"folded\":[\"p;q 2\",\"p 2\"]}");
 	CHECK(s && !frame(s, "p (4 samples, 100.00%)", &x, &w) && !frame(s, "q (2 samples, 50.00%)", &x, &w));
+	free(s);
+	/* a stack without frames (its stacks could not be read) is one frame, not dropped */
+	s = svg("{\"stacks\":[{\"count\":3,\"frames\":[]},{\"count\":1,\"user\":[],\"kernel\":[]},"
+		"{\"count\":4,\"frames\":[\"f+0x1\"]}]}");
+	CHECK(s && !frame(s, "[no frames] (4 samples, 50.00%)", &x, &w) && w == 590);
+	CHECK(s && !frame(s, "f (4 samples, 50.00%)", &x, &w) && w == 590);
 	free(s);
 }
 
